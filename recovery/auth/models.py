@@ -1,0 +1,60 @@
+"""Users with roles; officers are assigned the grids they work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from recovery.customers.models import Grid
+from recovery.extensions import db
+from recovery.timeutil import now
+from recovery.types import UTCDateTime
+
+
+class Role(StrEnum):
+    officer = "officer"
+    supervisor = "supervisor"
+    clerk = "clerk"
+    admin = "admin"
+
+
+officer_grids = Table(
+    "officer_grids",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("grid_id", ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+    grids: Mapped[list[Grid]] = relationship(secondary=officer_grids, lazy="selectin")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot sign in
+        return self.active
+
+    @property
+    def sees_all_grids(self) -> bool:
+        """Supervisors and admins see every grid; officers only their own."""
+        return self.role in (Role.supervisor, Role.admin)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)

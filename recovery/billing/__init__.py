@@ -1,0 +1,1 @@
+"""Bills and the append-only account ledger."""

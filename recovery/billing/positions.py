@@ -1,0 +1,118 @@
+"""Where each account stands on a business date: balance, the overdue part, the oldest unpaid bill.
+
+All of it is derived from the ledger and the bills as they stood on the date, in one set-based
+query, so that a report for a past date gives what it would have given that day.
+
+Payments settle the oldest bill first, so on any date the unpaid part of a customer's bills is
+their youngest bills, up to what the customer owes on bills. Hence:
+- overdue = the balance less the bills not yet due (never below zero);
+- the oldest unpaid bill is the oldest one that the owed amount, filled from the youngest bill
+  backwards, still reaches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, and_, case, func, literal, select
+
+from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.customers.models import Customer
+
+BUCKETS = ["current", "1-30", "31-60", "61-90", "91-180", "180+"]
+
+
+def positions(as_of: dt.date, customers: Select | None = None) -> Select:
+    """One row per customer selected by `customers` (a select of Customer.id; default all):
+    customer_id, balance_fen, not_due_fen, oldest_due_on."""
+    ids = customers if customers is not None else select(Customer.id)
+
+    ledger = (
+        select(
+            LedgerEntry.customer_id,
+            func.sum(LedgerEntry.amount_fen).label("balance_fen"),
+            func.sum(case((LedgerEntry.kind == EntryKind.penalty, LedgerEntry.amount_fen), else_=0))
+            .label("penalty_fen"),
+        )
+        .where(LedgerEntry.effective_on <= as_of, LedgerEntry.customer_id.in_(ids))
+        .group_by(LedgerEntry.customer_id)
+        .subquery("ledger")
+    )
+    live_bills = and_(Bill.issued_on <= as_of, Bill.amount_fen > 0, Bill.customer_id.in_(ids))
+    billed = (
+        select(
+            Bill.customer_id,
+            func.sum(Bill.amount_fen).label("billed_fen"),
+            func.sum(case((Bill.due_on >= as_of, Bill.amount_fen), else_=0)).label("not_due_fen"),
+        )
+        .where(live_bills)
+        .group_by(Bill.customer_id)
+        .subquery("billed")
+    )
+    # Each bill with the total of itself and every younger bill (the youngest are paid last).
+    younger = (
+        select(
+            Bill.customer_id,
+            Bill.due_on,
+            Bill.amount_fen,
+            func.sum(Bill.amount_fen)
+            .over(partition_by=Bill.customer_id,
+                  order_by=(Bill.due_on.desc(), Bill.issued_on.desc(), Bill.id.desc()),
+                  rows=(None, 0))
+            .label("through_fen"),
+        )
+        .where(live_bills)
+        .subquery("younger")
+    )
+    balance = func.coalesce(ledger.c.balance_fen, 0)
+    # What is owed on bills: the balance without penalties, within what was billed at all.
+    owed_on_bills = (
+        select(
+            Customer.id.label("customer_id"),
+            balance.label("balance_fen"),
+            func.coalesce(billed.c.not_due_fen, 0).label("not_due_fen"),
+            case(
+                (balance - func.coalesce(ledger.c.penalty_fen, 0) <= 0, literal(0)),
+                (balance - func.coalesce(ledger.c.penalty_fen, 0) >= func.coalesce(billed.c.billed_fen, 0),
+                 func.coalesce(billed.c.billed_fen, 0)),
+                else_=balance - func.coalesce(ledger.c.penalty_fen, 0),
+            ).label("unpaid_fen"),
+        )
+        .join(ledger, ledger.c.customer_id == Customer.id, isouter=True)
+        .join(billed, billed.c.customer_id == Customer.id, isouter=True)
+        .where(Customer.id.in_(ids))
+        .subquery("owed")
+    )
+    oldest = (
+        select(younger.c.customer_id, func.min(younger.c.due_on).label("oldest_due_on"))
+        .join(owed_on_bills, owed_on_bills.c.customer_id == younger.c.customer_id)
+        .where(younger.c.through_fen - younger.c.amount_fen < owed_on_bills.c.unpaid_fen)
+        .group_by(younger.c.customer_id)
+        .subquery("oldest")
+    )
+    return (
+        select(
+            owed_on_bills.c.customer_id,
+            owed_on_bills.c.balance_fen,
+            owed_on_bills.c.not_due_fen,
+            oldest.c.oldest_due_on,
+        )
+        .join(oldest, oldest.c.customer_id == owed_on_bills.c.customer_id, isouter=True)
+    )
+
+
+def classify(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Add overdue_fen, days_overdue and bucket to rows of `positions` (vectorised)."""
+    overdue = (frame["balance_fen"].astype("int64") - frame["not_due_fen"].astype("int64")).clip(lower=0)
+    oldest = pd.to_datetime(frame["oldest_due_on"])
+    days = (pd.Timestamp(as_of) - oldest).dt.days
+    days = days.where((days > 0) & (overdue > 0)).astype("Int64")
+    edges = [0, 30, 60, 90, 180, np.inf]
+    bucket = pd.cut(days.astype("float64"), bins=edges, labels=BUCKETS[1:], right=True).astype(object)
+    return frame.assign(
+        overdue_fen=overdue,
+        days_overdue=days,
+        bucket=bucket.where(bucket.notna(), "current"),
+    )

@@ -1,0 +1,165 @@
+"""The `recovery` command line: a Flask CLI group bound to the app factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from recovery import create_app
+from recovery.errors import DomainError, ImportRejected
+from recovery.extensions import db
+
+
+def _fail(message: str) -> None:
+    """One line on stderr and a non-zero exit, as the contract asks of every command."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _date(_ctx, _param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
+
+
+class RecoveryGroup(FlaskGroup):
+    """Turns domain errors raised by any command into the contract's one-line error."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ImportRejected as e:
+            for line in e.errors:
+                click.echo(line, err=True)
+            _fail(f"import rejected: {e.message}")
+        except DomainError as e:
+            _fail(e.message)
+
+
+@click.group(cls=RecoveryGroup, create_app=create_app, add_default_commands=False,
+             help="fee-recovery: credit, payments, reconciliation and arrears risk for an electricity utility.")
+def cli() -> None:
+    pass
+
+
+@cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the schema on DATABASE_URL."""
+    from recovery.dbadmin import upgrade
+
+    upgrade()
+    click.echo(f"schema at head on {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["customers", "bills", "payments", "events"]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def import_command(kind: str, file: Path) -> None:
+    """Import a contract CSV atomically: every row or none."""
+    from recovery.imports.service import import_file
+
+    try:
+        result = import_file(db.session, kind, file)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    click.echo(f"{kind}: {result.rows} rows, {result.inserted} new, {result.unchanged} already present")
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def stats_command(as_json: bool) -> None:
+    """Counts of customers, bills, payments and events, and the total outstanding balance."""
+    from recovery.billing.service import stats
+
+    figures = stats(db.session)
+    if as_json:
+        click.echo(json.dumps(figures))
+    else:
+        for k, v in figures.items():
+            click.echo(f"{k}: {v}")
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Reports."""
+
+
+@report_group.command("ageing")
+@click.option("--as-of", "as_of", required=True, callback=_date, help="Business date, YYYY-MM-DD.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@with_appcontext
+def ageing_command(as_of: dt.date, out: Path | None) -> None:
+    """Every customer's balance, overdue part, oldest unpaid due date and ageing bucket."""
+    from recovery.billing.service import ageing_csv
+
+    text = ageing_csv(db.session, as_of)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command("demo")
+@click.option("--customers", default=5000, show_default=True, type=click.IntRange(1, 5_000_000))
+@click.option("--months", default=24, show_default=True, type=click.IntRange(1, 120))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--as-of", "as_of", callback=_date, help="The demo's today (default: today).")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the generated contract CSV files here.")
+@with_appcontext
+def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, csv_dir: Path | None) -> None:
+    """Load a realistic synthetic utility (idempotent for the same arguments)."""
+    from recovery.demo.service import load_demo
+
+    load_demo(customers=customers, months=months, seed=seed, as_of=as_of, csv_dir=csv_dir,
+              progress=sys.stderr.isatty())
+
+
+@cli.group("user")
+def user_group() -> None:
+    """Users and their roles."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "clerk", "admin"]))
+@click.option("--name", "display_name", help="Display name (default: the username).")
+@click.option("--grid", "grids", multiple=True, help="Grid code an officer works (repeatable).")
+@click.password_option(envvar="RECOVERY_USER_PASSWORD")
+@with_appcontext
+def user_create(username: str, role: str, display_name: str | None, grids: tuple[str, ...], password: str) -> None:
+    """Create a user who signs in to the officer pages."""
+    from recovery.auth.service import create_user
+
+    create_user(db.session, username, role=role, password=password, display_name=display_name, grids=grids)
+    db.session.commit()
+    click.echo(f"user {username} ({role}) created")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True)
+@with_appcontext
+def serve_command(host: str, port: int, debug: bool) -> None:
+    """Development server; production is `gunicorn wsgi:app`."""
+    current_app.run(host=host, port=port, debug=debug, use_reloader=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="recovery")

@@ -1,0 +1,1 @@
+"""Customers, grids, and the officers who own them."""

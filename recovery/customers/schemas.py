@@ -1,0 +1,96 @@
+"""Customer-facing JSON shapes: amounts as yuan strings, instants with their offset."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from recovery.money import format_yuan
+from recovery.timeutil import business_tz
+
+
+class Yuan(fields.Field):
+    """Integer fen inside, a decimal yuan string outside."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format_yuan(value)
+
+
+class Instant(fields.AwareDateTime):
+    """An instant shown in the business time zone, with its offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else super()._serialize(value.astimezone(business_tz()), attr, obj, **kwargs)
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    sort = fields.String(load_default="overdue",
+                         validate=validate.OneOf(["customer_id", "name", "balance", "overdue", "days_overdue"]))
+    order = fields.String(load_default="desc", validate=validate.OneOf(["asc", "desc"]))
+    grid = fields.String()
+    q = fields.String(validate=validate.Length(max=100))
+
+
+class CustomerSchema(Schema):
+    customer_id = fields.String(attribute="code")
+    name = fields.String()
+    customer_class = fields.String()
+    grid = fields.String()
+    id_number = fields.String(allow_none=True)
+    registered_capital = Yuan(attribute="registered_capital_fen", allow_none=True)
+    opened_on = fields.Date()
+    phone = fields.String(allow_none=True)
+
+
+class PositionSchema(CustomerSchema):
+    balance = Yuan(attribute="balance_fen")
+    overdue = Yuan(attribute="overdue_fen")
+    days_overdue = fields.Integer(allow_none=True)
+    oldest_due_on = fields.Date(allow_none=True)
+
+
+class CustomerPageSchema(Schema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    items = fields.List(fields.Nested(PositionSchema))
+
+
+class BillSchema(Schema):
+    bill_id = fields.String(attribute="code")
+    period = fields.String()
+    kwh = fields.Float()
+    amount = Yuan(attribute="amount_fen")
+    paid = Yuan(attribute="paid_fen")
+    issued_on = fields.Date()
+    due_on = fields.Date()
+    settled_at = Instant(allow_none=True)
+
+
+class AllocationSchema(Schema):
+    bill_id = fields.String()
+    amount = Yuan(attribute="amount_fen")
+
+
+class PaymentSchema(Schema):
+    payment_id = fields.String(attribute="code")
+    channel = fields.String()
+    channel_account = fields.String()
+    channel_ref = fields.String()
+    amount = Yuan(attribute="amount_fen")
+    paid_at = Instant()
+    status = fields.String(attribute="state")
+    allocations = fields.List(fields.Nested(AllocationSchema))
+
+
+class LedgerEntrySchema(Schema):
+    entry_id = fields.Integer(attribute="id")
+    kind = fields.String()
+    amount = Yuan(attribute="amount_fen")
+    effective_on = fields.Date()
+    posted_at = Instant()
+    bill_id = fields.String(allow_none=True)
+    payment_id = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    balance = Yuan(attribute="running_fen")

@@ -1,0 +1,82 @@
+"""Domain errors. Services raise them; `register` maps them to HTTP once for the whole app."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """An error a user or a partner system can act on."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class ImportRejected(DomainError):
+    """An import file with bad rows: nothing of it was stored."""
+
+    status = 422
+    code = "import_rejected"
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} row error(s); nothing was imported")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register(app: Flask) -> None:
+    """Map domain errors (and HTTP errors on the API) to JSON: status, code, message."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        return jsonify(status=err.status, code=err.code, message=err.message), err.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if not _wants_json():
+            return err
+        # flask-smorest/webargs put field-level messages in err.data.
+        payload = {
+            "status": err.code,
+            "code": (err.name or "error").lower().replace(" ", "_"),
+            "message": err.description,
+        }
+        data = getattr(err, "data", None)
+        if isinstance(data, dict) and "messages" in data:
+            payload["errors"] = data["messages"]
+        return jsonify(payload), err.code

@@ -1,0 +1,1 @@
+"""Customer events that feed the credit rating and the risk model."""

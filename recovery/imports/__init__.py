@@ -1,0 +1,1 @@
+"""Atomic, set-based imports of customers, bills, payments and events."""

@@ -1,0 +1,80 @@
+"""Reading an import CSV into a frame of text columns, each row knowing its line in the file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from recovery.errors import ImportRejected
+
+# Far above any real import; a guard against a stray binary file or a runaway field.
+MAX_FIELD = 10_000
+
+
+def read(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a contract CSV: UTF-8 with or without BOM, header row, columns in any order, extra ignored.
+
+    Returns the known columns as stripped strings (absent optional columns as empty strings) plus
+    `line`, the physical line each record starts on. Structural problems raise ImportRejected.
+    """
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise ImportRejected([f"{name}:0: file: cannot read: {e.strerror}"]) from e
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ImportRejected([f"{name}:{line}: file: not UTF-8 text (byte {e.start})"]) from e
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportRejected([f"{name}:{line}: file: contains a NUL byte; not a CSV file"])
+
+    csv.field_size_limit(MAX_FIELD)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as e:
+        raise ImportRejected([f"{name}:1: header: {e}"]) from e
+    if not header:
+        raise ImportRejected([f"{name}:1: header: the file is empty; expected a header row"])
+    header = [h.strip() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ImportRejected([f"{name}:1: {c}: missing column" for c in missing])
+    dupes = sorted({h for h in header if header.count(h) > 1 and h in required + optional})
+    if dupes:
+        raise ImportRejected([f"{name}:1: {c}: column appears more than once" for c in dupes])
+
+    wanted = [c for c in required + optional if c in header]
+    index = [header.index(c) for c in wanted]
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    errors: list[str] = []
+    start = reader.line_num + 1
+    try:
+        for record in reader:
+            if record:  # a blank line is no record
+                if len(record) != len(header):
+                    errors.append(f"{name}:{start}: row: expected {len(header)} fields, found {len(record)}")
+                else:
+                    rows.append([record[i] for i in index])
+                    lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        errors.append(f"{name}:{start}: row: {e}")
+    if errors:
+        raise ImportRejected(errors)
+
+    frame = pd.DataFrame(rows, columns=wanted, dtype="object")
+    for c in wanted:
+        frame[c] = frame[c].str.strip()
+    for c in optional:
+        if c not in frame:
+            frame[c] = ""
+    frame["line"] = lines
+    return frame

@@ -1,0 +1,49 @@
+"""Money: integer fen inside, decimal yuan strings outside. No float ever holds an amount."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from recovery.errors import Invalid
+
+# At most two decimals, no exponent, no thousands separators; 13 integer digits is far above any bill.
+YUAN = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,2}))?$")
+
+
+def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
+    """'1234.5' -> 123450 fen; raises Invalid for anything that is not an exact yuan amount."""
+    m = YUAN.match(text.strip()) if isinstance(text, str) else None
+    if not m or (m.group(1) and not allow_negative):
+        raise Invalid(f"not a yuan amount with at most two decimals: {text!r}")
+    fen = int(m.group(2)) * 100 + int((m.group(3) or "0").ljust(2, "0"))
+    return -fen if m.group(1) else fen
+
+
+def format_yuan(fen: int) -> str:
+    """123450 -> '1234.50'; negative amounts keep their sign."""
+    sign = "-" if fen < 0 else ""
+    whole, part = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def parse_yuan_series(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised parse_yuan for imports: (fen as int64, mask of valid entries). Negative values are invalid."""
+    parts = values.str.strip().str.extract(r"^(\d{1,13})(?:\.(\d{1,2}))?$")
+    ok = parts[0].notna().to_numpy()
+    whole = pd.to_numeric(parts[0].where(ok, "0"), errors="coerce").fillna(0).astype("int64").to_numpy()
+    frac = parts[1].fillna("").str.ljust(2, "0").where(ok, "00")
+    fen = whole * 100 + frac.astype("int64").to_numpy()
+    return fen, ok
+
+
+def format_yuan_array(fen: np.ndarray | pd.Series) -> pd.Series:
+    """Vectorised format_yuan: integer fen to '1234.50' strings, by integer division."""
+    arr = np.asarray(fen, dtype="int64")
+    sign = np.where(arr < 0, "-", "")
+    whole, part = np.divmod(np.abs(arr), 100)
+    return pd.Series(sign).str.cat(pd.Series(whole.astype(str))).str.cat(
+        pd.Series(part.astype(str)).str.zfill(2), sep="."
+    )

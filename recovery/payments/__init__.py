@@ -1,0 +1,1 @@
+"""Payments from every channel and their allocation to bills."""

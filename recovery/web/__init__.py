@@ -1,0 +1,1 @@
+"""Officer pages: server-rendered, bilingual, usable on a phone."""
