@@ -177,6 +177,11 @@ def _raise(source: str, errors: list[RowError]) -> None:
         raise ImportRejected([f"{source}:{line}: {column}: {reason}" for line, column, reason in sorted(errors)])
 
 
+def _count(session: Session, table, *where) -> int:
+    # INSERT … SELECT has no reliable rowcount on every driver: count what is about to go in.
+    return session.scalar(select(func.count()).select_from(table).where(*where)) or 0
+
+
 def _customer_id_of(staged: Table):
     return select(Customer.id).where(Customer.code == staged.c.customer_id).scalar_subquery()
 
@@ -209,14 +214,15 @@ def load_customers(session: Session, frame: pd.DataFrame, source: str = "custome
         select(s.grid, s.grid).where(~exists().where(Grid.code == s.grid)).distinct(),
     ))
     new = ~exists().where(Customer.code == s.customer_id)
-    result = session.execute(insert(Customer).from_select(
+    inserted = _count(session, staged, new)
+    session.execute(insert(Customer).from_select(
         ["code", "name", "customer_class", "grid_id", "id_number", "registered_capital_fen", "opened_on",
          "phone", "created_at"],
         select(s.customer_id, s.name, s.customer_class, Grid.id, s.id_number, s.registered_capital_fen,
                s.opened_on, s.phone, literal(now(), Customer.created_at.type))
         .join(Grid, Grid.code == s.grid).where(new),
     ))
-    return result.rowcount
+    return inserted
 
 
 def load_bills(session: Session, frame: pd.DataFrame, source: str = "bills") -> int:
@@ -239,7 +245,8 @@ def load_bills(session: Session, frame: pd.DataFrame, source: str = "bills") -> 
     new_codes = bulk.temp_table(session, "new_bills", {"code": bulk.TEXT})
     session.execute(insert(new_codes).from_select(
         ["code"], select(s.bill_id).where(~exists().where(Bill.code == s.bill_id))))
-    result = session.execute(insert(Bill).from_select(
+    inserted = _count(session, new_codes)
+    session.execute(insert(Bill).from_select(
         ["code", "customer_id", "period", "kwh", "amount_fen", "issued_on", "due_on", "created_at"],
         select(s.bill_id, _customer_id_of(staged), s.period, s.kwh, s.amount_fen, s.issued_on, s.due_on,
                literal(stamp, Bill.created_at.type))
@@ -251,9 +258,9 @@ def load_bills(session: Session, frame: pd.DataFrame, source: str = "bills") -> 
                literal(stamp, LedgerEntry.posted_at.type), Bill.id)
         .where(Bill.code.in_(select(new_codes.c.code))),
     ))
-    if result.rowcount:
+    if inserted:
         reallocate(session, _touched_customers(session, staged))
-    return result.rowcount
+    return inserted
 
 
 def payment_code(frame: pd.DataFrame) -> pd.Series:
@@ -292,7 +299,8 @@ def load_payments(session: Session, frame: pd.DataFrame, source: str = "payments
     stamp = now()
     new_refs = bulk.temp_table(session, "new_payments", {"code": bulk.TEXT})
     session.execute(insert(new_refs).from_select(["code"], select(s.payment_id).where(new)))
-    result = session.execute(insert(Payment).from_select(
+    inserted = _count(session, new_refs)
+    session.execute(insert(Payment).from_select(
         ["code", "customer_id", "channel", "channel_account", "channel_ref", "amount_fen", "paid_at", "state",
          "created_at"],
         select(s.payment_id, _customer_id_of(staged), s.channel, s.channel_account, s.channel_ref, s.amount_fen,
@@ -306,9 +314,9 @@ def load_payments(session: Session, frame: pd.DataFrame, source: str = "payments
         .join(staged, s.payment_id == Payment.code)
         .where(Payment.code.in_(select(new_refs.c.code))),
     ))
-    if result.rowcount:
+    if inserted:
         reallocate(session, _touched_customers(session, staged))
-    return result.rowcount
+    return inserted
 
 
 def load_events(session: Session, frame: pd.DataFrame, source: str = "events") -> int:
@@ -319,17 +327,24 @@ def load_events(session: Session, frame: pd.DataFrame, source: str = "events") -
     })
     s = staged.c
     errors = _unknown_customers(session, staged)
-    cid = _customer_id_of(staged)
-    on_key = and_(Event.customer_id == cid, Event.kind == s.kind, Event.occurred_on == s.occurred_on)
-    errors += _conflicts(session, staged, Event, on_key, [("amount", Event.amount_fen, s.amount_fen)],
-                         "occurred_on", s.occurred_on)
+    same_key = and_(Event.customer_id == Customer.id, Event.kind == s.kind, Event.occurred_on == s.occurred_on)
+    differs = _first_difference([("amount", Event.amount_fen, s.amount_fen)])
+    rows = session.execute(
+        select(s.line, s.customer_id, s.kind, s.occurred_on, differs)
+        .join(Customer, Customer.code == s.customer_id).join(Event, same_key).where(differs.is_not(None))
+    ).all()
+    errors += [(line, "occurred_on", f"{code} {kind} on {day} already imported with different {col}")
+               for line, code, kind, day, col in rows]
     _raise(source, errors)
-    result = session.execute(insert(Event).from_select(
+
+    new = ~exists().where(same_key)
+    inserted = _count(session, staged.join(Customer, Customer.code == s.customer_id), new)
+    session.execute(insert(Event).from_select(
         ["customer_id", "kind", "occurred_on", "amount_fen", "created_at"],
-        select(cid, s.kind, s.occurred_on, s.amount_fen, literal(now(), Event.created_at.type))
-        .where(~exists().where(on_key)),
+        select(Customer.id, s.kind, s.occurred_on, s.amount_fen, literal(now(), Event.created_at.type))
+        .join(Customer, Customer.code == s.customer_id).where(new),
     ))
-    return result.rowcount
+    return inserted
 
 
 PARSERS = {"customers": parse_customers, "bills": parse_bills, "payments": parse_payments, "events": parse_events}
