@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import itertools
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, Column, Date, Float, Integer, MetaData, Table, Text, text
 from sqlalchemy.orm import Session
@@ -16,8 +17,6 @@ from sqlalchemy.types import TypeEngine
 from recovery.types import UTCDateTime
 
 # SQLAlchemy's own SQLite storage formats, so that rows loaded here read back like ORM-written ones.
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
-DATE = "%Y-%m-%d"
 BATCH = 100_000
 
 
@@ -30,16 +29,32 @@ def temp_table(session: Session, name: str, columns: dict[str, TypeEngine]) -> T
     return table
 
 
+def _instants(s: pd.Series, dialect: str) -> np.ndarray:
+    """UTC instants as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's SQLite format; '+00' added for PostgreSQL).
+
+    numpy renders ISO strings in C; pandas' strftime is a hundred times slower on large imports.
+    """
+    values = s.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+    text = np.datetime_as_string(values, unit="us").astype("S26")
+    text.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")
+    text = text.astype("U26")
+    return np.char.add(text, "+00") if dialect == "postgresql" else text
+
+
 def _as_text(frame: pd.DataFrame, types: dict[str, TypeEngine], dialect: str) -> pd.DataFrame:
     """Render each column in the form the database reads back natively (nulls stay null)."""
     out = {}
     for c, t in types.items():
         s = frame[c]
         if isinstance(t, UTCDateTime):
-            fmt = SQLITE_DATETIME if dialect == "sqlite" else SQLITE_DATETIME + "+00"
-            out[c] = s.dt.tz_convert("UTC").dt.strftime(fmt).astype(object)
+            out[c] = pd.Series(_instants(s, dialect), index=s.index, dtype=object)
         elif isinstance(t, Date):
-            out[c] = (s.dt.strftime(DATE) if pd.api.types.is_datetime64_any_dtype(s) else s).astype(object)
+            if pd.api.types.is_datetime64_any_dtype(s):
+                days = s.to_numpy(dtype="datetime64[D]")
+                s_text = pd.Series(np.datetime_as_string(days, unit="D"), index=s.index, dtype=object)
+            else:
+                s_text = s.astype(object)
+            out[c] = s_text
         elif isinstance(t, (BigInteger, Integer)):
             out[c] = s.astype("Int64").astype(object)
         elif isinstance(t, Float):
@@ -54,7 +69,7 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
     """Insert every row of `frame` (columns named after the table's) into `table`; returns the count."""
     if frame.empty:
         return 0
-    cols = [c for c in table.columns.keys() if c in frame.columns]
+    cols = [c for c in table.columns.keys() if c in frame.columns]  # noqa: SIM118  (keys are names)
     types = {c: table.columns[c].type for c in cols}
     conn = session.connection()
     dialect = conn.dialect.name
@@ -89,8 +104,8 @@ def stage(session: Session, name: str, frame: pd.DataFrame, columns: dict[str, T
 
 
 def read_frame(session: Session, statement, columns: list[str] | None = None) -> pd.DataFrame:
-    """Run a select and return its rows as a frame."""
-    result = session.execute(statement)
+    """Run a select (as Core, without ORM row handling) and return its rows as a frame."""
+    result = session.connection().execute(statement)
     return pd.DataFrame(result.all(), columns=columns or list(result.keys()))
 
 

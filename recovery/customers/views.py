@@ -25,7 +25,7 @@ api_bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",
 
 @api_bp.route("")
 class Customers(MethodView):
-    decorators = [api_login_required]
+    decorators = (api_login_required,)
 
     @api_bp.arguments(PageArgs, location="query")
     @api_bp.response(200, CustomerPageSchema)
@@ -36,7 +36,7 @@ class Customers(MethodView):
 
 @api_bp.route("/<code>")
 class CustomerOne(MethodView):
-    decorators = [api_login_required]
+    decorators = (api_login_required,)
 
     @api_bp.response(200, PositionSchema)
     def get(self, code: str):
@@ -50,7 +50,7 @@ class CustomerOne(MethodView):
 
 @api_bp.route("/<code>/bills")
 class CustomerBills(MethodView):
-    decorators = [api_login_required]
+    decorators = (api_login_required,)
 
     @api_bp.response(200, BillSchema(many=True))
     def get(self, code: str):
@@ -60,7 +60,7 @@ class CustomerBills(MethodView):
 
 @api_bp.route("/<code>/payments")
 class CustomerPayments(MethodView):
-    decorators = [api_login_required]
+    decorators = (api_login_required,)
 
     @api_bp.response(200, PaymentSchema(many=True))
     def get(self, code: str):
@@ -70,7 +70,7 @@ class CustomerPayments(MethodView):
 
 @api_bp.route("/<code>/ledger")
 class CustomerLedger(MethodView):
-    decorators = [api_login_required]
+    decorators = (api_login_required,)
 
     @api_bp.response(200, LedgerEntrySchema(many=True))
     def get(self, code: str):

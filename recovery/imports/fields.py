@@ -34,8 +34,11 @@ class Checker:
         self.errors.extend(zip(lines.tolist(), [column] * len(reasons), reasons, strict=True))
 
     def _bad(self, mask: np.ndarray, column: str, what: str) -> None:
-        values = self.frame[column]
-        self.fail(mask, column, what + ": " + values.map(_shown))
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():  # render the offending values only: imports are mostly clean
+            shown = self.frame[column][mask].map(_shown)
+            self.fail(mask, column, pd.Series(what + ": " + shown.to_numpy(), index=self.frame.index[mask])
+                      .reindex(self.frame.index))
 
     def text(self, column: str, *, required: bool = True, max_len: int = 200) -> pd.Series:
         """A free-text column: required ones may not be empty; control characters are refused."""
@@ -54,7 +57,7 @@ class Checker:
         empty = (s == "").to_numpy()
         if required:
             self.fail(empty, column, "required")
-        bad = ~empty & ~s.str.fullmatch(r"[A-Za-z0-9_.:/-]{1,%d}" % max_len).to_numpy()
+        bad = ~empty & ~s.str.fullmatch(rf"[A-Za-z0-9_.:/-]{{1,{max_len}}}").to_numpy()
         self._bad(bad, column, f"not an identifier (letters, digits, _ . : / -, at most {max_len})")
         return s.where(~empty, None)
 

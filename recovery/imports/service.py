@@ -109,7 +109,7 @@ def parse_payments(path: Path, source: str | None = None) -> pd.DataFrame:
         "line": raw["line"],
     })
     ck.not_future(frame["paid_at"], "paid_at", pd.Timestamp(now()))
-    frame = ck.duplicates(frame, PAYMENT_KEY, PAYMENT_CONTENT + ["payment_id"], "channel_ref")
+    frame = ck.duplicates(frame, PAYMENT_KEY, [*PAYMENT_CONTENT, "payment_id"], "channel_ref")
     # What is left repeating a payment_id names two different channel references.
     ck.duplicates(frame.loc[frame["payment_id"].notna()], ["payment_id"], PAYMENT_KEY, "payment_id")
     _reject_if(ck, source)
@@ -272,8 +272,13 @@ def payment_code(frame: pd.DataFrame) -> pd.Series:
 def load_payments(session: Session, frame: pd.DataFrame, source: str = "payments",
                   state: PaymentState = PaymentState.settled) -> int:
     """Store new payments with their ledger entries and allocate them, oldest bill first."""
-    frame = frame.assign(given_id=frame["payment_id"], payment_id=frame["payment_id"].fillna(payment_code(frame)))
-    local_day = frame["paid_at"].dt.tz_convert(business_tz()).dt.strftime("%Y-%m-%d")
+    given = frame["payment_id"]
+    missing = given.isna()
+    ids = given.copy()
+    if missing.any():
+        ids[missing] = payment_code(frame.loc[missing])
+    frame = frame.assign(given_id=given, payment_id=ids)
+    local_day = frame["paid_at"].dt.tz_convert(business_tz()).dt.tz_localize(None).dt.normalize()
     staged = bulk.stage(session, "stage_payments", frame.assign(paid_on=local_day), {
         "line": bulk.ID, "payment_id": bulk.TEXT, "given_id": bulk.TEXT, "customer_id": bulk.TEXT, "channel": bulk.TEXT,
         "channel_account": bulk.TEXT, "channel_ref": bulk.TEXT, "amount_fen": bulk.FEN,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Table, delete, select
+from sqlalchemy import String, Table, delete, select, type_coerce
 from sqlalchemy.orm import Session
 
 from recovery import bulk
@@ -21,19 +21,25 @@ def reallocate(session: Session, customers: Table) -> int:
     allocations exactly as allocating from scratch would. Returns the number of allocations.
     """
     ids = select(customers.c.id)
+    # Dates and instants come back raw (text on SQLite) and are parsed column-wise, not row by row.
     bills = bulk.read_frame(session, select(
-        Bill.id.label("bill_id"), Bill.customer_id, Bill.amount_fen, Bill.due_on, Bill.issued_on,
+        Bill.id.label("bill_id"), Bill.customer_id, Bill.amount_fen,
+        type_coerce(Bill.due_on, String).label("due_on"), type_coerce(Bill.issued_on, String).label("issued_on"),
     ).where(Bill.customer_id.in_(ids)))
     payments = bulk.read_frame(session, select(
-        Payment.id.label("payment_id"), Payment.customer_id, Payment.amount_fen, Payment.paid_at,
+        Payment.id.label("payment_id"), Payment.customer_id, Payment.amount_fen,
+        type_coerce(Payment.paid_at, String).label("paid_at"),
     ).where(Payment.customer_id.in_(ids), Payment.state != PaymentState.reversed))
 
     if not bills.empty:
-        issued = pd.to_datetime(bills["issued_on"]).dt.tz_localize(
-            business_tz(), ambiguous=False, nonexistent="shift_forward")
-        bills["issued_at"] = issued.dt.tz_convert("UTC")
+        bills["due_on"] = pd.to_datetime(bills["due_on"])
+        bills["issued_on"] = pd.to_datetime(bills["issued_on"])
+        # A bill exists from the start of its issue day in the business time zone (few distinct days).
+        days = pd.Series(bills["issued_on"].unique())
+        starts = days.dt.tz_localize(business_tz(), ambiguous=False, nonexistent="shift_forward").dt.tz_convert("UTC")
+        bills["issued_at"] = bills["issued_on"].map(pd.Series(starts.to_numpy(), index=days))
     if not payments.empty:
-        payments["paid_at"] = pd.to_datetime(payments["paid_at"], utc=True)
+        payments["paid_at"] = pd.to_datetime(payments["paid_at"], utc=True, format="ISO8601")
     allocations = fifo_allocate(bills, payments) if not (bills.empty or payments.empty) else None
 
     session.execute(delete(Allocation).where(Allocation.customer_id.in_(ids)))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.factories import BILL_COLUMNS, CUSTOMER_COLUMNS, PAYMENT_COLUMNS, bill, customer, load, payment, write_csv
+from tests.factories import bill, customer, load, payment
 
 AS_OF_DATES = ["2025-06-15", "2025-12-31", "2026-10-01"]
 
@@ -30,7 +30,8 @@ def _generated(rng: np.random.Generator, customers: int = 300):
         for k in range(int(rng.integers(0, 15))):
             amount = int(rng.integers(1, 400_000))
             when = dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=int(rng.integers(0, 600_000)))
-            pays.append(payment(f"R{i:04d}-{k:02d}", customer_id=f"C{i:04d}", amount=f"{amount // 100}.{amount % 100:02d}",
+            pays.append(payment(f"R{i:04d}-{k:02d}", customer_id=f"C{i:04d}",
+                                amount=f"{amount // 100}.{amount % 100:02d}",
                                 paid_at=when.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()))
     return cust, bills, pays
 

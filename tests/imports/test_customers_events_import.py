@@ -37,7 +37,8 @@ def test_identity_number_with_a_wrong_check_digit_is_refused(recovery, tmp_path)
 
 
 def test_unknown_customer_class_and_missing_name_are_reported(recovery, tmp_path):
-    path = write_csv(tmp_path / "c.csv", CUSTOMER_COLUMNS, [customer("C1", customer_class="shop"), customer("C2", name="")])
+    path = write_csv(tmp_path / "c.csv", CUSTOMER_COLUMNS,
+                     [customer("C1", customer_class="shop"), customer("C2", name="")])
     result = recovery("import", "customers", path)
     assert "c.csv:2: customer_class: must be one of residential, commercial" in result.stderr
     assert "c.csv:3: name: required" in result.stderr
