@@ -33,6 +33,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=None,
         SESSION_COOKIE_HTTPONLY=True,
@@ -64,4 +66,15 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     # The JSON API authenticates officers itself (and partner agents by signature): no CSRF token.
     csrf.exempt(customers_api)
     api.register_blueprint(customers_api)
+    _serve_swagger_ui(app)
     return app
+
+
+def _serve_swagger_ui(app: Flask) -> None:
+    """The browsable API page's scripts and styles, from the installed swagger-ui-bundle."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.route("/api/docs/assets/<path:filename>")
+    def swagger_ui_assets(filename: str):
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
