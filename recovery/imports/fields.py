@@ -8,8 +8,28 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
 
 from recovery.money import parse_yuan_series
+
+
+def valid_identity(number: str) -> bool:
+    """An 18-character resident ID or unified social credit code with correct check characters."""
+    if not number:
+        return False
+    try:
+        ric.validate(number)
+        return True
+    except ValidationError:
+        pass
+    except LookupError:
+        # python-stdnum's area table lacks the county part of some codes and raises instead of
+        # answering; the check character and the birth date still decide.
+        try:
+            return ric.calc_check_digit(number[:-1]) == number[-1] and bool(ric.get_birth_date(number))
+        except (ValidationError, ValueError):
+            return False
+    return uscc.is_valid(number)
 
 
 def _shown(value: str) -> str:
@@ -115,7 +135,7 @@ class Checker:
         """An 18-character resident ID or unified social credit code, check digits verified."""
         s = self.frame[column].str.upper()
         empty = (s == "").to_numpy()
-        valid = s.map(lambda v: bool(v) and (ric.is_valid(v) or uscc.is_valid(v))).to_numpy()
+        valid = s.map(valid_identity).to_numpy()
         self._bad(~empty & ~valid, column, "not a valid resident ID or unified social credit code")
         return s.where(~empty, None)
 
