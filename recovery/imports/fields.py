@@ -17,11 +17,15 @@ def valid_identity(number: str) -> bool:
     """An 18-character resident ID or unified social credit code with correct check characters."""
     if not number:
         return False
+    return uscc.is_valid(number) or _valid_resident_id(number)
+
+
+def _valid_resident_id(number: str) -> bool:
     try:
         ric.validate(number)
         return True
     except ValidationError:
-        pass
+        return False
     except LookupError:
         # python-stdnum's area table lacks the county part of some codes and raises instead of
         # answering; the check character and the birth date still decide.
@@ -29,7 +33,6 @@ def valid_identity(number: str) -> bool:
             return ric.calc_check_digit(number[:-1]) == number[-1] and bool(ric.get_birth_date(number))
         except (ValidationError, ValueError):
             return False
-    return uscc.is_valid(number)
 
 
 def _shown(value: str) -> str:

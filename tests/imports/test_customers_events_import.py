@@ -74,3 +74,12 @@ def test_event_of_unknown_kind_is_refused(recovery, tmp_path):
     result = recovery("import", "events", path)
     assert result.exit_code != 0
     assert "e.csv:2: kind: must be one of theft, violation, returned_payment" in result.stderr
+
+
+def test_identity_check_accepts_credit_codes_that_also_look_like_resident_ids():
+    from recovery.imports.fields import valid_identity
+
+    # A government body's credit code (registration authority 1, category 1): 18 digits, like an ID.
+    assert valid_identity("113307820007052034")
+    assert not valid_identity("113307820007052035")
+    assert valid_identity(RESIDENT_ID) and valid_identity(CREDIT_CODE)
