@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import click
+from flask import current_app
 import pandas as pd
 from sqlalchemy import select
 from tqdm import tqdm
@@ -61,7 +62,8 @@ def load_demo(*, customers: int, months: int, seed: int, as_of: dt.date | None, 
               progress: bool) -> None:
     """Generate and load the demo utility, committing chunk by chunk; optionally write its CSV files."""
     as_of = as_of or today()
-    chunks = generate(customers=customers, months=months, seed=seed, as_of=as_of)
+    tz = current_app.config["RECOVERY_TZ"]
+    chunks = generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)
     total = -(-customers // 50_000)
     for chunk in tqdm(chunks, total=total, unit="chunk", desc="demo", disable=not progress):
         try:
@@ -77,7 +79,7 @@ def load_demo(*, customers: int, months: int, seed: int, as_of: dt.date | None, 
     db.session.commit()
     if csv_dir:
         csv_dir.mkdir(parents=True, exist_ok=True)
-        write_csv(generate(customers=customers, months=months, seed=seed, as_of=as_of), csv_dir)
+        write_csv(generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz), csv_dir, tz=tz)
     click.echo(f"demo utility loaded: {customers} customers, {months} months up to {as_of.isoformat()}")
     if created:
         names = ", ".join(sorted(created))

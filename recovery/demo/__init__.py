@@ -1,0 +1,1 @@
+"""A realistic synthetic utility for demos, tests and model training."""
