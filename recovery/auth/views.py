@@ -7,14 +7,24 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from recovery import LOCALES
 from recovery.auth.models import User
 from recovery.errors import Unauthorized
 from recovery.extensions import db
+from recovery.extensions import login as login_manager
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record_once
+def _localise_login_manager(_state) -> None:
+    """Flask-Login's 'please sign in' message, in the officer's language rather than hard-coded English."""
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.localize_callback = str
 
 
 def load_user(user_id: str) -> User | None:
@@ -23,9 +33,20 @@ def load_user(user_id: str) -> User | None:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a sign-in link must not bounce the officer to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil" and "/\t/evil"
+    # would leave the site as surely as "//evil" does.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) and not urlsplit(target).netloc):
         return target
     return url_for("web.customers")
+
+
+def _fresh_session() -> None:
+    """Drop everything the session held (no fixation across sign-in) except the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,11 +56,13 @@ def login():
         username = request.form.get("username", "").strip()
         user = db.session.scalar(select(User).where(User.username == username))
         if user and user.active and user.check_password(request.form.get("password", "")):
-            session.clear()
+            _fresh_session()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong user name or password."), "error")
         return render_template("login.html", username=username), 401
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", username="")
 
 
@@ -47,14 +70,14 @@ def login():
 def logout():
     """Sign out."""
     logout_user()
-    session.clear()
+    _fresh_session()
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
     """Remember the chosen language for this session."""
-    if code in ("zh", "en"):
+    if code in LOCALES:
         session["lang"] = code
     return redirect(_safe_next(request.form.get("next")))
 

@@ -8,8 +8,8 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import current_app
 import pandas as pd
+from flask import current_app
 from sqlalchemy import select
 from tqdm import tqdm
 

@@ -2,16 +2,67 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
+from recovery.auth.models import Role
 from recovery.customers import service
+from recovery.customers.models import Grid
 from recovery.customers.schemas import PageArgs
+from recovery.errors import NotFound
 from recovery.extensions import db
-from recovery.timeutil import today
+from recovery.timeutil import business_tz, today
 
 bp = Blueprint("web", __name__)
+# Every page's <html lang> and language switch read the locale; Flask-Babel does not expose it to Jinja.
+bp.add_app_template_global(get_locale, "get_locale")
+
+# Codes stored in the database, shown in the officer's language (extracted by pybabel via _l).
+LABELS = {
+    "customer_class": {
+        "residential": _l("Residential"),
+        "commercial": _l("Commercial"),
+        "industrial": _l("Industrial"),
+        "property_mgmt": _l("Property management"),
+        "government": _l("Government"),
+        "agricultural": _l("Agricultural"),
+    },
+    "channel": {
+        "bank": _l("Bank"),
+        "direct_debit": _l("Direct debit"),
+        "agent": _l("Collection agent"),
+        "card": _l("Prepaid card"),
+        "kiosk": _l("Self-service kiosk"),
+        "counter": _l("Service counter"),
+    },
+    "payment_state": {
+        "provisional": _l("Provisional"),
+        "settled": _l("Settled"),
+        "reversed": _l("Reversed"),
+    },
+    "entry_kind": {
+        "bill": _l("Bill"),
+        "payment": _l("Payment"),
+        "penalty": _l("Late-payment penalty"),
+        "reversal": _l("Reversal"),
+        "adjustment": _l("Adjustment"),
+    },
+}
+
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood. If you were sending a form, reload the page and try again."),
+    403: _l("You are not allowed to open this page."),
+    404: _l("There is no such page, or it is outside your grids."),
+    405: _l("This page cannot be opened that way."),
+    500: _l("Something went wrong on our side. Please try again later."),
+}
 
 
 @bp.route("/")
@@ -23,14 +74,51 @@ def index():
 @login_required
 def customers():
     """Customers of the officer's grids, most overdue first."""
+    schema = PageArgs()
     try:
-        args = PageArgs().load({k: v for k, v in request.args.items() if k in PageArgs().fields and v != ""})
+        args = schema.load({k: v for k, v in request.args.items() if k in schema.fields and v != ""})
     except ValidationError:
         abort(400)
     as_of = today()
     page = service.customer_page(db.session, current_user, as_of, **args)
-    grids = [g.code for g in current_user.grids] if not current_user.sees_all_grids else None
-    return render_template("customers.html", page=page, args=args, as_of=as_of, grids=grids)
+    return render_template("customers.html", page=page, args=args, as_of=as_of,
+                           own_grids=_own_grids(), grid_choices=_grid_choices())
+
+
+def _own_grids() -> list[str] | None:
+    """The officer's grid codes; None for staff who see every grid."""
+    if current_user.role != Role.officer:
+        return None
+    return sorted(g.code for g in current_user.grids)
+
+
+def _grid_choices() -> list[str]:
+    """Grids offered in the filter: worth a select only when the user sees more than one."""
+    own = _own_grids()
+    codes = own if own is not None else list(db.session.scalars(select(Grid.code).order_by(Grid.code)))
+    return codes if len(codes) > 1 else []
+
+
+@bp.route("/customers/<code>")
+@login_required
+def customer(code: str):
+    """One customer: where the account stands, the bills, the payments and the ledger."""
+    try:
+        found = service.get_customer(db.session, current_user, code)
+    except NotFound:
+        # The same answer whether the customer does not exist or belongs to another grid.
+        abort(404)
+    as_of = today()
+    return render_template(
+        "customer.html",
+        customer=found,
+        as_of=as_of,
+        position=service.position(db.session, found, as_of),
+        bills=service.bills(db.session, found),
+        payments=service.payments(db.session, found),
+        # Newest first like the bills and payments: the top row's running balance is today's.
+        ledger=service.ledger(db.session, found)[::-1],
+    )
 
 
 @bp.app_template_filter("yuan")
@@ -41,3 +129,45 @@ def yuan_filter(fen: int | None) -> str:
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(int(fen)), 100)
     return f"{sign}{whole:,}.{part:02d}"
+
+
+@bp.app_template_filter("business_time")
+def business_time_filter(instant: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) instant as the wall-clock time of the business time zone."""
+    if instant is None:
+        return ""
+    return instant.astimezone(business_tz()).strftime(fmt)
+
+
+@bp.app_template_filter("label")
+def label_filter(code: str | None, kind: str) -> str:
+    """A stored code (customer class, channel, …) in the reader's language; unknown codes as they are."""
+    if code is None:
+        return ""
+    return str(LABELS[kind].get(code, code))
+
+
+@bp.app_template_global()
+def url_without_lang() -> str:
+    """This page's URL without `?lang=`, so that a language switch is not overridden by it."""
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    if request.endpoint is None:  # an unknown URL (404): there is nothing to rebuild
+        return request.path
+    return url_for(request.endpoint, **{**args, **(request.view_args or {})})
+
+
+@bp.app_errorhandler(400)
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+@bp.app_errorhandler(500)
+def error_page(err: HTTPException):
+    """An error page for people; API callers keep the JSON error that recovery.errors gives them."""
+    # A handler for a status code outranks recovery.errors' HTTPException handler, so ask that one
+    # first: it answers JSON to API callers and hands anything else back unchanged.
+    api_handler = current_app.error_handler_spec[None][None].get(HTTPException)
+    answer = api_handler(err) if api_handler else err
+    if answer is not err:
+        return answer
+    message = ERROR_MESSAGES.get(err.code or 500, err.description)
+    return render_template("error.html", error=err, message=message), err.code
