@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from recovery import create_app
 from recovery.errors import DomainError, ImportRejected
@@ -43,6 +44,10 @@ class RecoveryGroup(FlaskGroup):
             _fail(f"import rejected: {e.message}")
         except DomainError as e:
             _fail(e.message)
+        except OperationalError as e:
+            _fail(f"database unavailable: {str(e.orig).strip().splitlines()[0] if e.orig else e}")
+        except OSError as e:
+            _fail(f"{e.strerror or e}: {e.filename}" if e.filename else str(e))
 
 
 @click.group(cls=RecoveryGroup, create_app=create_app, add_default_commands=False,
