@@ -31,11 +31,11 @@ def format_yuan(fen: int) -> str:
 
 def parse_yuan_series(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised parse_yuan for imports: (fen as int64, mask of valid entries). Negative values are invalid."""
-    parts = values.str.strip().str.extract(r"^(\d{1,13})(?:\.(\d{1,2}))?$")
-    ok = parts[0].notna().to_numpy()
-    whole = pd.to_numeric(parts[0].where(ok, "0"), errors="coerce").fillna(0).astype("int64").to_numpy()
-    frac = parts[1].fillna("").str.ljust(2, "0").where(ok, "00")
-    fen = whole * 100 + frac.astype("int64").to_numpy()
+    text = values.astype("string[pyarrow]").str.strip()
+    ok = text.str.fullmatch(r"\d{1,13}(\.\d{1,2})?").fillna(False).to_numpy(dtype=bool)
+    whole, _, frac = (text.where(ok, "0").str.partition(".")[i] for i in range(3))
+    fen = (pd.to_numeric(whole).to_numpy(dtype="int64") * 100
+           + pd.to_numeric(frac.str.pad(2, side="right", fillchar="0")).to_numpy(dtype="int64"))
     return fen, ok
 
 

@@ -12,6 +12,7 @@ from recovery.errors import ImportRejected
 
 # Far above any real import; a guard against a stray binary file or a runaway field.
 MAX_FIELD = 10_000
+TEXT = "string[pyarrow]"
 
 
 def read(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -72,9 +73,9 @@ def read(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...] = (
 
     frame = pd.DataFrame(rows, columns=wanted, dtype="object")
     for c in wanted:
-        frame[c] = frame[c].str.strip()
+        frame[c] = frame[c].astype(TEXT).str.strip()
     for c in optional:
         if c not in frame:
-            frame[c] = ""
+            frame[c] = pd.Series("", index=frame.index, dtype=TEXT)
     frame["line"] = lines
     return frame

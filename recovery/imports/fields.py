@@ -35,6 +35,13 @@ def _valid_resident_id(number: str) -> bool:
             return False
 
 
+def flag(values) -> np.ndarray:
+    """A plain boolean array from a mask that may be nullable (missing counts as false)."""
+    if isinstance(values, pd.Series) and values.dtype != bool:
+        values = values.fillna(False)
+    return np.asarray(values, dtype=bool)
+
+
 def _shown(value: str) -> str:
     value = str(value)
     return repr(value if len(value) <= 40 else value[:40] + "…")
@@ -49,7 +56,7 @@ class Checker:
 
     def fail(self, mask: np.ndarray | pd.Series, column: str, reason: str | pd.Series) -> None:
         """Record `reason` (a text, or a per-row series of texts) for every row where mask is true."""
-        mask = np.asarray(mask, dtype=bool)
+        mask = flag(mask)
         if not mask.any():
             return
         lines = self.frame["line"].to_numpy()[mask]
@@ -57,7 +64,7 @@ class Checker:
         self.errors.extend(zip(lines.tolist(), [column] * len(reasons), reasons, strict=True))
 
     def _bad(self, mask: np.ndarray, column: str, what: str) -> None:
-        mask = np.asarray(mask, dtype=bool)
+        mask = flag(mask)
         if mask.any():  # render the offending values only: imports are mostly clean
             shown = self.frame[column][mask].map(_shown)
             self.fail(mask, column, pd.Series(what + ": " + shown.to_numpy(), index=self.frame.index[mask])
@@ -66,34 +73,34 @@ class Checker:
     def text(self, column: str, *, required: bool = True, max_len: int = 200) -> pd.Series:
         """A free-text column: required ones may not be empty; control characters are refused."""
         s = self.frame[column]
-        empty = (s == "").to_numpy()
+        empty = flag(s == "")
         if required:
             self.fail(empty, column, "required")
-        self.fail(~empty & (s.str.len() > max_len).to_numpy(), column, f"longer than {max_len} characters")
-        self.fail(s.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(), column,
+        self.fail(~empty & flag(s.str.len() > max_len), column, f"longer than {max_len} characters")
+        self.fail(flag(s.str.contains(r"[\x00-\x1f\x7f]", regex=True)), column,
                   "contains control characters")
         return s.where(~empty, None)
 
     def code(self, column: str, *, required: bool = True, max_len: int = 32) -> pd.Series:
         """An identifier from the source system: printable, no spaces, kept verbatim."""
         s = self.frame[column]
-        empty = (s == "").to_numpy()
+        empty = flag(s == "")
         if required:
             self.fail(empty, column, "required")
-        bad = ~empty & ~s.str.fullmatch(rf"[A-Za-z0-9_.:/-]{{1,{max_len}}}").to_numpy()
+        bad = ~empty & ~flag(s.str.fullmatch(rf"[A-Za-z0-9_.:/-]{{1,{max_len}}}"))
         self._bad(bad, column, f"not an identifier (letters, digits, _ . : / -, at most {max_len})")
         return s.where(~empty, None)
 
     def choice(self, column: str, allowed: Iterable[str]) -> pd.Series:
         allowed = list(allowed)
         s = self.frame[column]
-        self._bad(~s.isin(allowed).to_numpy(), column, "must be one of " + ", ".join(allowed))
+        self._bad(~flag(s.isin(allowed)), column, "must be one of " + ", ".join(allowed))
         return s
 
     def yuan(self, column: str, *, required: bool = True, positive: bool = False) -> pd.Series:
         """A yuan amount with at most two decimals, as integer fen (nullable Int64 when optional)."""
         s = self.frame[column]
-        empty = (s == "").to_numpy()
+        empty = flag(s == "")
         fen, ok = parse_yuan_series(s)
         if required:
             self.fail(empty, column, "required")
@@ -105,48 +112,48 @@ class Checker:
 
     def date(self, column: str, *, required: bool = True) -> pd.Series:
         s = self.frame[column]
-        empty = (s == "").to_numpy()
+        empty = flag(s == "")
         parsed = pd.to_datetime(s.where(~empty, None), format="%Y-%m-%d", errors="coerce")
         if required:
             self.fail(empty, column, "required")
-        self._bad(~empty & parsed.isna().to_numpy(), column, "not a date (YYYY-MM-DD)")
+        self._bad(~empty & flag(parsed.isna()), column, "not a date (YYYY-MM-DD)")
         return parsed
 
     def instant(self, column: str) -> pd.Series:
         """An ISO 8601 timestamp that carries its offset; returned in UTC."""
         s = self.frame[column]
-        shaped = s.str.fullmatch(
+        shaped = flag(s.str.fullmatch(
             r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})"
-        ).to_numpy()
+        ))
         parsed = pd.to_datetime(s.where(shaped, None), format="ISO8601", utc=True, errors="coerce")
-        self._bad(parsed.isna().to_numpy(), column, "not an ISO 8601 timestamp with an offset")
+        self._bad(flag(parsed.isna()), column, "not an ISO 8601 timestamp with an offset")
         return parsed
 
     def number(self, column: str, *, minimum: float = 0.0) -> pd.Series:
         s = self.frame[column]
-        shaped = s.str.fullmatch(r"\d{1,12}(\.\d{1,6})?").to_numpy()
+        shaped = flag(s.str.fullmatch(r"\d{1,12}(\.\d{1,6})?"))
         parsed = pd.to_numeric(s.where(shaped, None), errors="coerce")
-        self._bad(~shaped | (parsed < minimum).to_numpy(), column, f"not a number ≥ {minimum:g}")
+        self._bad(~shaped | flag(parsed < minimum), column, f"not a number ≥ {minimum:g}")
         return parsed
 
     def period(self, column: str) -> pd.Series:
         s = self.frame[column]
-        self._bad(~s.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").to_numpy(), column, "not a period (YYYY-MM)")
+        self._bad(~flag(s.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")), column, "not a period (YYYY-MM)")
         return s
 
     def identity(self, column: str) -> pd.Series:
         """An 18-character resident ID or unified social credit code, check digits verified."""
         s = self.frame[column].str.upper()
-        empty = (s == "").to_numpy()
-        valid = s.map(valid_identity).to_numpy()
+        empty = flag(s == "")
+        valid = flag(s.map(valid_identity, na_action="ignore"))
         self._bad(~empty & ~valid, column, "not a valid resident ID or unified social credit code")
         return s.where(~empty, None)
 
     def not_after(self, earlier: pd.Series, later: pd.Series, column: str, reason: str) -> None:
-        self.fail((earlier > later).fillna(False).to_numpy(), column, reason)
+        self.fail(flag(earlier > later), column, reason)
 
     def not_future(self, when: pd.Series, column: str, limit: dt.datetime | pd.Timestamp) -> None:
-        self.fail((when > limit).fillna(False).to_numpy(), column, "lies in the future")
+        self.fail(flag(when > limit), column, "lies in the future")
 
     def duplicates(self, frame: pd.DataFrame, key: list[str], content: list[str], column: str) -> pd.DataFrame:
         """Rows repeating a key earlier in the file: identical ones are dropped, others are errors."""
@@ -158,7 +165,7 @@ class Checker:
         differs = np.zeros(len(later), dtype=bool)
         for c in content:
             a, b = later[c], later[c + "_first"]
-            differs |= ~((a == b) | (a.isna() & b.isna())).to_numpy()
+            differs |= ~(flag(a == b) | flag(a.isna() & b.isna()))
         for line, first_line in later.loc[differs, ["line", "line_first"]].itertuples(index=False):
             self.errors.append((int(line), column, f"same key as line {first_line} with different content"))
         return frame.loc[~dup]
