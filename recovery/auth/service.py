@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from recovery.audit import service as audit
 from recovery.auth.models import Role, User, officer_grids
 from recovery.customers.models import Customer, Grid
 from recovery.errors import Conflict, Invalid, NotFound
@@ -31,6 +32,7 @@ def create_user(session: Session, username: str, *, role: str, password: str, di
     user.set_password(password)
     session.add(user)
     session.flush()  # the caller may need user.id before it commits
+    audit.record(session, "user.create", "user", username, role=role, grids=codes)
     return user
 
 

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 from tqdm import tqdm
 
+from recovery.audit import service as audit
 from recovery.auth.models import Role, User
 from recovery.auth.service import create_user
 from recovery.customers.models import Grid
@@ -76,6 +77,8 @@ def load_demo(*, customers: int, months: int, seed: int, as_of: dt.date | None, 
             ) from e
         db.session.commit()
     created = ensure_demo_users()
+    audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
+                 as_of=as_of.isoformat())
     db.session.commit()
     if csv_dir:
         csv_dir.mkdir(parents=True, exist_ok=True)

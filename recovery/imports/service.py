@@ -17,6 +17,7 @@ from sqlalchemy import Table, and_, case, exists, func, insert, literal, not_, s
 from sqlalchemy.orm import Session
 
 from recovery import bulk
+from recovery.audit import service as audit
 from recovery.billing.models import Bill, EntryKind, LedgerEntry
 from recovery.customers.models import Customer, CustomerClass, Grid
 from recovery.errors import ImportRejected
@@ -361,5 +362,8 @@ def import_file(session: Session, kind: str, path: Path) -> ImportResult:
     source = str(path)
     frame = PARSERS[kind](Path(path), source)
     inserted = LOADERS[kind](session, frame, source)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    audit.record(session, f"import.{kind}", "file", Path(path).name, sha256=digest, rows=len(frame),
+                 inserted=inserted)
     return ImportResult(kind=kind, rows=len(frame), inserted=inserted)
 
