@@ -7,4 +7,6 @@ from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
 from recovery.payments.models import Allocation, Payment
 
-__all__ = ["AuditEntry", "Allocation", "Bill", "Customer", "Event", "Grid", "LedgerEntry", "Payment", "User", "officer_grids"]
+__all__ = [
+    "Allocation", "AuditEntry", "Bill", "Customer", "Event", "Grid", "LedgerEntry", "Payment", "User", "officer_grids",
+]

@@ -28,6 +28,7 @@ def _localise_login_manager(_state) -> None:
 
 
 def load_user(user_id: str) -> User | None:
+    """The signed-in user, for Flask-Login."""
     return db.session.get(User, int(user_id))
 
 

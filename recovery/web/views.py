@@ -67,6 +67,7 @@ ERROR_MESSAGES = {
 
 @bp.route("/")
 def index():
+    """The customer list is the officer's home page."""
     return redirect(url_for("web.customers"))
 
 
