@@ -22,27 +22,25 @@ def reallocate(session: Session, customers: Table) -> int:
     """
     ids = select(customers.c.id)
     # Dates and instants come back raw (text on SQLite) and are parsed column-wise, not row by row.
-    bills = bulk.read_frame(session, select(
-        Bill.id.label("bill_id"), Bill.customer_id, Bill.amount_fen,
-        type_coerce(Bill.due_on, String).label("due_on"), type_coerce(Bill.issued_on, String).label("issued_on"),
-    ).where(Bill.customer_id.in_(ids)))
     payments = bulk.read_frame(session, select(
         Payment.id.label("payment_id"), Payment.customer_id, Payment.amount_fen,
         type_coerce(Payment.paid_at, String).label("paid_at"),
     ).where(Payment.customer_id.in_(ids), Payment.state != PaymentState.reversed))
-
-    if not bills.empty:
-        bills["due_on"] = pd.to_datetime(bills["due_on"])
-        bills["issued_on"] = pd.to_datetime(bills["issued_on"])
-        # A bill exists from the start of its issue day in the business time zone (few distinct days).
-        days = pd.Series(bills["issued_on"].unique())
-        starts = days.dt.tz_localize(business_tz(), ambiguous=False, nonexistent="shift_forward").dt.tz_convert("UTC")
-        bills["issued_at"] = bills["issued_on"].map(pd.Series(starts.to_numpy(), index=days))
-    if not payments.empty:
-        payments["paid_at"] = pd.to_datetime(payments["paid_at"], utc=True, format="ISO8601")
-    allocations = fifo_allocate(bills, payments) if not (bills.empty or payments.empty) else None
-
     session.execute(delete(Allocation).where(Allocation.customer_id.in_(ids)))
-    if allocations is None:
+    if payments.empty:  # e.g. a first bills import: nothing to allocate, no bills to read
         return 0
-    return bulk.insert_frame(session, Allocation.__table__, allocations)
+    bills = bulk.read_frame(session, select(
+        Bill.id.label("bill_id"), Bill.customer_id, Bill.amount_fen,
+        type_coerce(Bill.due_on, String).label("due_on"), type_coerce(Bill.issued_on, String).label("issued_on"),
+    ).where(Bill.customer_id.in_(ids)))
+    if bills.empty:
+        return 0
+
+    bills["due_on"] = pd.to_datetime(bills["due_on"])
+    bills["issued_on"] = pd.to_datetime(bills["issued_on"])
+    # A bill exists from the start of its issue day in the business time zone (few distinct days).
+    days = pd.Series(bills["issued_on"].unique())
+    starts = days.dt.tz_localize(business_tz(), ambiguous=False, nonexistent="shift_forward").dt.tz_convert("UTC")
+    bills["issued_at"] = bills["issued_on"].map(pd.Series(starts.to_numpy(), index=days))
+    payments["paid_at"] = pd.to_datetime(payments["paid_at"], utc=True, format="ISO8601")
+    return bulk.insert_frame(session, Allocation.__table__, fifo_allocate(bills, payments))
