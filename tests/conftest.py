@@ -15,6 +15,7 @@ from pathlib import Path
 import flask_migrate
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from recovery import create_app
@@ -51,10 +52,17 @@ def backend(request, tmp_path_factory) -> dict:
         template = base / "template.sqlite"
         _migrate(f"sqlite:///{template}", base)
         return {"name": "sqlite", "template": template, "dir": base}
-    name = f"recovery_test_{WORKER}"
+    # Per worker and per run: two test runs on one machine never drop each other's database.
+    name = f"recovery_test_{WORKER}_{os.getpid()}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    request.addfinalizer(drop)
     url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
     _migrate(url, base)
     return {"name": "postgresql", "url": url, "dir": base}
@@ -87,9 +95,22 @@ def session(app):
     return db.session
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets a fresh application context, as on a real server.
+
+    The `app` fixture holds one application context for the whole test, and Flask would reuse it
+    for requests made inside it, carrying Flask-Babel's cached locale and Flask-Login's cached
+    user from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return FreshContextClient(app, app.response_class, use_cookies=True)
 
 
 class Runner:

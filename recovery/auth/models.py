@@ -50,8 +50,9 @@ class User(UserMixin, db.Model):
 
     @property
     def sees_all_grids(self) -> bool:
-        """Supervisors and admins see every grid; officers only their own."""
-        return self.role in (Role.supervisor, Role.admin)
+        """Officers see their own grids; supervisors, admins and clerks (who assign unmatched bank
+        credits to any customer) see every grid."""
+        return self.role != Role.officer
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -38,7 +38,7 @@ def create_user(session: Session, username: str, *, role: str, password: str, di
 
 def visible_customers(user: User) -> Select:
     """Customer ids the user may see: officers their own grids, other staff every grid."""
-    if user.role in (Role.supervisor, Role.admin, Role.clerk):
+    if user.sees_all_grids:
         return select(Customer.id)
     return select(Customer.id).where(
         Customer.grid_id.in_(select(officer_grids.c.grid_id).where(officer_grids.c.user_id == user.id))

@@ -26,7 +26,7 @@ class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     sort = fields.String(load_default="overdue",
-                         validate=validate.OneOf(["customer_id", "name", "balance", "overdue", "days_overdue"]))
+                         validate=validate.OneOf(["customer_id", "name", "grid", "balance", "overdue", "days_overdue"]))
     order = fields.String(load_default="desc", validate=validate.OneOf(["asc", "desc"]))
     grid = fields.String()
     q = fields.String(validate=validate.Length(max=100))

@@ -20,6 +20,7 @@ from recovery.payments.models import Allocation, Payment
 SORTS = {
     "customer_id": lambda p: Customer.code,
     "name": lambda p: Customer.name,
+    "grid": lambda p: Grid.code,
     "balance": lambda p: p.c.balance_fen,
     # Overdue is this floored at zero; the order is the same.
     "overdue": lambda p: p.c.balance_fen - p.c.not_due_fen,

@@ -92,3 +92,9 @@ def test_openapi_document_and_its_page_are_served_by_the_app_itself(client):
     assert "/api/docs/assets/swagger-ui-bundle.js" in page
     assert "//cdn" not in page and "unpkg" not in page
     assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_customers_sort_by_grid(client, accounts):
+    _sign_in(client, "boss")
+    items = client.get("/api/v1/customers?sort=grid&order=desc").json["items"]
+    assert [c["grid"] for c in items] == ["G2", "G1", "G1"]
