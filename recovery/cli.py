@@ -162,9 +162,18 @@ def user_create(username: str, role: str, display_name: str | None, grids: tuple
 @with_appcontext
 def serve_command(host: str, port: int, debug: bool) -> None:
     """Development server; production is `gunicorn wsgi:app`."""
-    current_app.run(host=host, port=port, debug=debug, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # Flask's app.run() refuses to start under its own CLI; werkzeug's server is what it would run.
+    app = current_app._get_current_object()
+    app.debug = debug
+    run_simple(host, port, app, use_reloader=False, use_debugger=debug, threaded=True)
 
 
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="recovery")
+
+
+if __name__ == "__main__":
+    main()
