@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from recovery import create_app
 from recovery.errors import DomainError, ImportRejected
@@ -44,8 +44,11 @@ class RecoveryGroup(FlaskGroup):
             _fail(f"import rejected: {e.message}")
         except DomainError as e:
             _fail(e.message)
-        except OperationalError as e:
-            _fail(f"database unavailable: {str(e.orig).strip().splitlines()[0] if e.orig else e}")
+        except (OperationalError, ProgrammingError) as e:
+            reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
+            if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+                _fail(f"the database schema is missing or out of date ({reason}); run `recovery init`")
+            _fail(f"database unavailable: {reason}")
         except OSError as e:
             _fail(f"{e.strerror or e}: {e.filename}" if e.filename else str(e))
 

@@ -26,3 +26,10 @@ def test_missing_import_file_is_a_one_line_error(recovery, tmp_path):
     result = recovery("import", "bills", tmp_path / "nope.csv")
     assert result.exit_code == 1
     assert "nope.csv:0: file: cannot read" in result.stderr
+
+
+def test_a_database_without_the_schema_says_to_run_init(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    result = CliRunner().invoke(cli, ["stats", "--json"])
+    assert result.exit_code == 1
+    assert "run `recovery init`" in result.stderr
