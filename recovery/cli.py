@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -156,6 +157,34 @@ def user_create(username: str, role: str, display_name: str | None, grids: tuple
     create_user(db.session, username, role=role, password=password, display_name=display_name, grids=grids)
     db.session.commit()
     click.echo(f"user {username} ({role}) created")
+
+
+@cli.group("statement")
+def statement_group() -> None:
+    """Bank and channel statements."""
+
+
+@statement_group.command("show")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "mt940", "camt053", "camt054", "pain002"]))
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's parsed-statement JSON.")
+def statement_show(file: Path, fmt: str, as_json: bool) -> None:
+    """Parse a statement without importing it; refuse one that cannot be parsed completely."""
+    from reconciliation.formats import StatementError, parse, to_json
+
+    # The MT940 library logs a multi-line dump before we refuse the file; our one line says it all.
+    logging.getLogger("mt940").setLevel(logging.CRITICAL)
+    try:
+        statements = parse(file, fmt)
+    except StatementError as e:
+        _fail("; ".join(e.problems) if getattr(e, "problems", None) else str(e))
+    document = to_json(statements)
+    if as_json:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    for st in document["statements"]:
+        click.echo(f"{st['account'] or '-'} {st['currency'] or ''}: {len(st['lines'])} lines, "
+                   f"opening {st['opening_balance']}, closing {st['closing_balance']}")
 
 
 @cli.command("serve")
