@@ -46,6 +46,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["RECOVERY_TZ"]
 
     db.init_app(app)
+    _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
@@ -57,6 +58,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.auth.views import bp as auth_bp
     from recovery.auth.views import load_user
     from recovery.customers.views import api_bp as customers_api
+    from recovery.payments.views import api_bp as agent_payments_api
     from recovery.web.views import bp as web_bp
 
     login.user_loader(load_user)
@@ -65,9 +67,31 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)
     # The JSON API authenticates officers itself (and partner agents by signature): no CSRF token.
     csrf.exempt(customers_api)
+    csrf.exempt(agent_payments_api)
     api.register_blueprint(customers_api)
+    api.register_blueprint(agent_payments_api)
     _serve_swagger_ui(app)
     return app
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """SQLite: enforce foreign keys, let readers run beside the writer (WAL), and queue writers
+    for a while instead of failing at once when several requests post at the same moment."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"] and app.config["SQLALCHEMY_DATABASE_URI"] != "sqlite://":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
 
 
 def _serve_swagger_ui(app: Flask) -> None:

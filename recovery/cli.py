@@ -159,6 +159,70 @@ def user_create(username: str, role: str, display_name: str | None, grids: tuple
     click.echo(f"user {username} ({role}) created")
 
 
+@cli.group("agent")
+def agent_group() -> None:
+    """Partner collection agents."""
+
+
+def _print_secret(new, as_json: bool) -> None:
+    from recovery.money import format_yuan
+
+    if as_json:
+        limit = format_yuan(new.agent.limit_fen)
+        click.echo(json.dumps({"code": new.agent.code, "secret": new.secret, "limit": limit}))
+    else:
+        click.echo(f"agent {new.agent.code}: limit {format_yuan(new.agent.limit_fen)} yuan")
+        click.echo(f"API secret (shown only now, stored encrypted): {new.secret}")
+
+
+@agent_group.command("create")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--deposit", required=True, help="The agent's deposit in yuan, e.g. 50000.00.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def agent_create(code: str, name: str, deposit: str, as_json: bool) -> None:
+    """Register a partner agent; prints its code, its API secret once, and its limit."""
+    from recovery.money import parse_yuan
+    from recovery.payments.agents import create_agent
+
+    new = create_agent(db.session, code, name=name, deposit_fen=parse_yuan(deposit))
+    db.session.commit()
+    _print_secret(new, as_json)
+
+
+@agent_group.command("rotate-secret")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def agent_rotate(code: str, as_json: bool) -> None:
+    """Issue a new API secret; the previous one stays valid for seven days."""
+    from recovery.payments.agents import rotate_secret
+
+    new = rotate_secret(db.session, code)
+    db.session.commit()
+    _print_secret(new, as_json)
+
+
+@agent_group.command("remit")
+@click.argument("code")
+@click.argument("amount")
+@click.option("--reference", required=True, help="The remittance's bank or receipt reference.")
+@click.option("--on", "remitted_on", callback=_date, help="Business date (default: today).")
+@with_appcontext
+def agent_remit(code: str, amount: str, reference: str, remitted_on: dt.date | None) -> None:
+    """Record money an agent handed over; it frees that much of the agent's limit."""
+    from recovery.audit.service import current_actor
+    from recovery.money import format_yuan, parse_yuan
+    from recovery.payments.agents import get_agent, record_remittance
+    from recovery.timeutil import today
+
+    record_remittance(db.session, code, parse_yuan(amount), remitted_on=remitted_on or today(), reference=reference,
+                      recorded_by=current_actor())
+    db.session.commit()
+    click.echo(f"agent {code}: unremitted takings now {format_yuan(get_agent(db.session, code).unremitted_fen)}")
+
+
 @cli.group("statement")
 def statement_group() -> None:
     """Bank and channel statements."""

@@ -22,6 +22,22 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _encryption_keys(instance: Path) -> list[str]:
+    """Fernet keys for secrets at rest: RECOVERY_ENCRYPTION_KEYS (comma-separated, newest first, so
+    keys can be rotated), else one generated into the instance folder on first run."""
+    if keys := os.environ.get("RECOVERY_ENCRYPTION_KEYS"):
+        return [k.strip() for k in keys.split(",") if k.strip()]
+    path = instance / "encryption_key"
+    if not path.exists():
+        from cryptography.fernet import Fernet
+
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(Fernet.generate_key().decode())
+    return [path.read_text().strip()]
+
+
 def from_environment(instance: Path) -> dict:
     """The settings the contract names, with their defaults."""
     tz = os.environ.get("RECOVERY_TZ", "Asia/Shanghai")
@@ -34,4 +50,7 @@ def from_environment(instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "RECOVERY_TZ": tz,
         "SECRET_KEY": _secret_key(instance),
+        "ENCRYPTION_KEYS": _encryption_keys(instance),
+        # An agent may hold unremitted takings up to its deposit times this.
+        "AGENT_LIMIT_RATIO": float(os.environ.get("RECOVERY_AGENT_LIMIT_RATIO", "1")),
     }

@@ -5,8 +5,21 @@ from recovery.auth.models import User, officer_grids
 from recovery.billing.models import Bill, LedgerEntry
 from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
-from recovery.payments.models import Allocation, Payment
+from recovery.payments.models import Agent, AgentSecret, Allocation, IdempotencyKey, Payment, Remittance
 
 __all__ = [
-    "Allocation", "AuditEntry", "Bill", "Customer", "Event", "Grid", "LedgerEntry", "Payment", "User", "officer_grids",
+    "Agent",
+    "AgentSecret",
+    "Allocation",
+    "AuditEntry",
+    "Bill",
+    "Customer",
+    "Event",
+    "Grid",
+    "IdempotencyKey",
+    "LedgerEntry",
+    "Payment",
+    "Remittance",
+    "User",
+    "officer_grids",
 ]

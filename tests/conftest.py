@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import flask_migrate
@@ -17,6 +18,7 @@ import psycopg
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from recovery import create_app
 from recovery.cli import cli
@@ -126,3 +128,16 @@ class Runner:
 @pytest.fixture
 def recovery(app) -> Runner:
     return Runner(app)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free local port by a threaded server, sharing the test's database."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval: shutdown() waits for the serving loop to notice, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server",
+                              daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

@@ -8,19 +8,24 @@ from sqlalchemy.orm import Session
 
 from recovery import bulk
 from recovery.billing.models import Bill
+from recovery.customers.models import Customer
 from recovery.payments.allocation import fifo_allocate
 from recovery.payments.models import Allocation, Payment, PaymentState
 from recovery.timeutil import business_tz
 
 
-def reallocate(session: Session, customers: Table) -> int:
-    """Rebuild the allocations of every customer listed in `customers` (a table with column `id`).
+def reallocate(session: Session, customers: Table | list[int]) -> int:
+    """Rebuild the allocations of the customers listed in `customers` (a table with column `id`, or ids).
 
     Allocation is a function of the customer's bills and live payments, so it is recomputed from
     them rather than patched: a late-arriving older bill or a reversed payment moves later
     allocations exactly as allocating from scratch would. Returns the number of allocations.
     """
-    ids = select(customers.c.id)
+    ids = select(customers.c.id) if isinstance(customers, Table) else list(customers)
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise with any other transaction re-allocating the same customers: each must see the
+        # other's payments, or both would allocate the same bill.
+        session.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
     # Dates and instants come back raw (text on SQLite) and are parsed column-wise, not row by row.
     payments = bulk.read_frame(session, select(
         Payment.id.label("payment_id"), Payment.customer_id, Payment.amount_fen,

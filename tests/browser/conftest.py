@@ -6,12 +6,10 @@ One Chromium for the whole session, a fresh context (cookies, viewport) per test
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
-from werkzeug.serving import make_server
 
 from tests.web.data import cheap_password_hashing
 
@@ -38,17 +36,10 @@ def _cheap_passwords(monkeypatch):
 
 
 @pytest.fixture
-def base_url(app) -> Iterator[str]:
-    """The app served on a free local port, with CSRF protection on as in production."""
+def base_url(app, live_server) -> str:
+    """The live server, with CSRF protection on as in production."""
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval: shutdown() waits for the serving loop to notice, 0.5 s by default.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server",
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    return live_server
 
 
 class Visit:

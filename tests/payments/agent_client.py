@@ -1,0 +1,25 @@
+"""Signing requests as a partner agent's system would (contracts.md), for tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from recovery.payments.agents import sign
+
+
+def signed_headers(agent: str, secret: str, method: str, path: str, body: bytes, key: str = "",
+                   timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    headers = {"X-Agent-Id": agent, "X-Timestamp": ts, "X-Signature": sign(secret, method, path, ts, key, body),
+               "Content-Type": "application/json"}
+    if method == "POST":
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+def payment_body(customer_id: str = "C1", amount: str = "120.50", channel_ref: str = "R-1",
+                 paid_at: str = "2026-03-10T09:15:00+08:00", **extra: Any) -> bytes:
+    return json.dumps({"customer_id": customer_id, "amount": amount, "channel_ref": channel_ref,
+                       "paid_at": paid_at, **extra}).encode()
