@@ -45,7 +45,9 @@ def customer_page(session: Session, user: User, as_of: dt.date, *, page: int = 1
         ids = ids.where(Customer.grid_id.in_(select(Grid.id).where(Grid.code == grid)))
     if q:
         ids = ids.where((Customer.code == q) | Customer.name.contains(q, autoescape=True))
-    pos = positions(as_of, ids).subquery()
+    # Computed once for the user's customers, then sorted and cut to a page: without MATERIALIZED,
+    # SQLite re-evaluates the aggregate per outer row (18 s instead of 1.4 s on a million customers).
+    pos = positions(as_of, ids).cte("pos").prefix_with("MATERIALIZED")
     key = SORTS[sort](pos)
     # Days overdue sort on the due date, which runs the other way; nulls (nothing overdue) always last.
     descending = (order == "desc") != (sort == "days_overdue")

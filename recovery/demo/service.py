@@ -85,6 +85,9 @@ def load_demo(*, customers: int, months: int, seed: int, as_of: dt.date | None, 
         write_csv(generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz), csv_dir, tz=tz)
     click.echo(f"demo utility loaded: {customers} customers, {months} months up to {as_of.isoformat()}")
     if created:
-        names = ", ".join(sorted(created))
+        officers = sorted(n for n in created if n.startswith("officer"))
+        others = sorted(n for n in created if not n.startswith("officer"))
+        names = ", ".join(others + ([f"{officers[0]}..{officers[-1]} ({len(officers)} officers)"]
+                                    if len(officers) > 3 else officers))
         click.echo(f"users created: {names}; password: {next(iter(created.values()))}")
         click.echo("(set RECOVERY_DEMO_PASSWORD to choose it; it is shown only now)")
