@@ -1,0 +1,480 @@
+"""Per-customer features as known at an as-of date, built for all customers at once.
+
+Nothing dated after the as-of date is read: bills issued on or before it, payments and allocations
+before the local midnight that ends it, events on or before it (see scoring.frames). Every step is a
+vectorised pass over the frames (integer customer codes, bincount, sort-based ranks); there is no
+Python loop over customers.
+
+Lateness of a bill: a bill fully paid by the as-of date is late by the days from its due date to the
+business day its allocations first covered it (0 if on time); a bill still open past its due date
+is late by its age so far (a lower bound, already enough to say "over 30 days"). Bills not yet due
+and not yet paid say nothing about punctuality and are left out; so are zero (vacant-month) bills.
+"Last 6 / 12 bills" are the latest such bills by due date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from scoring.frames import (
+    DEFAULT_TZ,
+    Frames,
+    as_of_day,
+    dates_to_days,
+    day_end_utc,
+    instants_to_local_days,
+    instants_to_utc,
+    period_months,
+)
+
+CLASSES = ("residential", "commercial", "industrial", "property_mgmt", "government", "agricultural")
+CLASS_NAMES = {
+    "residential": ("居民客户", "residential customer"),
+    "commercial": ("商业客户", "commercial customer"),
+    "industrial": ("工业客户", "industrial customer"),
+    "property_mgmt": ("物业公司代收客户", "property-management company collecting for residents"),
+    "government": ("机关事业单位客户", "government customer"),
+    "agricultural": ("农业客户", "agricultural customer"),
+}
+LATE_DAYS = 30        # "not paid within 30 days", as in the default definition
+VERY_LATE_DAYS = 90
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    return values > 0
+
+
+def _above(threshold: float) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda v: v > threshold
+
+
+def _below(threshold: float) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda v: v < threshold
+
+
+def _changed(by: float) -> Callable[[np.ndarray], np.ndarray]:
+    """A ratio that moved by at least `by` either way (the reason names the direction)."""
+    return lambda v: np.abs(v - 1.0) >= by
+
+
+@dataclasses.dataclass(frozen=True)
+class Feature:
+    """One model input: its meaning, and how an officer is told about it when it raises the risk.
+
+    zh / en are str.format templates; their fields are explained in scoring.explain. shown_if says for
+    which values the phrase describes a risk at all (a positive contribution from a harmless value, such
+    as "0 returned payments", is never phrased). A feature without templates is never given as a reason.
+    """
+
+    name: str
+    doc: str
+    zh: str | None = None
+    en: str | None = None
+    shown_if: Callable[[np.ndarray], np.ndarray] = _positive
+
+
+SPEC: tuple[Feature, ...] = (
+    # punctuality
+    Feature("late_days_mean_6", "mean days late over the last 6 bills",
+            "近{n6}期平均逾期{days}天", "last {n6} bills {days} days late on average", _above(0.5)),
+    Feature("late_days_max_6", "most days late among the last 6 bills",
+            "近{n6}期中有一期逾期达{days}天", "one of the last {n6} bills {days} days late", _above(0.5)),
+    Feature("late30_share_6", "share of the last 6 bills paid over 30 days late (or still unpaid)",
+            "近{n6}期中有{k6}期逾期超过30天缴费", "{k6} of the last {n6} bills paid over 30 days late"),
+    Feature("late_days_mean_12", "mean days late over the last 12 bills",
+            "近{n12}期平均逾期{days}天", "last {n12} bills {days} days late on average", _above(0.5)),
+    Feature("late_days_max_12", "most days late among the last 12 bills",
+            "近{n12}期中有一期逾期达{days}天", "one of the last {n12} bills {days} days late", _above(0.5)),
+    Feature("late30_share_12", "share of the last 12 bills paid over 30 days late (or still unpaid)",
+            "近{n12}期中有{k12}期逾期超过30天缴费", "{k12} of the last {n12} bills paid over 30 days late"),
+    Feature("late90_share_12", "share of the last 12 bills paid over 90 days late (or still unpaid)",
+            "近{n12}期中有{k12}期逾期超过90天", "{k12} of the last {n12} bills over 90 days late"),
+    Feature("late_share_12", "share of the last 12 bills paid after their due date",
+            "近{n12}期中有{k12}期逾期缴费", "{k12} of the last {n12} bills paid late"),
+    Feature("late_days_trend", "mean days late of the last 3 bills minus that of the 3 before",
+            "逾期天数在拉长：近3期比前3期平均多{days}天",
+            "paying later: last 3 bills {days} days later than the 3 before",
+            _above(0.5)),
+    Feature("late30_count_all", "bills in the whole history not paid within 30 days of their due date",
+            "历史上共有{k}期电费30天内未缴清", "bills not paid within 30 days, whole history: {k}"),
+    Feature("partial_share_12", "share of the last 12 bills only partly paid 30 days after their due date",
+            "近{n12}期中有{k12}期只缴了部分电费", "{k12} of the last {n12} bills only partly paid"),
+    Feature("bills_known", "bills whose punctuality is known (the length of the payment record)",
+            "缴费记录短（仅{k}期）", "short payment record ({k} so far)", _below(6)),
+    # arrears and payments
+    Feature("arrears_fen", "overdue amount not yet paid (fen)",
+            "当前欠费{yuan}元", "{yuan} yuan overdue"),
+    Feature("arrears_age_days", "days since the due date of the oldest overdue unpaid bill",
+            "最早一笔欠费已逾期{days}天", "oldest unpaid bill {days} days past due"),
+    Feature("arrears_to_avg_bill", "overdue amount over the average bill of the last 12 months",
+            "欠费相当于{x}个月的平均电费", "arrears equal to {x} months of its average bill", _above(0.05)),
+    Feature("balance_fen", "billed minus paid: what the customer owes now, overdue or not (fen)",
+            "账户欠款{yuan}元", "owes {yuan} yuan on the account"),
+    Feature("days_since_payment", "days since the last payment",
+            "已{days}天没有缴费", "no payment for {days} days", _above(45)),
+    Feature("debit_share_12", "share of the last 12 months' payments made by direct debit",
+            "近一年代扣缴费仅占{pct}%", "only {pct}% of last year's payments by direct debit", _below(0.5)),
+    # events
+    Feature("returned_12m", "returned (bounced) payments in the last 12 months",
+            "近12个月有{k}次扣款被退回", "returned payments in the last 12 months: {k}"),
+    Feature("disconnections_12m", "disconnections for arrears in the last 12 months",
+            "近12个月因欠费停电{k}次", "disconnections for arrears in the last 12 months: {k}"),
+    Feature("theft_24m", "electricity theft cases in the last 24 months",
+            "近两年有{k}次窃电记录", "electricity theft cases in the last 2 years: {k}"),
+    Feature("violation_24m", "violations (违约用电) in the last 24 months",
+            "近两年有{k}次违约用电记录", "violations in the last 2 years: {k}"),
+    # consumption
+    Feature("avg_bill_fen_12", "mean bill amount over the last 12 periods (fen)",
+            "月均电费{yuan}元", "average bill {yuan} yuan a month"),
+    Feature("kwh_mean_3", "mean kWh of the last 3 periods",
+            "近3个月月均用电{kwh}千瓦时", "{kwh} kWh a month over the last 3 months", _above(-1)),
+    Feature("kwh_trend_3v3", "kWh of the last 3 periods over the 3 before",
+            "用电量较前3个月{chg}", "consumption {chg} on the previous 3 months", _changed(0.1)),
+    Feature("kwh_yoy", "kWh of the last 3 periods over the same 3 periods a year earlier",
+            "用电量较去年同期{chg}", "consumption {chg} on a year ago", _changed(0.1)),
+    Feature("kwh_cv_12", "coefficient of variation of monthly kWh over the last 12 periods",
+            "近12个月用电量波动大", "consumption swings widely over the last 12 months", _above(0.4)),
+    Feature("zero_kwh_12", "periods with zero consumption among the last 12",
+            "近12个月有{k}个月零用电", "zero-consumption months in the last 12: {k}"),
+    Feature("kwh_peer_ratio", "kWh of the last 3 periods over the median of the same class and grid",
+            "用电量比同网格同类客户{lvl}", "consumption {lvl} similar customers in its grid", _changed(0.2)),
+    Feature("kwh_peer_change", "the peer ratio of the last 3 periods over that of the 9 before",
+            "用电量相对同网格同类客户{chg}", "consumption {chg} against its grid", _changed(0.1)),
+    # security
+    Feature("security_cover", "deposits and callable guarantees over (positive balance + average bill)",
+            "押金和担保仅覆盖欠款加一期电费的{pct}%",
+            "deposits and guarantees cover only {pct}% of balance plus a bill",
+            _below(1.0)),
+    # the customer
+    Feature("tenure_months", "months since the account was opened",
+            "新开户客户（{k}个月）", "new customer (account {k} months old)", _below(24)),
+    *(Feature(f"class_{c}", f"1 if the customer class is {c}", CLASS_NAMES[c][0], CLASS_NAMES[c][1], _above(0.5))
+      for c in CLASSES),
+    # the grid
+    Feature("grid_late_share_3m", "share of the grid's customers with a bill due in the last 3 months paid late",
+            "所在网格近3个月有{pct}%的客户逾期缴费", "{pct}% of its grid's customers paid late in the last 3 months",
+            _above(0.05)),
+    Feature("grid_late_share_change", "grid_late_share_3m minus the same share for the 3 months before",
+            "所在网格逾期客户比例上升{pp}个百分点", "late payers in its grid up {pp} points on the 3 months before",
+            _above(0.005)),
+)
+FEATURES: tuple[str, ...] = tuple(f.name for f in SPEC)
+"""Model inputs in their fixed order; a model's manifest records the order it was trained with."""
+BY_NAME: dict[str, Feature] = {f.name: f for f in SPEC}
+
+# Features that tell an officer the same story: reasons give each group once, phrased by its strongest member.
+REASON_GROUPS: dict[str, tuple[str, ...]] = {
+    "punctuality": ("late_days_mean_6", "late_days_max_6", "late30_share_6", "late_days_mean_12", "late_days_max_12",
+                    "late30_share_12", "late90_share_12", "late_share_12"),
+    "arrears": ("arrears_fen", "arrears_age_days", "arrears_to_avg_bill", "balance_fen"),
+    "own_consumption": ("kwh_trend_3v3", "kwh_yoy"),
+    "peer_consumption": ("kwh_peer_ratio", "kwh_peer_change"),
+    "class": tuple(f"class_{c}" for c in CLASSES),
+    "grid": ("grid_late_share_3m", "grid_late_share_change"),
+}
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def _counts(codes: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
+    return np.bincount(codes if mask is None else codes[mask], minlength=n).astype(np.float64)
+
+
+def _sums(codes: np.ndarray, values: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
+    if mask is not None:
+        codes, values = codes[mask], values[mask]
+    return np.bincount(codes, weights=values.astype(np.float64), minlength=n)
+
+
+def _means(codes: np.ndarray, values: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
+    count = _counts(codes, n, mask)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, _sums(codes, values, n, mask) / count, np.nan)
+
+
+def _maxima(codes: np.ndarray, values: np.ndarray, n: int, mask: np.ndarray | None = None) -> np.ndarray:
+    out = np.full(n, -np.inf)
+    if mask is not None:
+        codes, values = codes[mask], values[mask]
+    np.maximum.at(out, codes, values.astype(np.float64))
+    return np.where(np.isneginf(out), np.nan, out)
+
+
+def _int_sums(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Exact integer sums (money stays int64)."""
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, codes, values.astype(np.int64))
+    return out
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _rank_latest_first(codes: np.ndarray, due: np.ndarray, issued: np.ndarray) -> np.ndarray:
+    """Rank of each bill within its customer: 0 for the latest due (the latest issued among equal due dates)."""
+    if codes.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = min(due.min(), issued.min())
+    span = max(due.max(), issued.max()) - lo + 1
+    if span < 2**15 and codes.max() < 2**32:
+        # one int64 key sorts much faster than lexsort; bills arrive mostly in order, which a stable sort exploits
+        key = (codes.astype(np.int64) << 31) | ((span - 1 - (due - lo)) << 15) | (span - 1 - (issued - lo))
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((-issued, -due, codes))
+    sorted_codes = codes[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
+    within = np.arange(codes.size) - np.repeat(starts, np.diff(np.r_[starts, codes.size]))
+    rank = np.empty(codes.size, dtype=np.int64)
+    rank[order] = within
+    return rank
+
+
+@dataclasses.dataclass
+class _Cut:
+    """The frames cut at the as-of date, customers coded 0..n-1."""
+
+    day: int
+    end: np.datetime64        # UTC instant (naive) that ends the as-of day: known means strictly before it
+    tz: str
+    ids: pd.Index
+    customers: pd.DataFrame
+    bills: dict[str, np.ndarray]     # known bills: bill_id, code c, issued, due (days), amount, kwh, month
+    payments: dict[str, np.ndarray]  # known payments: code c, amount, local day, debit (None without a channel)
+    frames: Frames
+
+
+def _cut(frames: Frames, as_of, tz: str) -> _Cut:
+    day = as_of_day(as_of)
+    customers = frames.customers
+    opened = dates_to_days(customers["opened_on"])
+    opened_known = ~pd.isna(customers["opened_on"]).to_numpy()
+    customers = customers.loc[~opened_known | (opened <= day)]
+    ids = pd.Index(customers["customer_id"])
+    if not ids.is_unique:
+        raise ValueError("customers.customer_id is not unique")
+    b = frames.bills
+    issued = dates_to_days(b["issued_on"])
+    codes = ids.get_indexer(b["customer_id"])
+    keep = (issued <= day) & (codes >= 0)
+    # plain arrays, not a frame: building a frame of millions of rows would copy every column once more
+    bills = {
+        "bill_id": b["bill_id"].to_numpy()[keep],
+        "c": codes[keep],
+        "issued": issued[keep],
+        "due": dates_to_days(b["due_on"].to_numpy()[keep]),
+        "amount": b["amount_fen"].to_numpy(dtype=np.int64)[keep],
+        "kwh": b["kwh"].to_numpy(dtype=np.float64)[keep],
+        "month": period_months(b["period"].to_numpy()[keep]),
+    }
+    end = day_end_utc(day, tz)[0]
+    p = frames.payments
+    codes = ids.get_indexer(p["customer_id"])
+    keep = (instants_to_utc(p["paid_at"]) < end) & (codes >= 0)
+    payments = {
+        "c": codes[keep], "amount": p["amount_fen"].to_numpy(dtype=np.int64)[keep],
+        "day": instants_to_local_days(p["paid_at"].loc[keep], tz),
+        "debit": (p["channel"].to_numpy()[keep] == "direct_debit") if "channel" in p.columns else None,
+    }
+    return _Cut(day=day, end=end, tz=tz, ids=ids, customers=customers, bills=bills, payments=payments, frames=frames)
+
+
+def _security(cut: _Cut) -> tuple[np.ndarray, np.ndarray]:
+    n = len(cut.ids)
+    s = cut.frames.security
+    if s is None or s.empty:
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    codes = cut.ids.get_indexer(s["customer_id"])
+    keep = codes >= 0
+    # optional validity dates keep a past window from seeing security taken or released later
+    if "held_on" in s.columns:
+        keep &= ~(dates_to_days(s["held_on"].fillna(pd.Timestamp.min)) > cut.day)
+    if "released_on" in s.columns:
+        released = s["released_on"]
+        keep &= released.isna().to_numpy() | (dates_to_days(released.fillna(pd.Timestamp.max)) > cut.day)
+    deposit = s.get("deposit_fen", pd.Series(0, index=s.index)).fillna(0).to_numpy(dtype=np.int64)[keep]
+    guarantee = s.get("guarantee_fen", pd.Series(0, index=s.index)).fillna(0).to_numpy(dtype=np.int64)[keep]
+    return _int_sums(codes[keep], deposit, n), _int_sums(codes[keep], guarantee, n)
+
+
+def _positions(cut: _Cut) -> pd.DataFrame:
+    n = len(cut.ids)
+    b = cut.bills
+    billed = _int_sums(b["c"], b["amount"], n)
+    paid = _int_sums(cut.payments["c"], cut.payments["amount"], n)
+    # the next bill: the mean of the last three periods' bills, rounded half up in integer arithmetic
+    c = b["c"]
+    month = b["month"]
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last, c, month)
+    recent = last[c] - month < 3
+    total = _int_sums(c[recent], b["amount"][recent], n)
+    count = np.bincount(c[recent], minlength=n).astype(np.int64)
+    next_bill = np.where(count > 0, (2 * total + count) // np.maximum(2 * count, 1), 0)
+    deposit, guarantee = _security(cut)
+    return pd.DataFrame({"balance_fen": billed - paid, "next_bill_fen": next_bill.astype(np.int64),
+                         "deposit_fen": deposit, "guarantee_fen": guarantee},
+                        index=pd.Index(cut.ids, name="customer_id"))
+
+
+def account_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.DataFrame:
+    """Integer fen per customer at as_of: balance (billed minus paid), next bill estimate, deposit, guarantee.
+
+    The next bill is estimated as the mean of the last three billed periods. Indexed like build_features.
+    """
+    return _positions(_cut(Frames.of(frames), as_of, tz))
+
+
+# ---------------------------------------------------------------------------------------------- features
+
+def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.DataFrame:
+    """The FEATURES of every customer open at as_of, from what was known at the close of that business day.
+
+    frames: a Frames or a mapping with the same keys. Returns float64 columns in FEATURES order, indexed by
+    customer_id; NaN where a feature is undefined (e.g. no payment yet), which XGBoost treats as missing.
+    """
+    cut = _cut(Frames.of(frames), as_of, tz)
+    n, day = len(cut.ids), cut.day
+    out: dict[str, np.ndarray] = {}
+    b = cut.bills
+    c = b["c"]
+    due = b["due"]
+    amount = b["amount"]
+
+    # ---- what each known bill had been paid, and when it was fully paid
+    a = cut.frames.allocations
+    at = instants_to_utc(a["allocated_at"])
+    # integer bill ids (database keys) make this hash join several times faster than text ids
+    pos = pd.Index(b["bill_id"]).get_indexer(a["bill_id"]) if len(b["c"]) else np.full(len(a), -1)
+    keep = (at < cut.end) & (pos >= 0)
+    pos = pos[keep]
+    a_amount = a["amount_fen"].to_numpy(dtype=np.int64)[keep]
+    a_day = instants_to_local_days(a["allocated_at"].loc[keep], cut.tz)
+    paid = _int_sums(pos, a_amount, len(b["c"]))
+    in_grace = a_day <= due[pos] + LATE_DAYS
+    paid_in_grace = _int_sums(pos[in_grace], a_amount[in_grace], len(b["c"]))
+    # allocation never gives a bill more than its amount, so a fully paid bill was paid off by its last allocation
+    settled = paid >= amount
+    settled_day = np.zeros(len(b["c"]), dtype=np.int64)     # day 0 (1970) stands for "no allocation"
+    np.maximum.at(settled_day, pos, a_day)
+
+    # ---- punctuality over the latest bills whose lateness is known
+    evaluable = (amount > 0) & (settled | (due < day))
+    late_days = np.where(settled, np.maximum(settled_day - due, 0), day - due).astype(np.float64)
+    e = np.flatnonzero(evaluable)
+    ec, edays = c[e], late_days[e]
+    rank = _rank_latest_first(ec, due[e], b["issued"][e])
+    last6, last12 = rank < 6, rank < 12
+    partial = (paid_in_grace[e] > 0) & (paid_in_grace[e] < amount[e])
+    out["late_days_mean_6"] = _means(ec, edays, n, last6)
+    out["late_days_max_6"] = _maxima(ec, edays, n, last6)
+    out["late30_share_6"] = _means(ec, (edays > LATE_DAYS).astype(float), n, last6)
+    out["late_days_mean_12"] = _means(ec, edays, n, last12)
+    out["late_days_max_12"] = _maxima(ec, edays, n, last12)
+    out["late30_share_12"] = _means(ec, (edays > LATE_DAYS).astype(float), n, last12)
+    out["late90_share_12"] = _means(ec, (edays > VERY_LATE_DAYS).astype(float), n, last12)
+    out["late_share_12"] = _means(ec, (edays > 0).astype(float), n, last12)
+    out["late_days_trend"] = _means(ec, edays, n, rank < 3) - _means(ec, edays, n, (rank >= 3) & last6)
+    out["late30_count_all"] = _counts(ec, n, edays > LATE_DAYS)
+    out["partial_share_12"] = _means(ec, partial.astype(float), n, last12)
+    out["bills_known"] = _counts(ec, n)
+
+    # ---- arrears and payments
+    positions = _positions(cut)
+    outstanding = amount - paid
+    overdue = (due < day) & (outstanding > 0)
+    arrears = _int_sums(c[overdue], outstanding[overdue], n).astype(np.float64)
+    oldest = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(oldest, c[overdue], due[overdue])
+    month = b["month"]
+    last_month = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last_month, c, month)
+    bill_back = last_month[c] - month               # 0 for the customer's latest period
+    avg_bill = _means(c, amount.astype(np.float64), n, bill_back < 12)
+    out["arrears_fen"] = arrears
+    out["arrears_age_days"] = np.where(arrears > 0, day - oldest, 0).astype(np.float64)
+    out["arrears_to_avg_bill"] = np.where(arrears > 0, _ratio(arrears, avg_bill), 0.0)
+    out["balance_fen"] = positions["balance_fen"].to_numpy(dtype=np.float64)
+    pay_codes, pay_day = cut.payments["c"], cut.payments["day"]
+    out["days_since_payment"] = day - _maxima(pay_codes, pay_day.astype(np.float64), n)
+    if "channel" not in cut.frames.payments.columns:
+        out["debit_share_12"] = np.full(n, np.nan)
+    else:
+        debit = cut.payments["debit"].astype(np.float64)
+        out["debit_share_12"] = _means(pay_codes, debit, n, pay_day > day - 365)
+
+    # ---- events
+    ev = cut.frames.events
+    if ev is not None and len(ev):
+        ev_codes = cut.ids.get_indexer(ev["customer_id"])
+        ev_day = dates_to_days(ev["occurred_on"])
+        known = (ev_codes >= 0) & (ev_day <= day)
+        kind = ev["kind"].to_numpy()
+        for name, k, days in (("returned_12m", "returned_payment", 365), ("disconnections_12m", "disconnection", 365),
+                              ("theft_24m", "theft", 730), ("violation_24m", "violation", 730)):
+            out[name] = _counts(ev_codes, n, known & (kind == k) & (ev_day > day - days))
+    else:
+        for name in ("returned_12m", "disconnections_12m", "theft_24m", "violation_24m"):
+            out[name] = np.zeros(n)
+
+    # ---- consumption, per customer and period (corrections of a period add up)
+    kwh = b["kwh"]
+    per = pd.DataFrame({"c": c, "month": month, "kwh": kwh})
+    if pd.Series(c.astype(np.int64) * 100_000 + month).duplicated().any():
+        per = per.groupby(["c", "month"], as_index=False, sort=False)["kwh"].sum()
+    pc, pm, pk = per["c"].to_numpy(), per["month"].to_numpy(), per["kwh"].to_numpy()
+    back = last_month[pc] - pm
+    mean3 = _means(pc, pk, n, back < 3)
+    out["avg_bill_fen_12"] = avg_bill
+    out["kwh_mean_3"] = mean3
+    out["kwh_trend_3v3"] = _ratio(mean3, _means(pc, pk, n, (back >= 3) & (back < 6)))
+    out["kwh_yoy"] = _ratio(mean3, _means(pc, pk, n, (back >= 12) & (back < 15)))
+    in12 = back < 12
+    mean12 = _means(pc, pk, n, in12)
+    var12 = _means(pc, pk * pk, n, in12) - mean12 * mean12
+    out["kwh_cv_12"] = _ratio(np.sqrt(np.maximum(var12, 0.0)), mean12)
+    out["zero_kwh_12"] = _counts(pc, n, in12 & (pk == 0))
+    # peers: the median kWh of the same class and grid in the same period
+    cls_code = pd.Categorical(cut.customers["customer_class"], categories=CLASSES).codes.astype(np.int64)
+    grid_code, _ = pd.factorize(cut.customers["grid"])
+    span = int(pm.max(initial=0) - pm.min(initial=0)) + 1
+    group = ((cls_code[pc] + 1) * (grid_code.max(initial=0) + 2) + grid_code[pc] + 1) * span + (pm - pm.min(initial=0))
+    peer = pd.Series(pk).groupby(group).transform("median").to_numpy()    # one int key groups fastest
+    relative = _ratio(pk, peer)
+    ok = ~np.isnan(relative)
+    out["kwh_peer_ratio"] = _means(pc, np.nan_to_num(relative), n, ok & (back < 3))
+    out["kwh_peer_change"] = _ratio(out["kwh_peer_ratio"], _means(pc, np.nan_to_num(relative), n,
+                                                                  ok & (back >= 3) & (back < 12)))
+
+    # ---- security held against what is owed
+    held = (positions["deposit_fen"] + positions["guarantee_fen"]).to_numpy(dtype=np.float64)
+    owed = np.maximum(positions["balance_fen"].to_numpy(dtype=np.float64), 0.0) + np.nan_to_num(avg_bill)
+    out["security_cover"] = held / np.maximum(owed, 1.0)
+
+    # ---- the customer
+    opened = pd.to_datetime(cut.customers["opened_on"])
+    out["tenure_months"] = (day - dates_to_days(opened).astype(np.float64)) / 30.4375
+    out["tenure_months"][pd.isna(opened).to_numpy()] = np.nan
+    for i, name in enumerate(CLASSES):
+        out[f"class_{name}"] = (cls_code == i).astype(np.float64)
+
+    # ---- grid stress: the share of the grid's customers with a bill due in the window that they paid late
+    edue = due[e]
+    for name, lo, hi in (("now", day - 91, day), ("before", day - 182, day - 91)):
+        window = (edue > lo) & (edue <= hi)
+        had = _counts(ec, n, window) > 0
+        late = _counts(ec, n, window & (edays > 0)) > 0
+        share = _ratio(np.bincount(grid_code, weights=late, minlength=grid_code.max(initial=-1) + 1),
+                       np.bincount(grid_code, weights=had, minlength=grid_code.max(initial=-1) + 1))
+        out[f"grid_{name}"] = share[grid_code] if n else np.zeros(0)
+    out["grid_late_share_3m"] = out.pop("grid_now")
+    out["grid_late_share_change"] = out["grid_late_share_3m"] - out.pop("grid_before")
+
+    frame = pd.DataFrame({name: out[name] for name in FEATURES}, index=pd.Index(cut.ids, name="customer_id"))
+    return frame.astype(np.float64)

@@ -1,0 +1,132 @@
+"""Features: known at the as-of date and nothing later, worked out by hand on a tiny grid, in a fixed order."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scoring.features import FEATURES, SPEC, account_positions, build_features
+from scoring.frames import Frames
+from tests.scoring.demo import allocate
+from tests.scoring.tiny import AS_OF, tiny_frames
+
+
+def truncate(frames: Frames, as_of: dt.date) -> Frames:
+    """What the database held at the close of as_of: everything later deleted, allocations recomputed."""
+    day = pd.Timestamp(as_of)
+    end = (day + pd.Timedelta(days=1)).tz_localize("Asia/Shanghai").tz_convert("UTC")
+    bills = frames.bills[frames.bills.issued_on <= day]
+    payments = frames.payments[frames.payments.paid_at < end]
+    return Frames(customers=frames.customers[frames.customers.opened_on <= day], bills=bills, payments=payments,
+                  allocations=allocate(bills, payments), events=frames.events[frames.events.occurred_on <= day])
+
+
+@pytest.fixture(scope="module")
+def tiny() -> pd.DataFrame:
+    return build_features(tiny_frames(), AS_OF)
+
+
+def test_features_come_in_the_documented_order_with_a_reason_for_each(demo):
+    X = build_features(demo, dt.date(2025, 11, 11))
+    assert tuple(X.columns) == FEATURES
+    assert len(set(FEATURES)) == len(FEATURES)
+    assert all(f.doc and (f.zh is None) == (f.en is None) for f in SPEC)
+    assert (X.dtypes == np.float64).all()
+    assert X.index.name == "customer_id" and X.index.is_unique
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2025, 9, 4), dt.date(2025, 11, 11), dt.date(2026, 2, 9)])
+def test_no_leakage_deleting_everything_after_as_of_changes_no_feature(demo, as_of):
+    full = build_features(demo, as_of)
+    known = build_features(truncate(demo, as_of), as_of)
+    pd.testing.assert_frame_equal(full, known)
+
+
+def test_future_rows_in_any_frame_change_nothing_at_an_earlier_as_of(demo):
+    as_of = dt.date(2025, 11, 11)
+    early = truncate(demo, as_of)
+    assert len(early.bills) < len(demo.bills) and len(early.payments) < len(demo.payments)
+    pd.testing.assert_frame_equal(build_features(early, as_of), build_features(demo, as_of))
+
+
+def test_customers_opened_after_as_of_are_not_scored(tiny):
+    assert list(tiny.index) == ["C1", "C2", "C3"]
+
+
+def test_punctuality_of_the_latest_bills(tiny):
+    c1 = tiny.loc["C1"]
+    # last six bills (3..8): 0, 0, 40, 40, 10 days late and bill 8 unpaid 42 days after its due date
+    assert c1["late_days_mean_6"] == pytest.approx((40 + 40 + 10 + 42) / 6)
+    assert c1["late_days_max_6"] == 42
+    assert c1["late30_share_6"] == pytest.approx(3 / 6)
+    assert c1["late_share_12"] == pytest.approx(4 / 8)
+    assert c1["late_days_trend"] == pytest.approx((40 + 10 + 42) / 3 - 40 / 3)
+    assert c1["late30_count_all"] == 3
+    assert c1["bills_known"] == 8
+    assert tiny.loc["C2", "late_share_12"] == 0
+
+
+def test_arrears_balance_and_payments(tiny):
+    c1 = tiny.loc["C1"]
+    assert c1["arrears_fen"] == 10_000
+    assert c1["arrears_age_days"] == 42
+    assert c1["arrears_to_avg_bill"] == pytest.approx(1.0)
+    assert c1["balance_fen"] == 10_000
+    assert c1["days_since_payment"] == (pd.Timestamp(AS_OF) - pd.Timestamp("2025-08-30")).days
+    assert c1["debit_share_12"] == 0
+    assert tiny.loc["C2", "arrears_fen"] == 0 and tiny.loc["C2", "arrears_age_days"] == 0
+
+
+def test_events_count_only_up_to_as_of(tiny):
+    assert tiny.loc["C1", ["returned_12m", "theft_24m"]].tolist() == [1, 1]
+    assert tiny.loc["C2", "violation_24m"] == 0          # it happens the day after as-of
+
+
+def test_consumption_against_itself_and_its_peers(tiny):
+    c1 = tiny.loc["C1"]
+    assert c1["kwh_mean_3"] == 100
+    assert c1["kwh_trend_3v3"] == pytest.approx(0.5)
+    assert c1["kwh_peer_ratio"] == pytest.approx(0.5)    # the class-and-grid median stays at 200
+    assert c1["kwh_peer_change"] == pytest.approx(0.5)
+    assert np.isnan(c1["kwh_yoy"])                       # no bills a year earlier
+    assert tiny.loc["C2", "kwh_peer_ratio"] == pytest.approx(1.0)
+
+
+def test_grid_stress_is_the_share_of_the_grid_paying_late(tiny):
+    # bills due in the last 3 months: C1 late on both, C2 and C3 on time; the 3 months before: C1 late as well
+    assert tiny["grid_late_share_3m"].tolist() == pytest.approx([1 / 3] * 3)
+    assert tiny["grid_late_share_change"].tolist() == pytest.approx([0.0] * 3)
+
+
+def test_security_against_the_balance_and_absent_security_is_zero(tiny):
+    assert tiny.loc["C1", "security_cover"] == pytest.approx(10_000 / (10_000 + 10_000))
+    assert build_features(tiny_frames(security=False), AS_OF).loc["C1", "security_cover"] == 0
+
+
+def test_class_is_one_hot_and_tenure_in_months(tiny):
+    assert tiny.loc["C1", "class_residential"] == 1 and tiny.loc["C1", "class_industrial"] == 0
+    assert tiny.loc["C1", "tenure_months"] == pytest.approx((pd.Timestamp(AS_OF) - pd.Timestamp("2020-01-01")).days
+                                                            / 30.4375)
+
+
+def test_account_positions_are_integer_fen():
+    positions = account_positions(tiny_frames(), AS_OF)
+    assert positions.loc["C1"].to_dict() == {"balance_fen": 10_000, "next_bill_fen": 10_000, "deposit_fen": 5_000,
+                                             "guarantee_fen": 5_000}
+    assert (positions.dtypes == np.int64).all()
+
+
+
+def test_security_counts_only_while_it_is_held():
+    frames = tiny_frames()
+    dated = frames.security.assign(held_on=pd.to_datetime(["2025-12-01"]), released_on=pd.NaT)
+    later = dataclasses.replace(frames, security=dated)
+    assert build_features(later, AS_OF).loc["C1", "security_cover"] == 0
+    released = dated.assign(held_on=pd.to_datetime(["2025-01-01"]), released_on=pd.to_datetime(["2025-10-01"]))
+    assert build_features(dataclasses.replace(frames, security=released), AS_OF).loc["C1", "security_cover"] == 0
+    held = released.assign(released_on=pd.to_datetime(["2026-01-01"]))
+    assert build_features(dataclasses.replace(frames, security=held), AS_OF).loc["C1", "security_cover"] == 0.5

@@ -1,0 +1,57 @@
+"""Rolling-origin training: a time-based, purged validation window, and a model that beats the points baseline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from scoring import ArrearsModel, evaluate_window, rolling_origins
+from scoring.evaluate import metrics
+from tests.scoring.conftest import TRAIN_AT
+
+
+def test_validation_is_the_latest_complete_window_and_training_ends_before_it_looks():
+    origins, validation = rolling_origins(dt.date(2026, 5, 10), windows=4)
+    assert validation == dt.date(2026, 2, 9)                      # labels complete 90 days later: on 2026-05-10
+    assert origins == [dt.date(2025, 8, 11), dt.date(2025, 9, 11), dt.date(2025, 10, 11), dt.date(2025, 11, 11)]
+    # a training label reads at most 90 days past its origin: never into the validation window
+    assert all(o + dt.timedelta(days=90) <= validation for o in origins)
+
+
+def test_training_reports_the_model_and_the_baseline_on_the_validation_window(trained):
+    ev = trained.evaluation
+    assert ev["window"] == {"origin": trained.validation_origin.isoformat(), "kind": "validation"}
+    assert len(ev["training"]["origins"]) == 4 and ev["training"]["rows"] > 10_000
+    for who in ("model", "baseline"):
+        for key in ("roc_auc", "pr_auc", "brier", "log_loss", "calibration_error", "capture_10", "capture_20",
+                    "lift_10", "amount_capture_10", "calibration"):
+            assert ev[who][key] is not None
+    json.dumps(ev, allow_nan=False)
+
+
+def test_on_a_later_window_the_model_beats_the_points_baseline_and_chance(held_out):
+    model, baseline = held_out["model"], held_out["baseline"]
+    assert model["n"] > 2500 and model["defaulters"] > 150
+    assert model["roc_auc"] > 0.88                              # measured 0.92 (0.92-0.94 over seeds)
+    assert model["roc_auc"] > baseline["roc_auc"] + 0.03        # baseline 0.87
+    assert model["capture_10"] > baseline["capture_10"] + 0.1    # measured 0.73 against 0.42
+    assert model["pr_auc"] > baseline["pr_auc"] + 0.1
+    assert model["brier"] < baseline["brier"]
+    rng = np.random.default_rng(0)
+    random_auc = [metrics(np.r_[np.ones(model["defaulters"]), np.zeros(model["n"] - model["defaulters"])],
+                          rng.random(model["n"]))["roc_auc"] for _ in range(3)]
+    assert model["roc_auc"] > max(random_auc) + 0.3
+
+
+def test_a_saved_model_evaluates_later_windows_with_its_own_baseline(trained, demo, held_out, tmp_path):
+    trained.save(tmp_path)
+    loaded = ArrearsModel.load(tmp_path)
+    assert loaded.manifest_["training_window"]["validation_origin"] == trained.validation_origin.isoformat()
+    assert set(loaded.manifest_["drift_reference"]) == set(loaded.feature_names_in_)
+    again = evaluate_window(loaded, demo, TRAIN_AT)
+    for who in ("model", "baseline"):
+        assert again[who].pop("calibration") == held_out[who]["calibration"]
+        assert again[who] == {k: pytest.approx(v) for k, v in held_out[who].items() if k != "calibration"}
