@@ -223,6 +223,52 @@ def agent_remit(code: str, amount: str, reference: str, remitted_on: dt.date | N
     click.echo(f"agent {code}: unremitted takings now {format_yuan(get_agent(db.session, code).unremitted_fen)}")
 
 
+@cli.group("model")
+def model_group() -> None:
+    """The arrears-risk model."""
+
+
+@model_group.command("train")
+@click.option("--as-of", "as_of", required=True, callback=_date, help="Train on data known at this date.")
+@with_appcontext
+def model_train(as_of: dt.date) -> None:
+    """Train on data known at the date; the new version becomes the active one."""
+    from recovery.audit import service as audit
+    from recovery.risk.service import train_model
+
+    version, evaluation = train_model(db.session, as_of)
+    audit.record(db.session, "model.train", "model", version, as_of=as_of.isoformat(),
+                 auc=evaluation["model"]["roc_auc"] if "model" in evaluation else None)
+    db.session.commit()
+    click.echo(json.dumps({"version": version, "evaluation": evaluation}, ensure_ascii=False, indent=2))
+
+
+@model_group.command("score")
+@click.option("--as-of", "as_of", required=True, callback=_date)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of reasons.")
+@with_appcontext
+def model_score(as_of: dt.date, out: Path | None, lang: str) -> None:
+    """Score every customer as of the date with the active model; writes the scores CSV."""
+    from recovery.risk.service import scores_csv
+
+    text = scores_csv(db.session, as_of, lang=lang)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@model_group.command("evaluate")
+@click.option("--as-of", "as_of", required=True, callback=_date, help="Features at this date, outcomes after it.")
+@with_appcontext
+def model_evaluate(as_of: dt.date) -> None:
+    """The active model's metrics (and the points baseline's) on held-out outcomes, as JSON."""
+    from recovery.risk.service import evaluate
+
+    click.echo(json.dumps(evaluate(db.session, as_of), ensure_ascii=False, indent=2))
+
+
 @cli.group("statement")
 def statement_group() -> None:
     """Bank and channel statements."""

@@ -51,6 +51,8 @@ def from_environment(instance: Path) -> dict:
         "RECOVERY_TZ": tz,
         "SECRET_KEY": _secret_key(instance),
         "ENCRYPTION_KEYS": _encryption_keys(instance),
+        # Trained model versions (XGBoost UBJ + manifest); default: the instance folder's `models`.
+        "MODELS_DIR": os.environ.get("RECOVERY_MODELS_DIR"),
         # An agent may hold unremitted takings up to its deposit times this.
         "AGENT_LIMIT_RATIO": float(os.environ.get("RECOVERY_AGENT_LIMIT_RATIO", "1")),
     }

@@ -1,0 +1,1 @@
+"""Arrears risk: loads history in set-based queries, calls the pure `scoring` engine, keeps model versions."""

@@ -1,0 +1,57 @@
+"""Training, scoring and evaluating the arrears-risk model on the service's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from recovery.money import format_yuan_array
+from recovery.risk import registry
+from recovery.risk.frames import load_frames
+from scoring import evaluate_window, score_customers, train
+
+SCORES_COLUMNS = ["customer_id", "pd", "expected_loss", "rating", "reasons"]
+
+
+def train_model(session: Session, as_of: dt.date) -> tuple[str, dict]:
+    """Train on what was known at as_of, store the version and make it active."""
+    result = train(load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    return registry.save(result), result.evaluation
+
+
+def scores(session: Session, as_of: dt.date) -> pd.DataFrame:
+    """Every customer's probability of default, expected loss, grade and reasons, by the active model."""
+    _, model = registry.active()
+    return score_customers(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+
+
+def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh") -> str:
+    """The contract's scores CSV."""
+    frame = scores(session, as_of)
+    out = pd.DataFrame({
+        "customer_id": frame.index,
+        "pd": frame["pd"].map(lambda p: f"{p:.6f}").to_numpy(),
+        "expected_loss": format_yuan_array(frame["expected_loss_fen"].to_numpy()).to_numpy(),
+        "rating": frame["rating"].to_numpy(),
+        "reasons": frame[f"reasons_{lang}"].map(lambda items: ";".join(items)).to_numpy(),
+    }, columns=SCORES_COLUMNS)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def evaluate(session: Session, as_of: dt.date) -> dict:
+    """The active model's and the baseline's figures on outcomes after as_of (which must be complete)."""
+    version, model = registry.active()
+    figures = evaluate_window(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    trained_at = dt.date.fromisoformat(model.manifest_["training_window"]["as_of"])
+    # The model learnt outcomes up to its training date; only windows from then on are unseen.
+    held_out = as_of >= trained_at
+    note = None if held_out else (f"outcomes overlap the model's training data (trained as of {trained_at}); "
+                                  "evaluate from that date on for held-out figures")
+    return {"version": version, "trained_as_of": trained_at.isoformat(), "held_out": held_out, "note": note,
+            **figures}

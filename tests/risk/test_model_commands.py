@@ -1,0 +1,56 @@
+"""`recovery model train|score|evaluate` on the service's own data, on both databases."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+AS_OF = "2026-11-23"
+
+
+@pytest.fixture
+def utility(app, recovery, tmp_path):
+    app.config["MODELS_DIR"] = str(tmp_path / "models")
+    result = recovery("demo", "--customers", "1500", "--months", "24", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+
+
+def test_scoring_before_any_training_is_a_clear_error(recovery, utility):
+    result = recovery("model", "score", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "run `recovery model train --as-of D` first" in result.stderr
+
+
+def test_train_then_score_every_customer_and_evaluate_held_out(recovery, utility, tmp_path):
+    trained = recovery("model", "train", "--as-of", "2026-08-01")
+    assert trained.exit_code == 0, trained.output
+    report = json.loads(trained.stdout)
+    assert report["evaluation"]["model"]["roc_auc"] > report["evaluation"]["baseline"]["roc_auc"]
+
+    out = tmp_path / "scores.csv"
+    assert recovery("model", "score", "--as-of", AS_OF, "--out", out).exit_code == 0
+    scores = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(scores.columns) == ["customer_id", "pd", "expected_loss", "rating", "reasons"]
+    assert len(scores) >= 1400 and scores["customer_id"].is_unique
+    probability = scores["pd"].astype(float)
+    assert probability.between(0, 1).all()
+    assert scores["expected_loss"].str.fullmatch(r"\d+\.\d{2}").all()
+    riskiest = scores.loc[probability.idxmax()]
+    assert riskiest["reasons"] and float(riskiest["expected_loss"]) > 0
+
+    evaluated = json.loads(recovery("model", "evaluate", "--as-of", "2026-08-01").stdout)
+    assert evaluated["held_out"] is True and evaluated["note"] is None
+    assert evaluated["model"]["roc_auc"] > 0.8
+    assert evaluated["model"]["roc_auc"] > evaluated["baseline"]["roc_auc"]
+    earlier = json.loads(recovery("model", "evaluate", "--as-of", "2026-05-01").stdout)
+    assert earlier["held_out"] is False and "overlap" in earlier["note"]
+
+
+def test_reasons_come_in_english_on_request(recovery, utility):
+    assert recovery("model", "train", "--as-of", AS_OF).exit_code == 0
+    text = recovery("model", "score", "--as-of", AS_OF, "--lang", "en").stdout
+    reasons = " ".join(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)["reasons"])
+    assert "late" in reasons and not any("\u4e00" <= ch <= "\u9fff" for ch in reasons)
