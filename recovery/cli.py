@@ -132,10 +132,36 @@ def ageing_command(as_of: dt.date, out: Path | None) -> None:
 @with_appcontext
 def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, csv_dir: Path | None) -> None:
     """Load a realistic synthetic utility (idempotent for the same arguments)."""
-    from recovery.demo.service import load_demo
+    from tqdm import tqdm
 
-    load_demo(customers=customers, months=months, seed=seed, as_of=as_of, csv_dir=csv_dir,
-              progress=sys.stderr.isatty())
+    from recovery.audit import service as audit
+    from recovery.demo.generator import generate, write_csv
+    from recovery.demo.service import ensure_demo_users, load_chunk_or_explain, summary
+    from recovery.timeutil import today
+
+    as_of = as_of or today()
+    tz = current_app.config["RECOVERY_TZ"]
+    chunks = generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)
+    # One transaction per chunk of 50,000 customers: memory stays bounded and progress is kept.
+    progress = tqdm(chunks, total=-(-customers // 50_000), unit="chunk", desc="demo", disable=not sys.stderr.isatty())
+    for chunk in progress:
+        try:
+            load_chunk_or_explain(chunk)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    created = ensure_demo_users()
+    audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
+                 as_of=as_of.isoformat())
+    db.session.commit()
+    if csv_dir:
+        csv_dir.mkdir(parents=True, exist_ok=True)
+        write_csv(generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz), csv_dir, tz=tz)
+    click.echo(f"demo utility loaded: {customers} customers, {months} months up to {as_of.isoformat()}")
+    if created:
+        click.echo(summary(created))
+        click.echo("(set RECOVERY_DEMO_PASSWORD to choose it; it is shown only now)")
 
 
 @cli.group("user")

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
-from pathlib import Path
 
-import click
 import pandas as pd
-from flask import current_app
 from sqlalchemy import select
-from tqdm import tqdm
 
-from recovery.audit import service as audit
 from recovery.auth.models import Role, User
 from recovery.auth.service import create_user
 from recovery.customers.models import Grid
-from recovery.demo.generator import DemoChunk, generate, write_csv
+from recovery.demo.generator import DemoChunk
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
 from recovery.imports.service import load_bills, load_customers, load_events, load_payments
-from recovery.timeutil import today
 
 GRIDS_PER_OFFICER = 2
 
@@ -59,35 +52,21 @@ def ensure_demo_users() -> dict[str, str]:
     return created
 
 
-def load_demo(*, customers: int, months: int, seed: int, as_of: dt.date | None, csv_dir: Path | None,
-              progress: bool) -> None:
-    """Generate and load the demo utility, committing chunk by chunk; optionally write its CSV files."""
-    as_of = as_of or today()
-    tz = current_app.config["RECOVERY_TZ"]
-    chunks = generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)
-    total = -(-customers // 50_000)
-    for chunk in tqdm(chunks, total=total, unit="chunk", desc="demo", disable=not progress):
-        try:
-            load_chunk(chunk)
-        except ImportRejected as e:
-            db.session.rollback()
-            raise DomainError(
-                "this database already holds other data under the demo's identifiers "
-                f"(first conflict: {e.errors[0]}); load the demo into a fresh DATABASE_URL"
-            ) from e
-        db.session.commit()
-    created = ensure_demo_users()
-    audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
-                 as_of=as_of.isoformat())
-    db.session.commit()
-    if csv_dir:
-        csv_dir.mkdir(parents=True, exist_ok=True)
-        write_csv(generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz), csv_dir, tz=tz)
-    click.echo(f"demo utility loaded: {customers} customers, {months} months up to {as_of.isoformat()}")
-    if created:
-        officers = sorted(n for n in created if n.startswith("officer"))
-        others = sorted(n for n in created if not n.startswith("officer"))
-        names = ", ".join(others + ([f"{officers[0]}..{officers[-1]} ({len(officers)} officers)"]
-                                    if len(officers) > 3 else officers))
-        click.echo(f"users created: {names}; password: {next(iter(created.values()))}")
-        click.echo("(set RECOVERY_DEMO_PASSWORD to choose it; it is shown only now)")
+def load_chunk_or_explain(chunk: DemoChunk) -> None:
+    """load_chunk, turning a conflict with data already there into one actionable message."""
+    try:
+        load_chunk(chunk)
+    except ImportRejected as e:
+        raise DomainError(
+            "this database already holds other data under the demo's identifiers "
+            f"(first conflict: {e.errors[0]}); load the demo into a fresh DATABASE_URL"
+        ) from e
+
+
+def summary(created: dict[str, str]) -> str:
+    """Who was created, with the password, shortened when there are many officers."""
+    officers = sorted(n for n in created if n.startswith("officer"))
+    others = sorted(n for n in created if not n.startswith("officer"))
+    names = ", ".join(others + ([f"{officers[0]}..{officers[-1]} ({len(officers)} officers)"]
+                                if len(officers) > 3 else officers))
+    return f"users created: {names}; password: {next(iter(created.values()))}"
