@@ -8,18 +8,33 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
+def instance_secret(path: Path, make) -> str:
+    """The secret kept in `path`, created with `make()` on first use.
+
+    Several processes may start at once (web workers, test workers): the secret is written to a
+    private temporary file and hard-linked into place, so exactly one wins and nobody ever reads a
+    half-written file. Owner-only permissions: these sign sessions and encrypt agents' secrets.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won; use its secret
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()
+
+
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment, else one generated into the instance folder on first run."""
     if key := os.environ.get("SECRET_KEY"):
         return key
-    path = instance / "secret_key"
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        # Created with owner-only permissions: it signs every session.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    return instance_secret(instance / "secret_key", lambda: secrets.token_hex(32))
 
 
 def _encryption_keys(instance: Path) -> list[str]:
@@ -27,15 +42,9 @@ def _encryption_keys(instance: Path) -> list[str]:
     keys can be rotated), else one generated into the instance folder on first run."""
     if keys := os.environ.get("RECOVERY_ENCRYPTION_KEYS"):
         return [k.strip() for k in keys.split(",") if k.strip()]
-    path = instance / "encryption_key"
-    if not path.exists():
-        from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet
 
-        instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(Fernet.generate_key().decode())
-    return [path.read_text().strip()]
+    return [instance_secret(instance / "encryption_key", lambda: Fernet.generate_key().decode())]
 
 
 def from_environment(instance: Path) -> dict:
