@@ -295,6 +295,20 @@ def model_evaluate(as_of: dt.date) -> None:
     click.echo(json.dumps(evaluate(db.session, as_of), ensure_ascii=False, indent=2))
 
 
+@model_group.command("drift")
+@click.option("--as-of", "as_of", required=True, callback=_date)
+@with_appcontext
+def model_drift(as_of: dt.date) -> None:
+    """Population stability per feature against the active model's training data; warns when it is stale."""
+    from recovery.risk.service import drift
+
+    report = drift(db.session, as_of)
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    if report["stale"]:
+        click.echo(f"warning: the active model is stale: {', '.join(report['drifted_features'])} shifted "
+                   f"(PSI > {report['threshold']}); retrain with `recovery model train --as-of {as_of}`", err=True)
+
+
 @cli.group("statement")
 def statement_group() -> None:
     """Bank and channel statements."""

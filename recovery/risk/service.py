@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from recovery.money import format_yuan_array
 from recovery.risk import registry
 from recovery.risk.frames import load_frames
-from scoring import evaluate_window, score_customers, train
+from scoring import build_features, evaluate_window, psi, score_customers, stale, train
+
+STALE_PSI = 0.25  # the usual line: above it a feature's population has shifted materially
 
 SCORES_COLUMNS = ["customer_id", "pd", "expected_loss", "rating", "reasons"]
 
@@ -55,3 +57,13 @@ def evaluate(session: Session, as_of: dt.date) -> dict:
                                   "evaluate from that date on for held-out figures")
     return {"version": version, "trained_as_of": trained_at.isoformat(), "held_out": held_out, "note": note,
             **figures}
+
+
+def drift(session: Session, as_of: dt.date) -> dict:
+    """Population stability of every feature: the active model's training data against the customers at as_of."""
+    version, model = registry.active()
+    features = build_features(load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    values = psi(model.manifest_["drift_reference"], features)
+    drifted = stale(values, threshold=STALE_PSI)
+    return {"version": version, "as_of": as_of.isoformat(), "threshold": STALE_PSI, "stale": bool(drifted),
+            "drifted_features": drifted, "psi": {name: round(float(v), 4) for name, v in values.items()}}

@@ -54,3 +54,16 @@ def test_reasons_come_in_english_on_request(recovery, utility):
     text = recovery("model", "score", "--as-of", AS_OF, "--lang", "en").stdout
     reasons = " ".join(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)["reasons"])
     assert "late" in reasons and not any("\u4e00" <= ch <= "\u9fff" for ch in reasons)
+
+
+def test_drift_flags_the_district_sliding_into_trouble_after_training(recovery, utility):
+    # The demo's troubled district turns late in its last months: grid stress shifts after training.
+    assert recovery("model", "train", "--as-of", "2026-08-01").exit_code == 0
+    result = recovery("model", "drift", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["threshold"] == 0.25 and len(report["psi"]) > 30
+    assert report["stale"] is True
+    assert "grid_late_share_3m" in report["drifted_features"]
+    assert report["psi"]["grid_late_share_3m"] > 0.25
+    assert "warning: the active model is stale" in result.stderr
