@@ -275,10 +275,15 @@ def model_train(as_of: dt.date) -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of reasons.")
 @with_appcontext
 def model_score(as_of: dt.date, out: Path | None, lang: str) -> None:
-    """Score every customer as of the date with the active model; writes the scores CSV."""
+    """Score every customer as of the date with the active model; stores the run and writes the scores CSV."""
     from recovery.risk.service import scores_csv
 
-    text = scores_csv(db.session, as_of, lang=lang)
+    try:
+        text = scores_csv(db.session, as_of, lang=lang)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     if out:
         out.write_text(text, encoding="utf-8")
     else:

@@ -6,6 +6,7 @@ from recovery.billing.models import Bill, LedgerEntry
 from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
 from recovery.payments.models import Agent, AgentSecret, Allocation, IdempotencyKey, Payment, Remittance
+from recovery.risk.models import RiskScore
 
 __all__ = [
     "Agent",
@@ -20,6 +21,7 @@ __all__ = [
     "LedgerEntry",
     "Payment",
     "Remittance",
+    "RiskScore",
     "User",
     "officer_grids",
 ]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pandas as pd
 from flask import current_app
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from recovery import bulk
+from recovery.customers.models import Customer
 from recovery.money import format_yuan_array
 from recovery.risk import registry
 from recovery.risk.frames import load_frames
+from recovery.risk.models import RiskScore
+from recovery.timeutil import now
 from scoring import build_features, evaluate_window, psi, score_customers, stale, train
 
 STALE_PSI = 0.25  # the usual line: above it a feature's population has shifted materially
@@ -26,13 +32,25 @@ def train_model(session: Session, as_of: dt.date) -> tuple[str, dict]:
 
 
 def scores(session: Session, as_of: dt.date) -> pd.DataFrame:
-    """Every customer's probability of default, expected loss, grade and reasons, by the active model."""
-    _, model = registry.active()
-    return score_customers(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    """Score every customer with the active model and store the run (replacing that day's earlier run
+    by the same version); returns the scores indexed by customer code."""
+    version, model = registry.active()
+    frame = score_customers(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    session.execute(delete(RiskScore).where(RiskScore.as_of == as_of, RiskScore.model_version == version))
+    ids = bulk.read_frame(session, select(Customer.code, Customer.id)).set_index("code")["id"]
+    rows = pd.DataFrame({
+        "customer_id": ids.reindex(frame.index).to_numpy(), "as_of": pd.Timestamp(as_of),
+        "model_version": version, "pd": frame["pd"].to_numpy(), "exposure_fen": frame["exposure_fen"].to_numpy(),
+        "expected_loss_fen": frame["expected_loss_fen"].to_numpy(), "rating": frame["rating"].astype(str).to_numpy(),
+        "reasons_zh": frame["reasons_zh"].map(json.dumps).to_numpy(),
+        "reasons_en": frame["reasons_en"].map(json.dumps).to_numpy(), "created_at": pd.Timestamp(now()),
+    })
+    bulk.insert_frame(session, RiskScore.__table__, rows)
+    return frame
 
 
 def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh") -> str:
-    """The contract's scores CSV."""
+    """Score, store, and render the contract's scores CSV."""
     frame = scores(session, as_of)
     out = pd.DataFrame({
         "customer_id": frame.index,

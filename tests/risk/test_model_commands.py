@@ -41,6 +41,17 @@ def test_train_then_score_every_customer_and_evaluate_held_out(recovery, utility
     riskiest = scores.loc[probability.idxmax()]
     assert riskiest["reasons"] and float(riskiest["expected_loss"]) > 0
 
+    # The run is stored too: one row per scored customer, matching the CSV, and rescoring replaces it.
+    from sqlalchemy import func, select
+
+    from recovery.extensions import db
+    from recovery.risk.models import RiskScore
+
+    stored = db.session.execute(select(func.count(), func.max(RiskScore.pd))).one()
+    assert stored[0] == len(scores) and abs(stored[1] - probability.max()) < 1e-6
+    assert recovery("model", "score", "--as-of", AS_OF, "--out", out).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(RiskScore)) == len(scores)
+
     evaluated = json.loads(recovery("model", "evaluate", "--as-of", "2026-08-01").stdout)
     assert evaluated["held_out"] is True and evaluated["note"] is None
     assert evaluated["model"]["roc_auc"] > 0.8
