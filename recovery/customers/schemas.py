@@ -26,7 +26,8 @@ class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     sort = fields.String(load_default="overdue",
-                         validate=validate.OneOf(["customer_id", "name", "grid", "balance", "overdue", "days_overdue"]))
+                         validate=validate.OneOf(["customer_id", "name", "grid", "balance", "overdue", "days_overdue",
+                                                  "pd", "expected_loss"]))
     order = fields.String(load_default="desc", validate=validate.OneOf(["asc", "desc"]))
     grid = fields.String()
     q = fields.String(validate=validate.Length(max=100))
@@ -44,6 +45,9 @@ class CustomerSchema(Schema):
 
 
 class PositionSchema(CustomerSchema):
+    pd = fields.Float(allow_none=True, metadata={"description": "probability of default, latest scoring run"})
+    expected_loss = Yuan(attribute="expected_loss_fen", allow_none=True)
+    rating = fields.String(allow_none=True)
     balance = Yuan(attribute="balance_fen")
     overdue = Yuan(attribute="overdue_fen")
     days_overdue = fields.Integer(allow_none=True)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from recovery.auth.models import User
@@ -16,17 +16,35 @@ from recovery.billing.positions import classify, positions
 from recovery.customers.models import Customer, Grid
 from recovery.errors import NotFound
 from recovery.payments.models import Allocation, Payment
+from recovery.risk.models import RiskScore
 
 SORTS = {
-    "customer_id": lambda p: Customer.code,
-    "name": lambda p: Customer.name,
-    "grid": lambda p: Grid.code,
-    "balance": lambda p: p.c.balance_fen,
+    "customer_id": lambda p, scores: Customer.code,
+    "name": lambda p, scores: Customer.name,
+    "grid": lambda p, scores: Grid.code,
+    "balance": lambda p, scores: p.c.balance_fen,
     # Overdue is this floored at zero; the order is the same.
-    "overdue": lambda p: p.c.balance_fen - p.c.not_due_fen,
+    "overdue": lambda p, scores: p.c.balance_fen - p.c.not_due_fen,
     # Days overdue grow as the oldest unpaid due date recedes.
-    "days_overdue": lambda p: p.c.oldest_due_on,
+    "days_overdue": lambda p, scores: p.c.oldest_due_on,
+    "pd": lambda p, scores: scores.c.pd,
+    "expected_loss": lambda p, scores: scores.c.expected_loss_fen,
 }
+
+
+def _latest_run():
+    """The (as_of, model_version) of the most recent scoring run."""
+    return select(RiskScore.as_of, RiskScore.model_version).order_by(RiskScore.created_at.desc(),
+                                                                      RiskScore.id.desc()).limit(1)
+
+
+def _latest_scores():
+    run = _latest_run().subquery("run")
+    return (
+        select(RiskScore.customer_id, RiskScore.pd, RiskScore.expected_loss_fen, RiskScore.rating)
+        .join(run, (run.c.as_of == RiskScore.as_of) & (run.c.model_version == RiskScore.model_version))
+        .subquery("latest_scores")
+    )
 
 
 @dataclass(frozen=True)
@@ -48,15 +66,18 @@ def customer_page(session: Session, user: User, as_of: dt.date, *, page: int = 1
     # Computed once for the user's customers, then sorted and cut to a page: without MATERIALIZED,
     # SQLite re-evaluates the aggregate per outer row (18 s instead of 1.4 s on a million customers).
     pos = positions(as_of, ids).cte("pos").prefix_with("MATERIALIZED")
-    key = SORTS[sort](pos)
+    scores = _latest_scores()
+    key = SORTS[sort](pos, scores)
     # Days overdue sort on the due date, which runs the other way; nulls (nothing overdue) always last.
     descending = (order == "desc") != (sort == "days_overdue")
     ordered = key.desc().nulls_last() if descending else key.asc().nulls_last()
     query = (
         select(Customer.code, Customer.name, Customer.customer_class, Grid.code.label("grid"), Customer.id_number,
                Customer.registered_capital_fen, Customer.opened_on, Customer.phone,
-               pos.c.balance_fen, pos.c.not_due_fen, pos.c.oldest_due_on)
+               pos.c.balance_fen, pos.c.not_due_fen, pos.c.oldest_due_on,
+               scores.c.pd, scores.c.expected_loss_fen, scores.c.rating)
         .join(pos, pos.c.customer_id == Customer.id)
+        .join(scores, scores.c.customer_id == Customer.id, isouter=True)
         .join(Grid, Grid.id == Customer.grid_id)
         .order_by(ordered, Customer.code)
     )
@@ -70,6 +91,19 @@ def customer_page(session: Session, user: User, as_of: dt.date, *, page: int = 1
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Frame rows as plain dicts with None for missing values."""
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def latest_score(session: Session, customer: Customer) -> dict | None:
+    """The customer's score from the most recent scoring run, with its reasons, if scored."""
+    row = session.execute(
+        select(RiskScore).join(_latest_run().subquery("run"), (RiskScore.as_of == literal_column("run.as_of"))
+                               & (RiskScore.model_version == literal_column("run.model_version")))
+        .where(RiskScore.customer_id == customer.id)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return {"pd": row.pd, "expected_loss_fen": row.expected_loss_fen, "rating": row.rating, "as_of": row.as_of,
+            "model_version": row.model_version, "reasons": {"zh": row.reasons_zh, "en": row.reasons_en}}
 
 
 def get_customer(session: Session, user: User, code: str) -> Customer:

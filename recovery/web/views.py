@@ -115,6 +115,7 @@ def customer(code: str):
         customer=found,
         as_of=as_of,
         position=service.position(db.session, found, as_of),
+        score=service.latest_score(db.session, found),
         bills=service.bills(db.session, found),
         payments=service.payments(db.session, found),
         # Newest first like the bills and payments: the top row's running balance is today's.

@@ -63,7 +63,7 @@ def test_phone_view_fits_the_screen_and_labels_every_value(visit, district, tmp_
     sign_in(page)
     assert no_horizontal_scroll(page)
     cells = page.locator("table.customers tbody td:visible")
-    assert cells.count() == 4 * 5  # four customers, five visible fields each (the grid is hidden)
+    assert cells.count() == 4 * 7  # four customers, seven visible fields each (the grid is hidden)
     labels = cells.evaluate_all(
         "tds => tds.map(td => [td.dataset.label, getComputedStyle(td, '::before').content])")
     assert all(content == f'"{label}"' for label, content in labels), labels

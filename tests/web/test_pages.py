@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from recovery.auth.models import User
 from recovery.customers import service
+from recovery.customers.models import Customer
 from recovery.extensions import db
+from recovery.risk.models import RiskScore
 from recovery.timeutil import today
 from recovery.web.views import yuan_filter
 from tests.web.data import PASSWORD, load_district
@@ -307,3 +309,27 @@ def test_errors_get_pages_for_people_and_json_for_the_api(client, district):
     assert api_unknown.status_code == 404 and api_unknown.is_json
     api_other_grid = client.get("/api/v1/customers/C4")
     assert api_other_grid.status_code == 404 and api_other_grid.json["code"] == "customer_not_found"
+
+
+def test_risk_scores_show_on_the_list_sorted_by_probability_and_with_reasons_on_the_customer_page(
+        client, recovery, tmp_path):
+    load_district(recovery, tmp_path)
+    ids = dict(db.session.execute(select(Customer.code, Customer.id)).all())
+    for code, pd_, loss in (("C1", 0.12, 15_000), ("C2", 0.81, 4_000), ("C3", 0.45, 90_000)):
+        db.session.add(RiskScore(customer_id=ids[code], as_of=dt.date(2026, 11, 23), model_version="v1", pd=pd_,
+                                 exposure_fen=loss * 2, expected_loss_fen=loss, rating="B",
+                                 reasons_zh=["近12期平均逾期38天"],
+                                 reasons_en=["last 12 bills 38 days late on average"]))
+    db.session.commit()
+    sign_in(client, "li")
+
+    page = client.get("/customers?sort=pd&order=desc&lang=en").get_data(as_text=True)
+    assert page.index("C2") < page.index("C3") < page.index("C1")
+    assert "81.0%" in page
+    by_loss = client.get("/customers?sort=expected_loss&order=desc").get_data(as_text=True)
+    assert by_loss.index("C3") < by_loss.index("C1") < by_loss.index("C2")
+
+    detail = client.get("/customers/C2").get_data(as_text=True)
+    assert "欠费风险" in detail and "近12期平均逾期38天" in detail and "81.0%" in detail
+    assert "last 12 bills 38 days late" in client.get("/customers/C2?lang=en").get_data(as_text=True)
+    assert "尚未评分" in client.get("/customers/C5").get_data(as_text=True)
