@@ -52,3 +52,31 @@ def fifo_allocate(bills: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     out["allocated_at"] = out[["paid_at", "issued_at"]].max(axis=1)
     out = out.astype({"payment_id": "int64", "bill_id": "int64", "customer_id": "int64", "amount_fen": "int64"})
     return out[ALLOCATION_COLUMNS].sort_values(["customer_id", "bill_id", "payment_id"], ignore_index=True)
+
+
+def fifo_allocate_rows(bills: list[tuple], payments: list[tuple]) -> list[tuple]:
+    """The same allocation for a handful of customers, without frames (an API posting's path).
+
+    bills: (bill_id, customer_id, amount_fen, due_on, issued_on, issued_at)
+    payments: (payment_id, customer_id, amount_fen, paid_at)
+    Returns (payment_id, bill_id, customer_id, amount_fen, allocated_at) tuples, like fifo_allocate's rows.
+    Walking each customer's payments in time order over its bills in due order is what the interval
+    overlap computes; tests hold the two to the same answers.
+    """
+    open_bills: dict[object, list[list]] = {}
+    for bill_id, customer_id, amount, _due, _issued, issued_at in sorted(
+            (b for b in bills if b[2] > 0), key=lambda b: (b[1], b[3], b[4], b[0])):
+        open_bills.setdefault(customer_id, []).append([bill_id, amount, issued_at])
+    out = []
+    for payment_id, customer_id, amount, paid_at in sorted(
+            (p for p in payments if p[2] > 0), key=lambda p: (p[1], p[3], p[0])):
+        queue = open_bills.get(customer_id, [])
+        while amount and queue:
+            bill = queue[0]
+            take = min(amount, bill[1])
+            out.append((payment_id, bill[0], customer_id, take, max(paid_at, bill[2])))
+            amount -= take
+            bill[1] -= take
+            if bill[1] == 0:
+                queue.pop(0)
+    return out

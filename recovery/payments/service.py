@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import String, Table, delete, select, type_coerce
+from sqlalchemy import String, Table, delete, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from recovery import bulk
 from recovery.billing.models import Bill
 from recovery.customers.models import Customer
-from recovery.payments.allocation import fifo_allocate
+from recovery.payments.allocation import fifo_allocate, fifo_allocate_rows
 from recovery.payments.models import Allocation, Payment, PaymentState
-from recovery.timeutil import business_tz
+from recovery.timeutil import business_tz, start_of_day
+
+FEW = 20  # up to this many customers (an API posting), rows beat frames: no pandas overhead per call
+
+
+def _reallocate_few(session: Session, ids: list[int]) -> int:
+    """reallocate() for a few customers, on plain rows."""
+    payments = session.execute(
+        select(Payment.id, Payment.customer_id, Payment.amount_fen, Payment.paid_at)
+        .where(Payment.customer_id.in_(ids), Payment.state != PaymentState.reversed)
+    ).all()
+    session.execute(delete(Allocation).where(Allocation.customer_id.in_(ids)))
+    if not payments:
+        return 0
+    bills = [(b.id, b.customer_id, b.amount_fen, b.due_on, b.issued_on, start_of_day(b.issued_on))
+             for b in session.execute(select(Bill.id, Bill.customer_id, Bill.amount_fen, Bill.due_on, Bill.issued_on)
+                                      .where(Bill.customer_id.in_(ids)))]
+    rows = fifo_allocate_rows(bills, [tuple(p) for p in payments])
+    if rows:
+        session.execute(insert(Allocation), [
+            {"payment_id": p, "bill_id": b, "customer_id": c, "amount_fen": a, "allocated_at": at}
+            for p, b, c, a, at in rows])
+    return len(rows)
 
 
 def reallocate(session: Session, customers: Table | list[int]) -> int:
@@ -26,6 +48,8 @@ def reallocate(session: Session, customers: Table | list[int]) -> int:
         # Serialise with any other transaction re-allocating the same customers: each must see the
         # other's payments, or both would allocate the same bill.
         session.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
+    if isinstance(ids, list) and len(ids) <= FEW:
+        return _reallocate_few(session, ids)
     # Dates and instants come back raw (text on SQLite) and are parsed column-wise, not row by row.
     payments = bulk.read_frame(session, select(
         Payment.id.label("payment_id"), Payment.customer_id, Payment.amount_fen,

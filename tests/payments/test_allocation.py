@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recovery.payments.allocation import fifo_allocate
+from recovery.payments.allocation import fifo_allocate, fifo_allocate_rows
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
 
@@ -69,3 +69,16 @@ def test_allocated_at_is_the_later_of_payment_and_issue():
     b, p = _frames([(1, 100, 10)], [(1, 100, 1)])  # paid an hour into Jan 1, bill issued Jan 11
     got = fifo_allocate(b, p)
     assert got.loc[0, "allocated_at"] == T0 + pd.Timedelta(days=10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(bills_st, pays_st)
+def test_row_path_allocates_exactly_as_the_columnar_path(bills, payments):
+    b, p = _frames(bills, payments)
+    columnar = fifo_allocate(b, p)
+    rows = fifo_allocate_rows(
+        [(r.bill_id, r.customer_id, r.amount_fen, r.due_on, r.issued_on, r.issued_at) for r in b.itertuples()],
+        [(r.payment_id, r.customer_id, r.amount_fen, r.paid_at) for r in p.itertuples()],
+    )
+    assert sorted((pid, bid, cid, amt, at) for pid, bid, cid, amt, at in rows) == sorted(
+        (r.payment_id, r.bill_id, r.customer_id, r.amount_fen, r.allocated_at) for r in columnar.itertuples())
