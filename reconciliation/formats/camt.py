@@ -41,13 +41,6 @@ KINDS = {
     "camt053": ("BkToCstmrStmt", "Stmt", "camt.053", "statement"),
     "camt054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "camt.054", "notification"),
 }
-# What other message bodies are, to say so when the wrong format was asked for.
-OTHER_BODIES = {
-    "BkToCstmrStmt": "a camt.053 bank statement (use format camt053)",
-    "BkToCstmrDbtCdtNtfctn": "a camt.054 debit/credit notification (use format camt054)",
-    "BkToCstmrAcctRpt": "a camt.052 account report (not supported)",
-    "CstmrPmtStsRpt": "a pain.002 payment status report (use format pain002)",
-}
 
 
 def parse_camt053(data: bytes, name: str) -> list[Statement]:
@@ -62,17 +55,8 @@ def parse_camt054(data: bytes, name: str) -> list[Statement]:
 
 def _parse(data: bytes, name: str, fmt: str) -> list[Statement]:
     body_tag, container_tag, family, noun = KINDS[fmt]
-    doc = isoxml.load(data, name)
+    doc, body = isoxml.message_body(data, name, body_tag=body_tag, family=family, what=f"{family} {noun}")
     root = doc.root
-    body = root[0] if len(root) else None
-    if root.tag != "Document" or body is None:
-        raise StatementError(f"{name}: not an ISO 20022 message: the root element is <{root.tag}>, "
-                             "expected <Document> around the message")
-    if body.tag != body_tag:
-        what = OTHER_BODIES.get(body.tag, f"an ISO 20022 <{body.tag}> message")
-        raise StatementError(f"{name}: this is {what}, not a {family} {noun}")
-    if doc.message and not doc.message.startswith(family):
-        raise StatementError(f"{name}: the namespace says {doc.message}, but the body is a {family} {noun}")
     containers = body.findall(container_tag)
     if not containers:
         raise StatementError(f"{name}: the file holds no <{container_tag}> ({noun}); nothing to read")

@@ -61,6 +61,35 @@ def load(data: bytes, name: str) -> Document:
     return Document(root=root, namespace=namespace, message=m.group(1) if m else None)
 
 
+# What each message body is, to say so when the wrong format was asked for.
+OTHER_BODIES = {
+    "BkToCstmrStmt": "a camt.053 bank statement (use format camt053)",
+    "BkToCstmrDbtCdtNtfctn": "a camt.054 debit/credit notification (use format camt054)",
+    "BkToCstmrAcctRpt": "a camt.052 account report (not supported)",
+    "CstmrPmtStsRpt": "a pain.002 payment status report (use format pain002)",
+}
+
+
+def message_body(data: bytes, name: str, *, body_tag: str, family: str, what: str) -> tuple[Document, ET.Element]:
+    """Load an ISO 20022 file and return it with its message body, refusing any other kind of message.
+
+    family is the message family the namespace must name ("camt.053"), what the phrase for errors
+    ("camt.053 statement").
+    """
+    doc = load(data, name)
+    root = doc.root
+    body = root[0] if len(root) else None
+    if root.tag != "Document" or body is None:
+        raise StatementError(f"{name}: not an ISO 20022 message: the root element is <{root.tag}>, "
+                             "expected <Document> around the message")
+    if body.tag != body_tag:
+        other = OTHER_BODIES.get(body.tag, f"an ISO 20022 <{body.tag}> message")
+        raise StatementError(f"{name}: this is {other}, not a {what}")
+    if doc.message and not doc.message.startswith(family):
+        raise StatementError(f"{name}: the namespace says {doc.message}, but the body is a {what}")
+    return doc, body
+
+
 def text(el: ET.Element | None, path: str) -> str | None:
     """Stripped text at `path` under `el`; None when absent or blank."""
     if el is None:

@@ -25,24 +25,15 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 from reconciliation.formats import isoxml
-from reconciliation.formats.camt import OTHER_BODIES
 from reconciliation.formats.errors import StatementError
 from reconciliation.formats.model import Statement, StatementLine
 
 
 def parse_pain002(data: bytes, name: str) -> list[Statement]:
     """A pain.002 file -> a one-element list: its Statement with one line per transaction status."""
-    doc = isoxml.load(data, name)
+    doc, body = isoxml.message_body(data, name, body_tag="CstmrPmtStsRpt", family="pain.002",
+                                    what="pain.002 payment status report")
     root = doc.root
-    body = root[0] if len(root) else None
-    if root.tag != "Document" or body is None:
-        raise StatementError(f"{name}: not an ISO 20022 message: the root element is <{root.tag}>, "
-                             "expected <Document> around the message")
-    if body.tag != "CstmrPmtStsRpt":
-        what = OTHER_BODIES.get(body.tag, f"an ISO 20022 <{body.tag}> message")
-        raise StatementError(f"{name}: this is {what}, not a pain.002 payment status report")
-    if doc.message and not doc.message.startswith("pain.002"):
-        raise StatementError(f"{name}: the namespace says {doc.message}, but the body is a pain.002 report")
 
     header = body.find("GrpHdr")
     group = body.find("OrgnlGrpInfAndSts")
