@@ -22,11 +22,11 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
     return -fen if m.group(1) else fen
 
 
-def format_yuan(fen: int) -> str:
-    """123450 -> '1234.50'; negative amounts keep their sign."""
+def format_yuan(fen: int, *, grouped: bool = False) -> str:
+    """123450 -> '1234.50' ('1,234.50' grouped, for pages); negative amounts keep their sign."""
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole}.{part:02d}"
+    return f"{sign}{whole:,}.{part:02d}" if grouped else f"{sign}{whole}.{part:02d}"
 
 
 def parse_yuan_series(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recovery.auth.models import User
@@ -38,13 +38,16 @@ def _latest_run():
                                                                       RiskScore.id.desc()).limit(1)
 
 
-def _latest_scores():
+def _in_latest_run(query):
+    """Restrict a select over RiskScore to the most recent scoring run."""
     run = _latest_run().subquery("run")
-    return (
+    return query.join(run, (run.c.as_of == RiskScore.as_of) & (run.c.model_version == RiskScore.model_version))
+
+
+def _latest_scores():
+    return _in_latest_run(
         select(RiskScore.customer_id, RiskScore.pd, RiskScore.expected_loss_fen, RiskScore.rating)
-        .join(run, (run.c.as_of == RiskScore.as_of) & (run.c.model_version == RiskScore.model_version))
-        .subquery("latest_scores")
-    )
+    ).subquery("latest_scores")
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def latest_score(session: Session, customer: Customer) -> dict | None:
     """The customer's score from the most recent scoring run, with its reasons, if scored."""
     row = session.execute(
-        select(RiskScore).join(_latest_run().subquery("run"), (RiskScore.as_of == literal_column("run.as_of"))
-                               & (RiskScore.model_version == literal_column("run.model_version")))
-        .where(RiskScore.customer_id == customer.id)
+        _in_latest_run(select(RiskScore)).where(RiskScore.customer_id == customer.id)
     ).scalar_one_or_none()
     if row is None:
         return None

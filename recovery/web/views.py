@@ -18,6 +18,7 @@ from recovery.customers.models import Grid
 from recovery.customers.schemas import PageArgs
 from recovery.errors import NotFound
 from recovery.extensions import db
+from recovery.money import format_yuan
 from recovery.timeutil import business_tz, today
 
 bp = Blueprint("web", __name__)
@@ -126,11 +127,7 @@ def customer(code: str):
 @bp.app_template_filter("yuan")
 def yuan_filter(fen: int | None) -> str:
     """Integer fen shown as yuan with thousands separators: 123456 -> '1,234.56'."""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    whole, part = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole:,}.{part:02d}"
+    return "" if fen is None else format_yuan(fen, grouped=True)
 
 
 @bp.app_template_filter("business_time")
