@@ -44,6 +44,10 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     if config_overrides:
         app.config.update(config_overrides)
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["RECOVERY_TZ"]
+    # A bad policy fails at start-up, naming the section and the field, not at 2 a.m. in a job.
+    from recovery import policy
+
+    app.config["POLICY_IN_FORCE"] = policy.validate_all(app.config.get("POLICY", {}))
 
     db.init_app(app)
     _tune_sqlite(app)

@@ -357,6 +357,16 @@ def serve_command(host: str, port: int, debug: bool) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=debug, threaded=True)
 
 
+from recovery.credit.cli import credit_group  # noqa: E402
+from recovery.jobs.cli import jobs_group, policy_group, scheduler_command  # noqa: E402
+
+# Each domain's command group lives beside the domain; they are attached here.
+cli.add_command(scheduler_command)
+cli.add_command(jobs_group)
+cli.add_command(policy_group)
+cli.add_command(credit_group)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="recovery")

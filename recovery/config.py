@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from recovery.policy import read_policy_file
+
 
 def instance_secret(path: Path, make) -> str:
     """The secret kept in `path`, created with `make()` on first use.
@@ -64,4 +66,6 @@ def from_environment(instance: Path) -> dict:
         "MODELS_DIR": os.environ.get("RECOVERY_MODELS_DIR"),
         # An agent may hold unremitted takings up to its deposit times this.
         "AGENT_LIMIT_RATIO": float(os.environ.get("RECOVERY_AGENT_LIMIT_RATIO", "1")),
+        # The utility's policy (rating scales, rates, rules): RECOVERY_POLICY or instance/policy.toml.
+        "POLICY": read_policy_file(instance),
     }

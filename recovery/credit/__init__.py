@@ -1,0 +1,1 @@
+"""Credit: ratings, qualification review, deposits, guarantees and settlement terms."""

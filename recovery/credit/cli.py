@@ -1,0 +1,10 @@
+"""`recovery credit …`: ratings, qualification, security review."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("credit")
+def credit_group() -> None:
+    """Credit ratings, qualification review, deposits and guarantees."""

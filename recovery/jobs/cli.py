@@ -1,0 +1,105 @@
+"""`recovery scheduler`, `recovery jobs list|run|history`, `recovery policy show`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from recovery.extensions import db
+
+
+def _date(_ctx, _param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the nightly jobs at their times (its own process; stop it with Ctrl-C or SIGTERM)."""
+    from recovery.jobs.scheduler import build, planned
+
+    app = current_app._get_current_object()
+    for job, at in planned(app):
+        click.echo(f"{at}  {job.id}: {job.description}")
+    scheduler = build(app)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """The nightly jobs: list them, run one for any day, read their history."""
+
+
+@jobs_group.command("list")
+@with_appcontext
+def jobs_list() -> None:
+    """Every job, its time of day (after the policy) and what it does."""
+    from recovery.jobs.scheduler import planned
+    from recovery.jobs.table import JOBS
+
+    times = {j.id: at for j, at in planned(current_app._get_current_object())}
+    for job in JOBS:
+        click.echo(f"{times.get(job.id, 'disabled'):>8}  {job.id}: {job.description}")
+
+
+@jobs_group.command("run")
+@click.argument("job_id")
+@click.option("--date", "day", callback=_date, help="Business day to run for (default: the job's usual day).")
+@with_appcontext
+def jobs_run(job_id: str, day: dt.date | None) -> None:
+    """Run one job now, for any past day; rerunning a day gives the same result."""
+    from recovery.audit.service import current_actor
+    from recovery.errors import NotFound
+    from recovery.jobs import runner
+    from recovery.jobs.table import job
+    from recovery.timeutil import today
+
+    try:
+        found = job(job_id)
+    except KeyError as e:
+        raise NotFound(str(e.args[0])) from None
+    day = day or today() + dt.timedelta(days=found.day_offset)
+    done = runner.run(db.session, found, day, trigger="cli", actor=current_actor(), force=True)
+    click.echo(json.dumps({"job": found.id, "day": day.isoformat(), "summary": done.summary if done else None},
+                          ensure_ascii=False))
+
+
+@jobs_group.command("history")
+@click.option("--job", "job_id")
+@click.option("--limit", default=20, show_default=True, type=int)
+@with_appcontext
+def jobs_history(job_id: str | None, limit: int) -> None:
+    """The latest runs, newest first."""
+    from recovery.jobs.models import JobRun
+
+    stmt = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
+    if job_id:
+        stmt = stmt.where(JobRun.job_id == job_id)
+    for r in db.session.scalars(stmt):
+        click.echo(f"{r.started_at.isoformat(timespec='seconds')}  {r.job_id} {r.day.isoformat()} {r.status} "
+                   f"({r.trigger}, {r.actor}) {r.error or json.dumps(r.summary, ensure_ascii=False)}")
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """The utility's policy (rating scales, rates, rules)."""
+
+
+@policy_group.command("show")
+@with_appcontext
+def policy_show() -> None:
+    """The policy in force, defaults filled in, as JSON."""
+    click.echo(json.dumps(current_app.config["POLICY_IN_FORCE"], ensure_ascii=False, indent=2, default=str))
