@@ -59,6 +59,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
 
     from recovery import models  # noqa: F401  every model registered with the metadata
+    from recovery.approvals.views import bp as approvals_bp
     from recovery.auth.views import bp as auth_bp
     from recovery.auth.views import load_user
     from recovery.customers.views import api_bp as customers_api
@@ -69,6 +70,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     login.login_view = "auth.login"
     app.register_blueprint(auth_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(approvals_bp)
     # The JSON API authenticates officers itself (and partner agents by signature): no CSRF token.
     csrf.exempt(customers_api)
     csrf.exempt(agent_payments_api)

@@ -55,6 +55,15 @@ LABELS = {
         "reversal": _l("Reversal"),
         "adjustment": _l("Adjustment"),
     },
+    # Approval kinds; each domain that files requests adds its kinds here.
+    "approval_kind": {
+    },
+    "approval_status": {
+        "pending": _l("Pending"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
+        "cancelled": _l("Withdrawn"),
+    },
 }
 
 ERROR_MESSAGES = {

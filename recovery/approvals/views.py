@@ -1,0 +1,52 @@
+"""The supervisors' approvals page: what waits for a decision, and what was decided lately."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from recovery.approvals import service
+from recovery.approvals.models import ApprovalRequest, ApprovalStatus
+from recovery.errors import DomainError
+from recovery.extensions import db
+
+bp = Blueprint("approvals", __name__)
+
+
+def _require_supervisor() -> None:
+    if current_user.role not in service.SUPERVISORS:
+        abort(403)
+
+
+@bp.route("/approvals")
+@login_required
+def index():
+    """Pending requests, oldest first, and the latest decisions."""
+    _require_supervisor()
+    decided = db.session.scalars(
+        select(ApprovalRequest).where(ApprovalRequest.status != ApprovalStatus.pending)
+        .order_by(ApprovalRequest.decided_at.desc(), ApprovalRequest.id.desc()).limit(50))
+    return render_template("approvals.html", pending=service.pending(db.session), decided=list(decided))
+
+
+@bp.route("/approvals/<int:request_id>/decide", methods=["POST"])
+@login_required
+def decide(request_id: int):
+    """Approve (and carry out) or reject one request."""
+    _require_supervisor()
+    choice = request.form.get("decision")
+    if choice not in ("approve", "reject"):
+        abort(400)
+    try:
+        service.decide(db.session, request_id, approve=choice == "approve", decided_by=current_user.username,
+                       role=current_user.role, note=request.form.get("note", "").strip() or None)
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(_("Request #%(id)s was not decided: %(reason)s", id=request_id, reason=e.message), "error")
+    else:
+        flash(_("Request #%(id)s approved and carried out.", id=request_id) if choice == "approve"
+              else _("Request #%(id)s rejected.", id=request_id), "info")
+    return redirect(url_for("approvals.index"))
