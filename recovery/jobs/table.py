@@ -22,6 +22,8 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
+    Job("risk.score", func="recovery.risk.jobs:nightly_score", at="04:30", day_offset=0,
+        description="score every customer's arrears risk as of today (trains a first model if none is active)"),
 )
 
 
