@@ -77,8 +77,14 @@ FIELDS = {lang: _fields(lang) for lang in LANGUAGES}
 def _phrase(template: str, lang: str, values: np.ndarray, known: np.ndarray) -> list[str]:
     names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
     makers = {f: FIELDS[lang][f] for f in names}
-    return [template.format(**{f: make(v, n) for f, make in makers.items()})
-            for v, n in zip(values, known, strict=True)]
+    # Counts, days and shares repeat across customers: phrase each distinct (value, bills known) once.
+    # The fields read bills known only through min(6, n) and min(12, n), so n is capped at 12 first.
+    pairs = np.column_stack([np.asarray(values, dtype=np.float64),
+                             np.minimum(np.asarray(known, dtype=np.float64), 12.0)])
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    phrases = np.array([template.format(**{f: make(v, n) for f, make in makers.items()}) for v, n in distinct],
+                       dtype=object)
+    return phrases[inverse.reshape(-1)].tolist()
 
 
 def reasons(contributions: pd.DataFrame, features: pd.DataFrame, *, top_k: int = 3,

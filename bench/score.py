@@ -1,0 +1,103 @@
+"""Scoring benchmark: features, training and scoring on the demo utility, each against a floor.
+
+    .venv/bin/python bench/score.py --customers 1000000
+    .venv/bin/python bench/score.py --customers 100000 --months 24
+
+The utility is the project's demo, generated in memory as the engine's frames (allocations by the
+service's own FIFO rule), so the figures are the engine's, not the database's. Floors, measured in the
+same run on the same data:
+- features: one group-by of the payments frame (sum of amount per customer) — the least any feature
+  pass must do, since it reads every payment;
+- training: a bare `xgboost.train` on the same stacked matrix, with the same parameters and the number
+  of trees the model kept, without the window stacking, early stopping and calibration;
+- scoring: a bare booster predict on the ready feature matrix, without the features, exposure,
+  expected loss, points and reasons.
+Each line prints seconds and the ratio (pipeline ÷ floor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import xgboost as xgb  # noqa: E402
+
+from scoring import build_features, score_customers, train  # noqa: E402
+from scoring.training import rolling_origins, stack_windows  # noqa: E402
+from tests.scoring.demo import demo_frames  # noqa: E402
+
+TZ = "Asia/Shanghai"
+
+
+def timed(label: str, func):
+    start = time.perf_counter()
+    value = func()
+    seconds = time.perf_counter() - start
+    print(f"  {label:<44} {seconds:8.2f} s", flush=True)
+    return value, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--as-of", default="2026-11-23", help="the demo's today; training is as of 4 months earlier")
+    args = parser.parse_args()
+    today = dt.date.fromisoformat(args.as_of)
+    train_as_of = (np.datetime64(today, "M") - np.timedelta64(4, "M")).astype("datetime64[D]").item()
+
+    print(f"demo utility: {args.customers:,} customers x {args.months} months (in memory)", flush=True)
+    frames, _ = timed("generate + allocate", lambda: demo_frames(customers=args.customers, seed=args.seed,
+                                                                 as_of=today, months=args.months))
+    print(f"  {len(frames.bills):,} bills, {len(frames.payments):,} payments, {len(frames.allocations):,} "
+          f"allocations, {len(frames.events):,} events", flush=True)
+
+    print("features (as of today, every customer)")
+    features, t_features = timed("build_features", lambda: build_features(frames, today, tz=TZ))
+    _, t_groupby = timed("floor: payments.groupby(customer).sum()",
+                         lambda: frames.payments.groupby("customer_id", sort=False)["amount_fen"].sum())
+
+    print(f"training (as of {train_as_of}: rolling origins, validation window, calibration)")
+    result, t_train = timed("train", lambda: train(frames, train_as_of, tz=TZ))
+    model = result.model
+    origins, _validation = rolling_origins(train_as_of)
+    stacked, _ = timed("(stack the training windows again, for the floor)",
+                       lambda: stack_windows(frames, origins, tz=TZ))
+    names = list(model.feature_names_in_)
+    params = {"objective": "binary:logistic", "eta": model.learning_rate, "max_depth": model.max_depth,
+              "subsample": model.subsample, "colsample_bytree": model.colsample_bytree,
+              "min_child_weight": model.min_child_weight, "lambda": model.reg_lambda, "max_bin": model.max_bin,
+              "scale_pos_weight": model.scale_pos_weight_, "tree_method": "hist", "seed": 0, "verbosity": 0}
+    dtrain = xgb.DMatrix(stacked.X[names].to_numpy(dtype=np.float32), label=stacked.y.to_numpy(),
+                         feature_names=names)
+    _, t_train_floor = timed(f"floor: bare xgboost.train, {model.best_iteration_ + 1} trees",
+                             lambda: xgb.train(params, dtrain, num_boost_round=model.best_iteration_ + 1))
+
+    print("scoring (as of today, every customer: pd, exposure, expected loss, points, reasons)")
+    scored, t_score = timed("score_customers", lambda: score_customers(model, frames, today, tz=TZ))
+    ready = xgb.DMatrix(features[names].to_numpy(dtype=np.float32), feature_names=names)
+    _, t_predict = timed("floor: bare booster predict on the ready matrix",
+                         lambda: model.booster_.predict(ready))
+
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print()
+    print(f"customers scored: {len(scored):,}; training rows: {result.evaluation['training']['rows']:,}; "
+          f"validation AUC {result.evaluation['model']['roc_auc']:.3f} (baseline "
+          f"{result.evaluation['baseline']['roc_auc']:.3f}); peak RSS {peak_gb:.1f} GB")
+    print(f"features: {t_features:.2f} s vs group-by floor {t_groupby:.2f} s -> ratio {t_features / t_groupby:.1f}x")
+    print(f"training: {t_train:.2f} s vs bare xgboost.train {t_train_floor:.2f} s -> ratio "
+          f"{t_train / t_train_floor:.1f}x")
+    print(f"scoring:  {t_score:.2f} s vs bare predict {t_predict:.2f} s -> ratio {t_score / t_predict:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
