@@ -19,6 +19,7 @@ class EventKind(StrEnum):
     returned_payment = "returned_payment"
     disconnection = "disconnection"
     reconnection = "reconnection"
+    broken_pay_plan = "broken_pay_plan"  # a pay plan that became broken; costs rating points
 
 
 class Event(db.Model):
