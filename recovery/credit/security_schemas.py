@@ -1,0 +1,124 @@
+"""Request and response shapes of the security API: deposits, guarantees, required versus held security."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from recovery.credit.security_models import GuaranteeKind
+from recovery.money import format_yuan
+
+YUAN = validate.Regexp(r"^\d{1,13}(\.\d{1,2})?$", error="a yuan amount with at most two decimals, e.g. \"120.50\"")
+
+
+class Yuan(fields.Field):
+    """Integer fen shown as a yuan string."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format_yuan(int(value))
+
+
+class _In(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class DepositRequestIn(_In):
+    amount = fields.String(validate=YUAN, metadata={"description": "Yuan; default: the top-up to the recommended "
+                                                                   "deposit"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ReceiptIn(_In):
+    amount = fields.String(required=True, validate=YUAN)
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    received_on = fields.Date(metadata={"description": "Business date; default today"})
+
+
+class PayOutIn(_In):
+    amount = fields.String(validate=YUAN, metadata={"description": "Yuan; default: all that may be paid out"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class GuaranteeIn(_In):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in GuaranteeKind]))
+    guarantor = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    amount = fields.String(required=True, validate=YUAN)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class ReasonIn(_In):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class DepositEntryOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    amount = Yuan(attribute="amount_fen")
+    effective_on = fields.Date()
+    reference = fields.String(allow_none=True)
+    approval_id = fields.Integer(allow_none=True)
+    created_by = fields.String()
+    posted_at = fields.AwareDateTime()
+
+
+class DepositOut(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    requested = Yuan(attribute="requested_fen")
+    held = Yuan(attribute="held_fen")
+    requested_on = fields.Date()
+    received_on = fields.Date(allow_none=True)
+    reason = fields.String(allow_none=True)
+    entries = fields.List(fields.Nested(DepositEntryOut))
+
+
+class GuaranteeOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    guarantor = fields.String()
+    reference = fields.String()
+    amount = Yuan(attribute="amount_fen")
+    valid_from = fields.Date()
+    valid_until = fields.Date()
+    status = fields.String()
+    called = Yuan(attribute="called_fen", allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class ApprovalOut(Schema):
+    request_id = fields.Integer(attribute="id")
+    kind = fields.String()
+    subject_type = fields.String()
+    subject_id = fields.String()
+    status = fields.String()
+    amount = Yuan(attribute="payload.amount_fen", allow_none=True)
+    reason = fields.String()
+    requested_by = fields.String()
+
+
+class SecurityOut(Schema):
+    customer_id = fields.String()
+    grade = fields.String(allow_none=True)
+    cash_only = fields.Boolean()
+    qualification = fields.String(allow_none=True, metadata={"description": "Latest qualification outcome"})
+    months_billed = fields.Integer()
+    recommended = Yuan(attribute="recommended_fen")
+    required = Yuan(attribute="required_fen")
+    held_cash = Yuan(attribute="held_cash_fen")
+    held_guarantees = Yuan(attribute="held_guarantees_fen")
+    shortfall = Yuan(attribute="shortfall_fen")
+    within_tolerance = fields.Boolean()
+
+
+class QualificationOut(Schema):
+    id = fields.Integer()
+    reviewed_on = fields.Date()
+    outcome = fields.String(metadata={"description": "none | deposit | guarantee | prepayment"})
+    findings = fields.List(fields.String())
+    identity_valid = fields.Boolean()
+    registered_capital = Yuan(attribute="registered_capital_fen", allow_none=True)
+    threshold = Yuan(attribute="threshold_fen", allow_none=True)
+    reviewed_by = fields.String()

@@ -1,0 +1,426 @@
+"""Deposits, guarantees and required versus held security: the staff JSON API and the officer pages
+(with supervisors' decisions on deposit applications, refunds, releases and guarantee calls)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint as PageBlueprint
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError
+from sqlalchemy import select
+
+from recovery.approvals import service as approvals
+from recovery.approvals.models import ApprovalRequest, ApprovalStatus
+from recovery.auth.models import Role
+from recovery.auth.views import api_login_required
+from recovery.credit import deposits, guarantees, qualification
+from recovery.credit.review import customer_security
+from recovery.credit.security_models import Deposit, Guarantee
+from recovery.credit.security_schemas import (
+    ApprovalOut,
+    DepositOut,
+    DepositRequestIn,
+    GuaranteeIn,
+    GuaranteeOut,
+    PayOutIn,
+    QualificationOut,
+    ReasonIn,
+    ReceiptIn,
+    SecurityOut,
+)
+from recovery.customers import service as customers
+from recovery.customers.models import Customer
+from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.extensions import db
+from recovery.money import parse_yuan
+from recovery.timeutil import today
+
+SECURITY_KINDS = ("deposit.apply", "deposit.refund", "deposit.release", "guarantee.call")
+# Officers and supervisors act on security; finance clerks may also record money received.
+ACTORS = frozenset({Role.officer, Role.supervisor, Role.admin})
+RECEIVERS = ACTORS | {Role.clerk}
+DECIDERS = frozenset({Role.supervisor, Role.admin})
+
+api_bp = Blueprint("security", __name__, url_prefix="/api/v1/customers",
+                   description="A customer's deposits, guarantees, qualification review and required versus held "
+                               "security. Paying security out or calling a guarantee files a request for a supervisor.")
+pages = PageBlueprint("security_pages", __name__)
+
+
+def _allowed(roles: frozenset[str]) -> None:
+    if current_user.role not in roles:
+        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
+
+
+def _customer(code: str) -> Customer:
+    return customers.get_customer(db.session, current_user, code)
+
+
+def _amount(data: dict[str, Any]) -> int | None:
+    return parse_yuan(data["amount"]) if data.get("amount") else None
+
+
+def _deposit_doc(item: dict) -> dict:
+    d = item["deposit"]
+    return {**{c: getattr(d, c) for c in ("id", "status", "requested_fen", "held_fen", "requested_on", "received_on",
+                                           "reason")}, "entries": item["entries"]}
+
+
+def security_doc(customer: Customer) -> dict:
+    """Required versus held security of a customer, with its code (the API's and the pages' shape)."""
+    return {"customer_id": customer.code, **customer_security(db.session, customer, today())}
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+@api_bp.route("/<code>/security")
+class CustomerSecurity(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.response(200, SecurityOut)
+    def get(self, code: str):
+        """Required versus held security: the recommended deposit, cash and guarantees held, the shortfall."""
+        return security_doc(_customer(code))
+
+
+@api_bp.route("/<code>/deposits")
+class CustomerDeposits(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.response(200, DepositOut(many=True))
+    def get(self, code: str):
+        """The customer's deposits with their entries, newest first."""
+        return [_deposit_doc(i) for i in deposits.deposits_of(db.session, _customer(code))]
+
+    @api_bp.arguments(DepositRequestIn)
+    @api_bp.response(201, DepositOut)
+    def post(self, data, code: str):
+        """Ask the customer for a deposit (default: the top-up to the recommended deposit)."""
+        _allowed(ACTORS)
+        customer = _customer(code)
+        d = deposits.request_deposit(db.session, customer, requested_by=current_user.username, reason=data["reason"],
+                                     amount_fen=_amount(data))
+        db.session.commit()
+        return _one_deposit(customer, d.id)
+
+
+def _one_deposit(customer: Customer, deposit_id: int) -> dict:
+    for item in deposits.deposits_of(db.session, customer):
+        if item["deposit"].id == deposit_id:
+            return _deposit_doc(item)
+    raise NotFound(f"no deposit #{deposit_id} of customer {customer.code}")
+
+
+@api_bp.route("/<code>/deposits/<int:deposit_id>/receipts")
+class DepositReceipts(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.arguments(ReceiptIn)
+    @api_bp.response(201, DepositOut)
+    def post(self, data, code: str, deposit_id: int):
+        """Record money received on a deposit (a liability: the bill balance does not change)."""
+        _allowed(RECEIVERS)
+        customer = _customer(code)
+        deposits.receive(db.session, customer, amount_fen=parse_yuan(data["amount"]), reference=data["reference"],
+                         received_by=current_user.username, received_on=data.get("received_on"),
+                         deposit_id=deposit_id)
+        db.session.commit()
+        return _one_deposit(customer, deposit_id)
+
+
+def _deposit_request(kind: str):
+    propose = deposits.propose_application if kind == "apply" else deposits.propose_refund
+
+    @api_bp.arguments(PayOutIn)
+    @api_bp.response(202, ApprovalOut)
+    def post(self, data, code: str, deposit_id: int):
+        _allowed(ACTORS)
+        d = deposits.get_deposit(db.session, deposit_id, _customer(code))
+        req = propose(db.session, d, requested_by=current_user.username, reason=data["reason"],
+                      amount_fen=_amount(data))
+        db.session.commit()
+        return req
+
+    post.__doc__ = {"apply": "Ask a supervisor to apply the deposit against the customer's arrears.",
+                    "refund": "Ask a supervisor to refund the deposit to the customer."}[kind]
+    return post
+
+
+@api_bp.route("/<code>/deposits/<int:deposit_id>/applications")
+class DepositApplications(MethodView):
+    decorators = (api_login_required,)
+    post = _deposit_request("apply")
+
+
+@api_bp.route("/<code>/deposits/<int:deposit_id>/refunds")
+class DepositRefunds(MethodView):
+    decorators = (api_login_required,)
+    post = _deposit_request("refund")
+
+
+@api_bp.route("/<code>/guarantees")
+class CustomerGuarantees(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.response(200, GuaranteeOut(many=True))
+    def get(self, code: str):
+        """The customer's guarantees, latest end of validity first."""
+        return guarantees.guarantees_of(db.session, _customer(code))
+
+    @api_bp.arguments(GuaranteeIn)
+    @api_bp.response(201, GuaranteeOut)
+    def post(self, data, code: str):
+        """Register a guarantee: bank guarantee letter, letter of credit, surety, mortgage or pledge."""
+        _allowed(ACTORS)
+        g = guarantees.register(db.session, _customer(code), kind=data["kind"], guarantor=data["guarantor"],
+                                reference=data["reference"], amount_fen=parse_yuan(data["amount"]),
+                                valid_from=data["valid_from"], valid_until=data["valid_until"],
+                                created_by=current_user.username, note=data.get("note"))
+        db.session.commit()
+        return g
+
+
+@api_bp.route("/<code>/guarantees/<int:guarantee_id>/calls")
+class GuaranteeCalls(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.arguments(PayOutIn)
+    @api_bp.response(202, ApprovalOut)
+    def post(self, data, code: str, guarantee_id: int):
+        """Ask a supervisor to call the guarantee against the customer's arrears."""
+        _allowed(ACTORS)
+        g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
+        req = guarantees.propose_call(db.session, g, requested_by=current_user.username, reason=data["reason"],
+                                      amount_fen=_amount(data))
+        db.session.commit()
+        return req
+
+
+@api_bp.route("/<code>/guarantees/<int:guarantee_id>/release")
+class GuaranteeRelease(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.arguments(ReasonIn)
+    @api_bp.response(200, GuaranteeOut)
+    def post(self, data, code: str, guarantee_id: int):
+        """Hand the guarantee back: it no longer counts as security."""
+        _allowed(ACTORS)
+        g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
+        guarantees.release(db.session, g, released_by=current_user.username, reason=data["reason"])
+        db.session.commit()
+        return g
+
+
+@api_bp.route("/<code>/qualification")
+class CustomerQualification(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.response(200, QualificationOut)
+    @api_bp.alt_response(404, description="Never reviewed")
+    def get(self, code: str):
+        """The customer's latest qualification review."""
+        review = qualification.latest_review(db.session, _customer(code))
+        if review is None:
+            raise NotFound(f"customer {code} has not been reviewed", code="not_reviewed")
+        return review
+
+    @api_bp.response(201, QualificationOut)
+    def post(self, code: str):
+        """Review the customer's qualification now: identity check digits and registered capital."""
+        _allowed(ACTORS)
+        review = qualification.review_customer(db.session, _customer(code), reviewed_by=current_user.username)
+        db.session.commit()
+        return review
+
+
+# ---------------------------------------------------------------- officer pages
+
+
+@pages.app_template_global("security_summary")
+def security_summary(customer: Customer) -> dict:
+    """What the `credit/_security.html` partial shows: required versus held security and open work."""
+    return {**security_doc(customer), "tasks": guarantees.open_tasks(db.session, customer),
+            "pending": _pending_for(customer)}
+
+
+def _pending_for(customer: Customer) -> list[ApprovalRequest]:
+    """Pending security requests about this customer's deposits and guarantees."""
+    dep_ids = [str(i) for i in db.session.scalars(select(Deposit.id).where(Deposit.customer_id == customer.id))]
+    g_ids = [str(i) for i in db.session.scalars(select(Guarantee.id).where(Guarantee.customer_id == customer.id))]
+    return list(db.session.scalars(select(ApprovalRequest).where(
+        ApprovalRequest.status == ApprovalStatus.pending, ApprovalRequest.kind.in_(SECURITY_KINDS),
+        ((ApprovalRequest.subject_type == "deposit") & ApprovalRequest.subject_id.in_(dep_ids))
+        | ((ApprovalRequest.subject_type == "guarantee") & ApprovalRequest.subject_id.in_(g_ids)))
+        .order_by(ApprovalRequest.id)))
+
+
+def _page_customer(code: str) -> Customer:
+    try:
+        return _customer(code)
+    except NotFound:
+        abort(404)  # the same answer whether the customer does not exist or belongs to another grid
+
+
+@pages.route("/customers/<code>/security")
+@login_required
+def customer_page(code: str):
+    """A customer's security: required versus held, deposits, guarantees, qualification, and the forms."""
+    customer = _page_customer(code)
+    return render_template(
+        "security/customer.html", customer=customer, today=today(),
+        deposits=deposits.deposits_of(db.session, customer),
+        guarantees=guarantees.guarantees_of(db.session, customer),
+        review=qualification.latest_review(db.session, customer),
+        can_act=current_user.role in ACTORS, can_receive=current_user.role in RECEIVERS,
+    )
+
+
+def _form(schema: Schema) -> dict:
+    """The posted form through the API's schema (empty fields left out)."""
+    return schema.load({k: v for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""})
+
+
+def _act(code: str, roles: frozenset[str], work, done: str):
+    """Run one form's action in one transaction; a refusal comes back as a message, nothing changed."""
+    customer = _page_customer(code)
+    try:
+        _allowed(roles)
+        work(customer)
+        db.session.commit()
+        flash(done, "success")
+    except ValidationError as e:
+        db.session.rollback()
+        flash(_("Please check the form: %(errors)s", errors="; ".join(
+            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in e.messages.items())), "error")
+    except DomainError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    return redirect(url_for("security_pages.customer_page", code=customer.code))
+
+
+@pages.post("/customers/<code>/security/deposits")
+@login_required
+def request_deposit(code: str):
+    """Form: ask the customer for a deposit."""
+    def work(c):
+        data = _form(DepositRequestIn())
+        deposits.request_deposit(db.session, c, requested_by=current_user.username, reason=data["reason"],
+                                 amount_fen=_amount(data))
+    return _act(code, ACTORS, work, _("Deposit requested."))
+
+
+@pages.post("/customers/<code>/security/deposits/<int:deposit_id>/receipts")
+@login_required
+def receive_deposit(code: str, deposit_id: int):
+    """Form: record money received on a deposit."""
+    def work(c):
+        data = _form(ReceiptIn())
+        deposits.receive(db.session, c, amount_fen=parse_yuan(data["amount"]), reference=data["reference"],
+                         received_by=current_user.username, received_on=data.get("received_on"),
+                         deposit_id=deposit_id)
+    return _act(code, RECEIVERS, work, _("Deposit received."))
+
+
+@pages.post("/customers/<code>/security/deposits/<int:deposit_id>/<any(applications, refunds):what>")
+@login_required
+def pay_out_deposit(code: str, deposit_id: int, what: str):
+    """Form: ask a supervisor to apply a deposit against arrears, or to refund it."""
+    propose = deposits.propose_application if what == "applications" else deposits.propose_refund
+
+    def work(c):
+        data = _form(PayOutIn())
+        propose(db.session, deposits.get_deposit(db.session, deposit_id, c), requested_by=current_user.username,
+                reason=data["reason"], amount_fen=_amount(data))
+    return _act(code, ACTORS, work, _("Sent to a supervisor for approval."))
+
+
+@pages.post("/customers/<code>/security/guarantees")
+@login_required
+def register_guarantee(code: str):
+    """Form: register a guarantee."""
+    def work(c):
+        data = _form(GuaranteeIn())
+        guarantees.register(db.session, c, kind=data["kind"], guarantor=data["guarantor"],
+                            reference=data["reference"], amount_fen=parse_yuan(data["amount"]),
+                            valid_from=data["valid_from"], valid_until=data["valid_until"],
+                            created_by=current_user.username, note=data.get("note"))
+    return _act(code, ACTORS, work, _("Guarantee registered."))
+
+
+@pages.post("/customers/<code>/security/guarantees/<int:guarantee_id>/calls")
+@login_required
+def call_guarantee(code: str, guarantee_id: int):
+    """Form: ask a supervisor to call a guarantee."""
+    def work(c):
+        data = _form(PayOutIn())
+        guarantees.propose_call(db.session, guarantees.get_guarantee(db.session, guarantee_id, c),
+                                requested_by=current_user.username, reason=data["reason"], amount_fen=_amount(data))
+    return _act(code, ACTORS, work, _("Sent to a supervisor for approval."))
+
+
+@pages.post("/customers/<code>/security/guarantees/<int:guarantee_id>/release")
+@login_required
+def release_guarantee(code: str, guarantee_id: int):
+    """Form: hand a guarantee back."""
+    def work(c):
+        data = _form(ReasonIn())
+        guarantees.release(db.session, guarantees.get_guarantee(db.session, guarantee_id, c),
+                           released_by=current_user.username, reason=data["reason"])
+    return _act(code, ACTORS, work, _("Guarantee released."))
+
+
+@pages.post("/customers/<code>/security/qualification")
+@login_required
+def review_qualification(code: str):
+    """Form: run the qualification review now."""
+    def work(c):
+        qualification.review_customer(db.session, c, reviewed_by=current_user.username)
+    return _act(code, ACTORS, work, _("Qualification reviewed."))
+
+
+@pages.route("/security/approvals")
+@login_required
+def approvals_page():
+    """Supervisors: pending deposit applications, refunds, releases and guarantee calls."""
+    if current_user.role not in DECIDERS:
+        abort(403)
+    waiting = [r for r in approvals.pending(db.session) if r.kind in SECURITY_KINDS]
+    dep = {str(d.id): d for d in db.session.scalars(select(Deposit).where(Deposit.id.in_(
+        [int(r.subject_id) for r in waiting if r.subject_type == "deposit"])))}
+    gua = {str(g.id): g for g in db.session.scalars(select(Guarantee).where(Guarantee.id.in_(
+        [int(r.subject_id) for r in waiting if r.subject_type == "guarantee"])))}
+    owners = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(
+        [x.customer_id for x in [*dep.values(), *gua.values()]])))}
+    rows = []
+    for r in waiting:
+        subject = (dep if r.subject_type == "deposit" else gua).get(r.subject_id)
+        owner = owners.get(subject.customer_id) if subject else None
+        rows.append({"request": r, "subject": subject, "customer": owner})
+    return render_template("security/approvals.html", rows=rows)
+
+
+@pages.post("/security/approvals/<int:request_id>")
+@login_required
+def decide_page(request_id: int):
+    """Supervisors: approve (and carry out) or reject a security request."""
+    if current_user.role not in DECIDERS:
+        abort(403)
+    approve = request.form.get("decision") == "approve"
+    try:
+        req = approvals.get(db.session, request_id)
+        if req.kind not in SECURITY_KINDS:
+            abort(404)
+        approvals.decide(db.session, request_id, approve=approve, decided_by=current_user.username,
+                         role=current_user.role, note=request.form.get("note") or None)
+        db.session.commit()
+        flash(_("Approved and carried out.") if approve else _("Rejected."), "success")
+    except DomainError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    return redirect(url_for("security_pages.approvals_page"))
