@@ -21,6 +21,7 @@ class Role(StrEnum):
     supervisor = "supervisor"
     clerk = "clerk"
     admin = "admin"
+    cashier = "cashier"  # takes counter payments into a drawer of their own (recovery.payments.counter)
 
 
 officer_grids = Table(

@@ -108,30 +108,41 @@ def sign(secret: str, method: str, path: str, timestamp: str, key: str, body: by
     return hmac.new(secret.encode(), canonical(method, path, timestamp, key, body), hashlib.sha256).hexdigest()
 
 
-def authenticate(session: Session, *, agent_code: str | None, timestamp: str | None, signature: str | None,
-                 method: str, path: str, key: str, body: bytes) -> Agent:
-    """The agent whose valid secret signed this request; 401 otherwise, 403 when it is suspended."""
-    if not agent_code or not timestamp or not signature:
-        raise Unauthorized("X-Agent-Id, X-Timestamp and X-Signature headers are required", code="missing_signature")
+def check_signature_headers(id_header: str, presented: str | None, timestamp: str | None,
+                            signature: str | None) -> None:
+    """401 unless the caller's id, a fresh X-Timestamp and X-Signature are all there (agents and kiosks alike)."""
+    if not presented or not timestamp or not signature:
+        raise Unauthorized(f"{id_header}, X-Timestamp and X-Signature headers are required", code="missing_signature")
     if not timestamp.isdigit():
         raise Unauthorized("X-Timestamp must be Unix seconds", code="bad_timestamp")
     skew = abs(now().timestamp() - int(timestamp))
     if skew > CLOCK_WINDOW:
         raise Unauthorized(f"X-Timestamp is {int(skew)} s from the server's clock; at most {CLOCK_WINDOW} s allowed",
                            code="stale_timestamp")
-    agent = session.scalar(select(Agent).where(Agent.code == agent_code))
-    rows = [] if agent is None else session.scalars(
-        select(AgentSecret.secret_encrypted)
-        .where(AgentSecret.agent_id == agent.id, or_(AgentSecret.expires_at.is_(None), AgentSecret.expires_at > now()))
-    ).all()
-    for token in rows:
+
+
+def check_signed_by(encrypted_secrets: list[str], signature: str, *, method: str, path: str, timestamp: str,
+                    key: str, body: bytes) -> None:
+    """401 unless one of the caller's valid secrets (encrypted, as stored) made this signature."""
+    for token in encrypted_secrets:
         expected = sign(crypto.decrypt(token), method, path, timestamp, key, body)
         if hmac.compare_digest(expected, signature):
-            break
-    else:
-        # One answer for unknown agents and wrong signatures: no probing for agent codes.
-        raise Unauthorized("the signature does not match: sign METHOD, PATH, X-Timestamp, Idempotency-Key and the "
-                           "body's SHA-256 with your current secret", code="bad_signature")
+            return
+    # One answer for unknown callers and wrong signatures: no probing for codes.
+    raise Unauthorized("the signature does not match: sign METHOD, PATH, X-Timestamp, Idempotency-Key and the "
+                       "body's SHA-256 with your current secret", code="bad_signature")
+
+
+def authenticate(session: Session, *, agent_code: str | None, timestamp: str | None, signature: str | None,
+                 method: str, path: str, key: str, body: bytes) -> Agent:
+    """The agent whose valid secret signed this request; 401 otherwise, 403 when it is suspended."""
+    check_signature_headers("X-Agent-Id", agent_code, timestamp, signature)
+    agent = session.scalar(select(Agent).where(Agent.code == agent_code))
+    rows = [] if agent is None else list(session.scalars(
+        select(AgentSecret.secret_encrypted)
+        .where(AgentSecret.agent_id == agent.id, or_(AgentSecret.expires_at.is_(None), AgentSecret.expires_at > now()))
+    ))
+    check_signed_by(rows, signature, method=method, path=path, timestamp=timestamp, key=key, body=body)
     if agent.status != AgentStatus.active:
         raise Forbidden(f"agent {agent.code} is suspended", code="agent_suspended")
     return agent

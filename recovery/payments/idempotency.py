@@ -1,4 +1,5 @@
-"""Idempotency keys for agent POSTs: the same key and body get the same answer, never a second posting.
+"""Idempotency keys for signed POSTs (agents, kiosks): the same key and body get the same answer, never a
+second posting. Each kind of caller has its own key table (`model`, whose `owner_column` names the caller).
 
 A key is claimed in its own short transaction before any work (so a concurrent request with the
 same key sees it and answers 409), and completed inside the payment's transaction (so the stored
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from recovery.errors import Conflict
 from recovery.extensions import db
@@ -29,18 +30,22 @@ class Replay:
     body: dict
 
 
-def claim(agent_id: int, key: str, request_hash: str) -> Replay | None:
+def _owner(model: type) -> InstrumentedAttribute:
+    return getattr(model, model.owner_column)
+
+
+def claim(owner_id: int, key: str, request_hash: str, *, model: type = IdempotencyKey) -> Replay | None:
     """Claim the key (committed at once); or the stored answer to replay; or 409."""
     try:
         with db.engine.begin() as conn:
-            conn.execute(IdempotencyKey.__table__.insert().values(
-                agent_id=agent_id, key=key, request_hash=request_hash, state="in_flight", created_at=now()))
+            conn.execute(model.__table__.insert().values({
+                model.owner_column: owner_id, "key": key, "request_hash": request_hash, "state": "in_flight",
+                "created_at": now()}))
         return None
     except IntegrityError:
         pass  # the key exists: replay, refuse, or take over an abandoned claim
     with db.engine.begin() as conn:
-        row = conn.execute(select(IdempotencyKey.__table__).where(
-            IdempotencyKey.agent_id == agent_id, IdempotencyKey.key == key)).one()
+        row = conn.execute(select(model.__table__).where(_owner(model) == owner_id, model.key == key)).one()
         if row.request_hash != request_hash:
             raise Conflict("this Idempotency-Key was already used with a different request body; use a new key "
                            "for a new payment", code="idempotency_key_reused")
@@ -48,8 +53,8 @@ def claim(agent_id: int, key: str, request_hash: str) -> Replay | None:
             return Replay(row.response_status, json.loads(row.response_body))
         # A claim left by a request that died is taken over; a live one is still being answered.
         taken = conn.execute(
-            update(IdempotencyKey).where(IdempotencyKey.id == row.id, IdempotencyKey.state == "in_flight",
-                                         IdempotencyKey.created_at < now() - ABANDONED_AFTER)
+            update(model).where(model.id == row.id, model.state == "in_flight",
+                                model.created_at < now() - ABANDONED_AFTER)
             .values(created_at=now())
         ).rowcount
         if taken:
@@ -58,14 +63,14 @@ def claim(agent_id: int, key: str, request_hash: str) -> Replay | None:
                        code="idempotency_key_in_flight")
 
 
-def complete(session: Session, agent_id: int, key: str, status: int, body: dict) -> None:
+def complete(session: Session, owner_id: int, key: str, status: int, body: dict, *,
+             model: type = IdempotencyKey) -> None:
     """Store the answer in the caller's transaction (it commits with the payment)."""
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.agent_id == agent_id, IdempotencyKey.key == key)
+    session.execute(update(model).where(_owner(model) == owner_id, model.key == key)
                     .values(state="done", response_status=status, response_body=json.dumps(body)))
 
 
-def release(agent_id: int, key: str) -> None:
-    """Give the key back after a refused request, so the agent may retry it once the cause is fixed."""
+def release(owner_id: int, key: str, *, model: type = IdempotencyKey) -> None:
+    """Give the key back after a refused request, so the caller may retry it once the cause is fixed."""
     with db.engine.begin() as conn:
-        conn.execute(delete(IdempotencyKey).where(IdempotencyKey.agent_id == agent_id, IdempotencyKey.key == key,
-                                                  IdempotencyKey.state == "in_flight"))
+        conn.execute(delete(model).where(_owner(model) == owner_id, model.key == key, model.state == "in_flight"))

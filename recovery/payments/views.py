@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,6 +15,7 @@ from recovery.errors import Invalid
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.payments import agents, idempotency, posting
+from recovery.payments.models import IdempotencyKey
 from recovery.payments.schemas import AgentPaymentIn, AgentPaymentOut
 
 api_bp = Blueprint("agent_payments", __name__, url_prefix="/api/v1/payments",
@@ -22,25 +24,66 @@ api_bp = Blueprint("agent_payments", __name__, url_prefix="/api/v1/payments",
 KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def signed(view):
-    """Verify the agent's signature before anything else; the agent is then in `g.agent`."""
+def signed_by(id_header: str, authenticate: Callable[..., object], attribute: str):
+    """A decorator verifying the caller's signature (contracts.md's scheme) before anything else.
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        body = request.get_data(cache=True)
-        key = request.headers.get("Idempotency-Key", "") if request.method == "POST" else ""
-        g.agent = agents.authenticate(
-            db.session, agent_code=request.headers.get("X-Agent-Id"), timestamp=request.headers.get("X-Timestamp"),
-            signature=request.headers.get("X-Signature"), method=request.method, path=request.path, key=key,
-            body=body,
-        )
-        if request.method == "POST" and not KEY.match(key):
-            raise Invalid("Idempotency-Key is required: 1-64 characters of A-Z a-z 0-9 _ -", code="bad_idempotency_key")
-        g.idempotency_key = key
-        g.body_hash = hashlib.sha256(body).hexdigest()
-        return view(*args, **kwargs)
+    `authenticate(session, presented=…, timestamp=…, signature=…, method=…, path=…, key=…, body=…)`
+    returns the caller, who is then in `g.<attribute>`; agents and kiosks share this path.
+    """
 
-    return wrapper
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            body = request.get_data(cache=True)
+            key = request.headers.get("Idempotency-Key", "") if request.method == "POST" else ""
+            setattr(g, attribute, authenticate(
+                db.session, presented=request.headers.get(id_header), timestamp=request.headers.get("X-Timestamp"),
+                signature=request.headers.get("X-Signature"), method=request.method, path=request.path, key=key,
+                body=body,
+            ))
+            if request.method == "POST" and not KEY.match(key):
+                raise Invalid("Idempotency-Key is required: 1-64 characters of A-Z a-z 0-9 _ -",
+                              code="bad_idempotency_key")
+            g.idempotency_key = key
+            g.body_hash = hashlib.sha256(body).hexdigest()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _agent(session, *, presented, **kw):
+    return agents.authenticate(session, agent_code=presented, **kw)
+
+
+signed = signed_by("X-Agent-Id", _agent, "agent")
+
+
+def answer_once(owner_id: int, work: Callable[[], dict], *, keys: type = IdempotencyKey) -> Response:
+    """Do `work` (which returns the answer) at most once for the request's Idempotency-Key: the answer is
+    stored with the work in one transaction, and a retry with the same key and body replays it."""
+    key = g.idempotency_key
+    # End authentication's read transaction before claiming the key on a connection of its own:
+    # a request then holds one connection at a time, and a burst cannot exhaust the pool waiting
+    # for a second. (The caller reads owner_id first: touching an expired row would reconnect.)
+    db.session.commit()
+    replay = idempotency.claim(owner_id, key, g.body_hash, model=keys)
+    if replay is not None:
+        response = jsonify(replay.body)
+        response.status_code = replay.status
+        return response
+    try:
+        answer = work()
+        idempotency.complete(db.session, owner_id, key, 201, answer, model=keys)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        idempotency.release(owner_id, key, model=keys)
+        raise
+    response = jsonify(answer)
+    response.status_code = 201
+    return response
 
 
 @api_bp.route("")
@@ -55,31 +98,16 @@ class AgentPayments(MethodView):
     @api_bp.alt_response(409, description="Idempotency-Key reused with another body, or still in flight")
     def post(self, data):
         """Post a payment collected by the agent."""
-        agent, key = g.agent, g.idempotency_key
+        agent = g.agent
         agent_id = agent.id
-        # End authentication's read transaction before claiming the key on a connection of its own:
-        # a request then holds one connection at a time, and a burst cannot exhaust the pool waiting
-        # for a second. (agent_id is read first: touching the expired agent would reconnect.)
-        db.session.commit()
-        replay = idempotency.claim(agent_id, key, g.body_hash)
-        if replay is not None:
-            response = jsonify(replay.body)
-            response.status_code = replay.status
-            return response
-        try:
+
+        def work() -> dict:
             payment = posting.post_agent_payment(
                 db.session, agent, customer_code=data["customer_id"], amount_fen=parse_yuan(data["amount"]),
                 channel_ref=data["channel_ref"], paid_at=data["paid_at"])
-            answer = posting.payment_answer(db.session, payment)
-            idempotency.complete(db.session, agent_id, key, 201, answer)
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            idempotency.release(agent_id, key)
-            raise
-        response = jsonify(answer)
-        response.status_code = 201
-        return response
+            return posting.payment_answer(db.session, payment)
+
+        return answer_once(agent_id, work)
 
 
 @api_bp.route("/<payment_id>")

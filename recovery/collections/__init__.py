@@ -1,0 +1,1 @@
+"""Collections: disconnection orders (risk lists, worklists, dunning and pay plans come later)."""
