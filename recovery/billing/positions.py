@@ -4,7 +4,8 @@ All of it is derived from the ledger and the bills as they stood on the date, in
 query, so that a report for a past date gives what it would have given that day.
 
 Payments settle the oldest bill first, so on any date the unpaid part of a customer's bills is
-their youngest bills, up to what the customer owes on bills. Hence:
+their youngest bills, up to what the customer owes on bills: the balance less the penalties
+not yet settled (penalty_allocations, per the [allocation] order). Hence:
 - overdue = the balance less the bills not yet due (never below zero);
 - the oldest unpaid bill is the oldest one that the owed amount, filled from the youngest bill
   backwards, still reaches.
@@ -19,7 +20,9 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, func, literal, select
 
 from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.penalty_models import PenaltyAllocation
 from recovery.customers.models import Customer
+from recovery.timeutil import start_of_day
 
 BUCKETS = ["current", "1-30", "31-60", "61-90", "91-180", "180+"]
 
@@ -66,22 +69,32 @@ def positions(as_of: dt.date, customers: Select | None = None) -> Select:
         .where(live_bills)
         .subquery("younger")
     )
+    # What payments had settled of penalties by the end of the day (the [allocation] order decides).
+    penalty_paid = (
+        select(PenaltyAllocation.customer_id, func.sum(PenaltyAllocation.amount_fen).label("paid_fen"))
+        .where(PenaltyAllocation.allocated_at < start_of_day(as_of + dt.timedelta(days=1)),
+               PenaltyAllocation.customer_id.in_(ids))
+        .group_by(PenaltyAllocation.customer_id)
+        .subquery("penalty_paid")
+    )
     balance = func.coalesce(ledger.c.balance_fen, 0)
-    # What is owed on bills: the balance without penalties, within what was billed at all.
+    unpaid_penalty = func.coalesce(ledger.c.penalty_fen, 0) - func.coalesce(penalty_paid.c.paid_fen, 0)
+    # What is owed on bills: the balance without unpaid penalties, within what was billed at all.
     owed_on_bills = (
         select(
             Customer.id.label("customer_id"),
             balance.label("balance_fen"),
             func.coalesce(billed.c.not_due_fen, 0).label("not_due_fen"),
             case(
-                (balance - func.coalesce(ledger.c.penalty_fen, 0) <= 0, literal(0)),
-                (balance - func.coalesce(ledger.c.penalty_fen, 0) >= func.coalesce(billed.c.billed_fen, 0),
+                (balance - unpaid_penalty <= 0, literal(0)),
+                (balance - unpaid_penalty >= func.coalesce(billed.c.billed_fen, 0),
                  func.coalesce(billed.c.billed_fen, 0)),
-                else_=balance - func.coalesce(ledger.c.penalty_fen, 0),
+                else_=balance - unpaid_penalty,
             ).label("unpaid_fen"),
         )
         .join(ledger, ledger.c.customer_id == Customer.id, isouter=True)
         .join(billed, billed.c.customer_id == Customer.id, isouter=True)
+        .join(penalty_paid, penalty_paid.c.customer_id == Customer.id, isouter=True)
         .where(Customer.id.in_(ids))
         .subquery("owed")
     )
