@@ -1,0 +1,192 @@
+"""The clerks' reconciliation pages: the day's dashboard by channel, the breaks with filters and one-click
+resolutions, the suspense worklist, and the daily payment report (page and CSV)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from recovery.auth.models import Role
+from recovery.errors import DomainError
+from recovery.extensions import db
+from recovery.payments.models import Channel
+from recovery.reconcile import breaks as service
+from recovery.reconcile.models import BreakKind, BreakStatus
+from recovery.reconcile.report import dashboard as dashboard_figures
+from recovery.reconcile.report import day_report, payment_report, payment_report_csv
+from recovery.timeutil import today
+
+bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
+STAFF = {Role.clerk, Role.supervisor, Role.admin}
+PAGE = 100
+
+KIND_LABELS = {
+    "missing_in_ledger": _l("Missing in the ledger"),
+    "missing_in_statement": _l("Missing in the statement"),
+    "amount_mismatch": _l("Amount differs"),
+    "duplicate": _l("Duplicate"),
+    "timing": _l("Timing (cut-off)"),
+}
+STATUS_LABELS = {"open": _l("Open"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
+RESOLUTION_LABELS = {
+    "linked": _l("Linked to a payment"),
+    "adjusted": _l("Ledger corrected"),
+    "accepted": _l("Accepted"),
+    "cleared": _l("Cleared by the next day"),
+    "posted": _l("Posted to a customer"),
+}
+STATE_LABELS = {"balanced": _l("Balanced"), "breaks": _l("Breaks"), "no_statement": _l("No statement yet")}
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    """Reconciliation is the clerks' (and supervisors') work; officers do not see it."""
+    if current_user.role not in STAFF:
+        abort(403)
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"recon_kind_labels": KIND_LABELS, "recon_status_labels": STATUS_LABELS,
+            "recon_resolution_labels": RESOLUTION_LABELS, "recon_state_labels": STATE_LABELS}
+
+
+def _day() -> dt.date:
+    raw = request.args.get("date") or request.form.get("date")
+    if not raw:
+        return today() - dt.timedelta(days=1)  # the day the nightly run reconciled
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+
+
+@bp.route("")
+def dashboard():
+    """The day at a glance: per channel and channel account, matched, both totals and the breaks left."""
+    day = _day()
+    return render_template("reconcile/dashboard.html", day=day, channels=dashboard_figures(db.session, day),
+                           report=day_report(db.session, day), prev_day=day - dt.timedelta(days=1),
+                           next_day=day + dt.timedelta(days=1))
+
+
+@bp.route("/breaks")
+def break_list():
+    """The breaks, filtered by day, channel, account, kind and status, with their resolutions."""
+    args = request.args
+    day = None
+    if args.get("date"):
+        day = _day()
+    kind, status, channel = args.get("kind") or None, args.get("status") or None, args.get("channel") or None
+    if (kind and kind not in KIND_LABELS) or (status and status not in STATUS_LABELS) or \
+            (channel and channel not in {c.value for c in Channel}):
+        abort(400)
+    f = service.BreakFilter(day=day, channel=channel, channel_account=args.get("account") or None, kind=kind,
+                            status=status, assigned_to=args.get("assigned_to") or None)
+    page = max(int(args.get("page", 1)) if str(args.get("page", "1")).isdigit() else 1, 1)
+    rows, total = service.list_breaks(db.session, f, limit=PAGE, offset=(page - 1) * PAGE)
+    return render_template("reconcile/breaks.html", rows=rows, total=total, page=page, page_size=PAGE, f=f,
+                           kinds=list(BreakKind), statuses=list(BreakStatus), channels=[c.value for c in Channel],
+                           adjustable=service.ADJUSTABLE)
+
+
+def _back():
+    target = request.form.get("next") or ""
+    # Only our own pages: never an open redirect.
+    if not target.startswith("/reconcile") or target.startswith("//"):
+        target = url_for("reconcile.break_list")
+    return redirect(target)
+
+
+def _act(break_id: int, action, done_message: str):
+    try:
+        action()
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(_("Break #%(id)s: %(reason)s", id=break_id, reason=e.message), "error")
+    else:
+        flash(done_message, "info")
+    return _back()
+
+
+@bp.route("/breaks/<int:break_id>/assign", methods=["POST"])
+def assign(break_id: int):
+    """Take a break (or give it to a named clerk)."""
+    to = request.form.get("to") or current_user.username
+    return _act(break_id, lambda: service.assign(db.session, break_id, to=to, by=current_user.username),
+                _("Break #%(id)s assigned to %(who)s.", id=break_id, who=to))
+
+
+@bp.route("/breaks/<int:break_id>/accept", methods=["POST"])
+def accept(break_id: int):
+    """Accept a break as it is, with a reason."""
+    return _act(break_id, lambda: service.resolve_accept(db.session, break_id, by=current_user.username,
+                                                         reason=request.form.get("reason", "")),
+                _("Break #%(id)s accepted.", id=break_id))
+
+
+@bp.route("/breaks/<int:break_id>/link", methods=["POST"])
+def link(break_id: int):
+    """Resolve a break by linking it to an existing payment."""
+    return _act(break_id, lambda: service.resolve_link(db.session, break_id, request.form.get("payment", ""),
+                                                       by=current_user.username, note=request.form.get("note")),
+                _("Break #%(id)s linked to payment %(payment)s.", id=break_id, payment=request.form.get("payment")))
+
+
+@bp.route("/breaks/<int:break_id>/adjust", methods=["POST"])
+def adjust(break_id: int):
+    """Resolve a break by posting the correcting ledger entry it calls for."""
+    return _act(break_id, lambda: service.resolve_adjust(db.session, break_id, by=current_user.username,
+                                                         note=request.form.get("note", "")),
+                _("Break #%(id)s: correcting ledger entry posted.", id=break_id))
+
+
+@bp.route("/suspense")
+def suspense():
+    """Unassigned bank credits (单边账) waiting for a clerk to name their customer."""
+    status = request.args.get("status", "open")
+    if status not in ("open", "assigned"):
+        abort(400)
+    return render_template("reconcile/suspense.html", items=service.list_suspense(db.session, status=status),
+                           status=status)
+
+
+@bp.route("/suspense/<int:item_id>/assign", methods=["POST"])
+def assign_suspense(item_id: int):
+    """Assign a suspense credit to a customer: the payment is posted and allocated."""
+    code = request.form.get("customer", "").strip()
+    try:
+        payment = service.assign_suspense(db.session, item_id, code, by=current_user.username)
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(_("Suspense item #%(id)s: %(reason)s", id=item_id, reason=e.message), "error")
+    else:
+        flash(_("Suspense item #%(id)s posted to %(customer)s as payment %(payment)s.", id=item_id, customer=code,
+                payment=payment.code), "info")
+    return redirect(url_for("reconcile.suspense"))
+
+
+@bp.route("/payments")
+def payments_report():
+    """The daily payment report (缴费日报表): collected, settled and outstanding per channel account."""
+    day = _day()
+    rows = payment_report(db.session, day)
+    totals = {k: sum(r[k] for r in rows) for k in ("collected_count", "collected_fen", "settled_count", "settled_fen",
+                                                    "outstanding_count", "outstanding_fen")}
+    return render_template("reconcile/payments.html", day=day, rows=rows, totals=totals,
+                           prev_day=day - dt.timedelta(days=1), next_day=day + dt.timedelta(days=1))
+
+
+@bp.route("/payments.csv")
+def payments_csv():
+    """The daily payment report as a CSV download."""
+    day = _day()
+    return Response(payment_report_csv(payment_report(db.session, day)), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=payments-{day.isoformat()}.csv"})
