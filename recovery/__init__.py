@@ -62,8 +62,17 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.approvals.views import bp as approvals_bp
     from recovery.auth.views import bp as auth_bp
     from recovery.auth.views import load_user
+    from recovery.credit.security_views import api_bp as security_api
+    from recovery.credit.security_views import pages as security_pages
+    from recovery.credit.views import api_bp as credit_api
+    from recovery.credit.views import bp as credit_bp
     from recovery.customers.views import api_bp as customers_api
+    from recovery.payments.channel_views import kiosk_bp as kiosk_payments_api
+    from recovery.payments.channel_views import pages_bp as channel_pages
+    from recovery.payments.channel_views import staff_bp as channels_api
+    from recovery.payments.debit_views import bp as debit_pages_bp
     from recovery.payments.views import api_bp as agent_payments_api
+    from recovery.reconcile.views import bp as reconcile_bp
     from recovery.web.views import bp as web_bp
 
     login.user_loader(load_user)
@@ -71,11 +80,24 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(approvals_bp)
+    app.register_blueprint(channel_pages)
+    app.register_blueprint(debit_pages_bp)
+    app.register_blueprint(reconcile_bp)
+    app.register_blueprint(credit_bp)
+    app.register_blueprint(security_pages)
     # The JSON API authenticates officers itself (and partner agents by signature): no CSRF token.
     csrf.exempt(customers_api)
+    csrf.exempt(credit_api)  # JSON bodies only (flask-smorest arguments), staff signed in
+    csrf.exempt(security_api)  # JSON bodies only, staff signed in
     csrf.exempt(agent_payments_api)
+    csrf.exempt(kiosk_payments_api)
+    csrf.exempt(channels_api)  # JSON bodies only: see recovery/payments/channel_views.py
     api.register_blueprint(customers_api)
+    api.register_blueprint(credit_api)
+    api.register_blueprint(security_api)
     api.register_blueprint(agent_payments_api)
+    api.register_blueprint(kiosk_payments_api)
+    api.register_blueprint(channels_api)
     _serve_swagger_ui(app)
     return app
 

@@ -171,7 +171,7 @@ def user_group() -> None:
 
 @user_group.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "clerk", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "clerk", "admin", "cashier"]))
 @click.option("--name", "display_name", help="Display name (default: the username).")
 @click.option("--grid", "grids", multiple=True, help="Grid code an officer works (repeatable).")
 @click.password_option(envvar="RECOVERY_USER_PASSWORD")
@@ -359,12 +359,33 @@ def serve_command(host: str, port: int, debug: bool) -> None:
 
 from recovery.credit.cli import credit_group  # noqa: E402
 from recovery.jobs.cli import jobs_group, policy_group, scheduler_command  # noqa: E402
+from recovery.payments.channel_cli import (  # noqa: E402
+    agent_forfeit,
+    agent_reinstate,
+    agent_suspend,
+    cards_group,
+    counter_group,
+    kiosk_group,
+    prepaid_group,
+)
+from recovery.payments.debit_cli import debit_group, penalties_group  # noqa: E402
+from recovery.reconcile.cli import reconcile_group  # noqa: E402
 
 # Each domain's command group lives beside the domain; they are attached here.
 cli.add_command(scheduler_command)
 cli.add_command(jobs_group)
 cli.add_command(policy_group)
 cli.add_command(credit_group)
+cli.add_command(penalties_group)
+cli.add_command(debit_group)
+cli.add_command(reconcile_group)
+cli.add_command(kiosk_group)
+cli.add_command(cards_group)
+cli.add_command(counter_group)
+cli.add_command(prepaid_group)
+agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requests a supervisor's approval
+agent_group.add_command(agent_reinstate)
+agent_group.add_command(agent_forfeit)
 
 
 def main() -> None:

@@ -4,29 +4,106 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.audit.models import AuditEntry
 from recovery.auth.models import User, officer_grids
 from recovery.billing.models import Bill, LedgerEntry
+from recovery.billing.penalty_models import PenaltyAllocation
+from recovery.collections.models import DisconnectionOrder
+from recovery.credit.models import CreditOverride, CreditRating, InterimBill, SettlementTerms
+from recovery.credit.security_models import (
+    Deposit,
+    DepositEntry,
+    Guarantee,
+    QualificationReview,
+    SecurityReviewRow,
+    SecurityTask,
+)
 from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
 from recovery.jobs.models import JobLock, JobRun
-from recovery.payments.models import Agent, AgentSecret, Allocation, IdempotencyKey, Payment, Remittance
+from recovery.notifications.models import Notification
+from recovery.payments.debit_models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
+from recovery.payments.models import (
+    Agent,
+    AgentForfeiture,
+    AgentSecret,
+    Allocation,
+    Card,
+    CardBatch,
+    CardSale,
+    CashierDrawer,
+    Distributor,
+    IdempotencyKey,
+    Kiosk,
+    KioskCollection,
+    KioskIdempotencyKey,
+    KioskSecret,
+    Payment,
+    PrepaidAccount,
+    Receipt,
+    Remittance,
+)
+from recovery.reconcile.models import (
+    ReconBreak,
+    ReconMatch,
+    ReconRun,
+    Statement,
+    StatementFile,
+    StatementLine,
+    SuspenseItem,
+)
 from recovery.risk.models import RiskScore
 
 __all__ = [
     "Agent",
+    "AgentForfeiture",
     "AgentSecret",
     "Allocation",
     "ApprovalRequest",
     "AuditEntry",
     "Bill",
+    "Card",
+    "CardBatch",
+    "CardSale",
+    "CashierDrawer",
+    "CreditOverride",
+    "CreditRating",
     "Customer",
+    "DebitBatch",
+    "DebitItem",
+    "DebitItemBill",
+    "DebitMandate",
+    "Deposit",
+    "DepositEntry",
+    "DisconnectionOrder",
+    "Distributor",
     "Event",
     "Grid",
+    "Guarantee",
     "IdempotencyKey",
+    "InterimBill",
     "JobLock",
     "JobRun",
+    "Kiosk",
+    "KioskCollection",
+    "KioskIdempotencyKey",
+    "KioskSecret",
     "LedgerEntry",
+    "Notification",
     "Payment",
+    "PenaltyAllocation",
+    "PrepaidAccount",
+    "QualificationReview",
+    "Receipt",
+    "ReconBreak",
+    "ReconMatch",
+    "ReconRun",
     "Remittance",
     "RiskScore",
+    "SecurityReviewRow",
+    "SecurityTask",
+    "SettlementTerms",
+    "Statement",
+    "StatementFile",
+    "StatementLine",
+    "SuspenseItem",
     "User",
     "officer_grids",
 ]

@@ -21,6 +21,14 @@ from recovery.timeutil import now
 
 # kind -> "module:function" and the roles that may approve it. Each domain adds its lines here.
 HANDLERS: dict[str, tuple[str, frozenset[str]]] = {
+    "deposit.apply": ("recovery.credit.deposits:carry_out_application", frozenset({"supervisor", "admin"})),
+    "deposit.refund": ("recovery.credit.deposits:carry_out_refund", frozenset({"supervisor", "admin"})),
+    "deposit.release": ("recovery.credit.deposits:carry_out_release", frozenset({"supervisor", "admin"})),
+    "guarantee.call": ("recovery.credit.guarantees:carry_out_call", frozenset({"supervisor", "admin"})),
+    "terms.change": ("recovery.credit.terms:apply_terms_change", frozenset({"supervisor", "admin"})),
+    "agent.suspend": ("recovery.payments.agent_actions:suspend", frozenset({"supervisor", "admin"})),
+    "agent.reinstate": ("recovery.payments.agent_actions:reinstate", frozenset({"supervisor", "admin"})),
+    "agent.forfeit": ("recovery.payments.agent_actions:forfeit", frozenset({"supervisor", "admin"})),
 }
 
 SUPERVISORS = frozenset({"supervisor", "admin"})

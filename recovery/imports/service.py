@@ -25,6 +25,7 @@ from recovery.events.models import Event, EventKind
 from recovery.imports import csvfile
 from recovery.imports.fields import Checker
 from recovery.payments.models import Channel, Payment, PaymentState
+from recovery.payments.receipts import issue_missing as issue_missing_receipts
 from recovery.payments.service import reallocate
 from recovery.timeutil import business_tz, now
 
@@ -102,7 +103,8 @@ def parse_payments(path: Path, source: str | None = None) -> pd.DataFrame:
     frame = pd.DataFrame({
         "payment_id": ck.code("payment_id", required=False, max_len=64),
         "customer_id": ck.code("customer_id"),
-        "channel": ck.choice("channel", Channel),
+        # Deposits applied and guarantees called are posted by the service itself, never imported.
+        "channel": ck.choice("channel", [c for c in Channel if c not in (Channel.deposit, Channel.guarantee)]),
         "channel_account": ck.code("channel_account", max_len=40),
         "channel_ref": ck.code("channel_ref", max_len=64),
         "amount_fen": ck.yuan("amount", positive=True),
@@ -362,6 +364,8 @@ def import_file(session: Session, kind: str, path: Path) -> ImportResult:
     source = str(path)
     frame = PARSERS[kind](Path(path), source)
     inserted = LOADERS[kind](session, frame, source)
+    if kind == "payments" and inserted:
+        issue_missing_receipts(session)  # imported kiosk and counter payments get receipt numbers too
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     audit.record(session, f"import.{kind}", "file", Path(path).name, sha256=digest, rows=len(frame),
                  inserted=inserted)

@@ -22,6 +22,26 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
+    Job("billing.penalties", func="recovery.billing.penalties:nightly", at="00:30",
+        description="accrue late-payment penalties to the day that ended (posts only the change; rerunnable)"),
+    Job("payments.debit_batch", func="recovery.payments.direct_debit:nightly_batch", at="06:00", day_offset=0,
+        description="create (or top up) today's direct-debit batch for the bills falling due today"),
+    Job("payments.prepaid_monitor", func="recovery.payments.prepaid:monitor", at="01:00",
+        description="prepaid accounts: warn of low balances, stop below zero, order disconnection after the grace "
+                    "period (latest data; rerunnable)"),
+    Job("credit.split_settlement", func="recovery.credit.terms:nightly_split", at="01:30", day_offset=0,
+        description="true up split-settlement interim bills whose month-end bill arrived; issue today's interim bills"),
+    Job("reconcile.daily", func="recovery.reconcile.service:nightly", at="02:00",
+        description="reconcile every channel for the day that ended: statements against the books, breaks, "
+                    "suspense credits; reruns a neighbouring day that waited on a timing difference (rerunnable)"),
+    Job("credit.ratings", func="recovery.credit.ratings:nightly", at="03:30",
+        description="recompute every customer's credit rating for the day that ended (history keeps changes only)"),
+    Job("credit.terms_review", func="recovery.credit.terms:review", at="03:50",
+        description="propose the settlement-term changes the ratings call for (for a supervisor to approve)"),
+    Job("credit.security_review", func="recovery.credit.review:security_review", at="04:00",
+        description="guarantee statuses and expiry tasks; list customers whose held security falls short"),
+    Job("credit.deposit_release", func="recovery.credit.deposits:propose_releases", at="04:10",
+        description="propose deposits held long enough with good behaviour for release; accrue deposit interest"),
     Job("risk.score", func="recovery.risk.jobs:nightly_score", at="04:30", day_offset=0,
         description="score every customer's arrears risk as of today (trains a first model if none is active)"),
 )
