@@ -20,7 +20,7 @@ from recovery import bulk, policy
 from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.billing.positions import classify, positions
 from recovery.credit.security_models import (
     MONEY_KINDS,
@@ -32,9 +32,8 @@ from recovery.credit.security_models import (
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.money import format_yuan
-from recovery.payments.models import Allocation, Channel, Payment, PaymentState
-from recovery.payments.posting import new_payment_code
-from recovery.payments.service import reallocate
+from recovery.payments.models import Allocation, Channel, PaymentState
+from recovery.payments.posting import post_payment
 from recovery.timeutil import business_tz, now, today
 
 DEPOSIT_ACCOUNT = "DEPOSIT"  # the channel_account of payments that apply a deposit
@@ -314,18 +313,11 @@ def carry_out_application(session: Session, request: ApprovalRequest, decided_by
         raise Conflict("the customer has no arrears left to apply the deposit against", code="no_arrears")
     entry = _take(session, deposit, DepositEntryKind.applied, amount, by=decided_by, approval_id=request.id,
                   note=request.reason)
-    paid_at = now()
-    # channel_ref is the deposit entry: the payments' unique key then posts each application once.
-    payment = Payment(code=new_payment_code(), customer_id=deposit.customer_id, channel=Channel.deposit,
-                      channel_account=DEPOSIT_ACCOUNT, channel_ref=str(entry.id), amount_fen=amount, paid_at=paid_at,
-                      state=PaymentState.settled)
-    session.add(payment)
-    session.flush()  # the ledger entry needs payment.id
-    session.add(LedgerEntry(customer_id=deposit.customer_id, kind=EntryKind.payment, amount_fen=-amount,
-                            effective_on=today(), payment_id=payment.id, note=f"deposit #{deposit.id} applied"))
-    session.flush()  # re-allocation reads the new payment through SQL
-    reallocate(session, [deposit.customer_id])
     code = session.scalar(select(Customer.code).where(Customer.id == deposit.customer_id))
+    # channel_ref is the deposit entry: the payments' unique key then posts each application once.
+    payment = post_payment(session, channel=Channel.deposit, channel_account=DEPOSIT_ACCOUNT, customer_code=code,
+                           amount_fen=amount, channel_ref=str(entry.id), paid_at=now(), state=PaymentState.settled,
+                           note=f"deposit #{deposit.id} applied")
     audit.record(session, "deposit.applied", "customer", code, actor=decided_by, deposit_id=deposit.id,
                  entry_id=entry.id, payment_id=payment.code, amount=format_yuan(amount), request_id=request.id)
     return {"entry_id": entry.id, "payment_id": payment.code, "amount": format_yuan(amount)}

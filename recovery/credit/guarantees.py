@@ -19,7 +19,6 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User, officer_grids
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.credit.security_models import (
     LIVE_GUARANTEE,
     Guarantee,
@@ -31,9 +30,8 @@ from recovery.credit.security_models import (
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.money import format_yuan
-from recovery.payments.models import Channel, Payment, PaymentState
-from recovery.payments.posting import new_payment_code
-from recovery.payments.service import reallocate
+from recovery.payments.models import Channel, PaymentState
+from recovery.payments.posting import post_payment
 from recovery.timeutil import now, today
 from recovery.types import UTCDateTime
 
@@ -163,17 +161,12 @@ def carry_out_call(session: Session, request: ApprovalRequest, decided_by: str) 
     session.expire(g)
     if called != 1:
         raise Conflict(f"guarantee #{g.id} is {g.status}: it can no longer be called", code="guarantee_not_live")
-    payment = Payment(code=new_payment_code(), customer_id=g.customer_id, channel=Channel.guarantee,
-                      channel_account=GUARANTEE_ACCOUNT, channel_ref=f"G{g.id}", amount_fen=amount, paid_at=now(),
-                      state=PaymentState.settled)
-    session.add(payment)
-    session.flush()  # the ledger entry and the guarantee need payment.id
-    g.payment_id = payment.id
-    session.add(LedgerEntry(customer_id=g.customer_id, kind=EntryKind.payment, amount_fen=-amount, effective_on=day,
-                            payment_id=payment.id, note=f"guarantee #{g.id} called"))
-    session.flush()  # re-allocation reads the new payment through SQL
-    reallocate(session, [g.customer_id])
     code = session.scalar(select(Customer.code).where(Customer.id == g.customer_id))
+    # The ordinary posting path: ledger entry and oldest-bill-first allocation, once per guarantee (channel_ref).
+    payment = post_payment(session, channel=Channel.guarantee, channel_account=GUARANTEE_ACCOUNT, customer_code=code,
+                           amount_fen=amount, channel_ref=f"G{g.id}", paid_at=now(), state=PaymentState.settled,
+                           note=f"guarantee #{g.id} called")
+    g.payment_id = payment.id
     audit.record(session, "guarantee.called", "customer", code, actor=decided_by, guarantee_id=g.id,
                  payment_id=payment.code, amount=format_yuan(amount), request_id=request.id)
     return {"payment_id": payment.code, "amount": format_yuan(amount)}

@@ -36,7 +36,7 @@ def post_agent_payment(session: Session, agent: Agent, *, customer_code: str, am
 
 def post_payment(session: Session, *, channel: Channel, channel_account: str, customer_code: str, amount_fen: int,
                  channel_ref: str, paid_at: dt.datetime, state: PaymentState,
-                 first_write: Callable[[], None] | None = None) -> Payment:
+                 first_write: Callable[[], None] | None = None, note: str | None = None) -> Payment:
     """Post one payment from any channel: checks, ledger entry, oldest-bill-first allocation.
 
     `first_write` runs after the checks and before anything is stored: the channel's guard (a limit,
@@ -65,7 +65,7 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
     session.add(payment)
     session.flush()  # the ledger entry and the allocation need payment.id
     session.add(LedgerEntry(customer_id=customer.id, kind=EntryKind.payment, amount_fen=-amount_fen,
-                            effective_on=business_date(paid_at), payment_id=payment.id))
+                            effective_on=business_date(paid_at), payment_id=payment.id, note=note))
     session.flush()  # re-allocation reads the new payment through SQL
     reallocate(session, [customer.id])
     return payment
