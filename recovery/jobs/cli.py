@@ -51,7 +51,7 @@ def jobs_list() -> None:
     from recovery.jobs.table import JOBS
 
     times = {j.id: at for j, at in planned(current_app._get_current_object())}
-    for job in JOBS:
+    for job in sorted(JOBS, key=lambda j: times.get(j.id, "99:99")):
         click.echo(f"{times.get(job.id, 'disabled'):>8}  {job.id}: {job.description}")
 
 

@@ -48,3 +48,16 @@ def test_policy_show_prints_the_policy_in_force_with_defaults(recovery):
     result = recovery("policy", "show")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["jobs"] == {"at": {}, "disabled": []}
+
+
+def test_the_readmes_example_policy_is_valid_and_means_what_it_says():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = tomllib.loads(re.search(r"```toml\n(.*?)```", readme, re.S).group(1))
+    in_force = validate_all(example)
+    assert in_force["allocation"]["order"] == "penalties_first"
+    assert in_force["jobs"]["at"] == {"reconcile.daily": "02:30"}
+    assert in_force["penalty"]["rates_ppm"]["commercial"] == [2000, 3000]
