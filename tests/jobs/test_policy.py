@@ -60,4 +60,4 @@ def test_the_readmes_example_policy_is_valid_and_means_what_it_says():
     in_force = validate_all(example)
     assert in_force["allocation"]["order"] == "penalties_first"
     assert in_force["jobs"]["at"] == {"reconcile.daily": "02:30"}
-    assert in_force["penalty"]["rates_ppm"]["commercial"] == [2000, 3000]
+    assert tuple(in_force["penalty"]["rates_ppm"]["commercial"]) == (2000, 3000)
