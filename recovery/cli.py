@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from recovery import create_app
+from recovery.cliutil import date_param as _date
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
 
@@ -24,13 +25,6 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _date(_ctx, _param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
 
 
 class RecoveryGroup(FlaskGroup):

@@ -8,38 +8,10 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from recovery.cliutil import committed as _commit
+from recovery.cliutil import customer_by_code as _customer
+from recovery.cliutil import date_param as _date
 from recovery.extensions import db
-
-
-def _date(_ctx, _param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
-
-
-def _customer(code: str):
-    from sqlalchemy import select
-
-    from recovery.customers.models import Customer
-    from recovery.errors import NotFound
-
-    found = db.session.scalar(select(Customer).where(Customer.code == code))
-    if found is None:
-        raise NotFound(f"no customer {code}")
-    return found
-
-
-def _commit(work):
-    try:
-        result = work()
-        db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 @click.group("credit")

@@ -14,46 +14,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from recovery.cliutil import committed as _commit
+from recovery.cliutil import customer_by_code as _customer
+from recovery.cliutil import date_param as _date
+from recovery.cliutil import yuan_param as _yuan
 from recovery.extensions import db
-from recovery.money import format_yuan, parse_yuan
-
-
-def _date(_ctx, _param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
-
-
-def _yuan(_ctx, _param, value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_yuan(value)
-    except Exception as e:
-        raise click.BadParameter(f"not a yuan amount with at most two decimals: {value!r}") from e
-
-
-def _customer(code: str):
-    from recovery.customers.models import Customer
-    from recovery.errors import NotFound
-
-    found = db.session.scalar(select(Customer).where(Customer.code == code))
-    if found is None:
-        raise NotFound(f"no customer {code}")
-    return found
-
-
-def _commit(work):
-    try:
-        result = work()
-        db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
-        raise
+from recovery.money import format_yuan
 
 
 @click.command("review")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from recovery.cliutil import date_param as _date
 from recovery.extensions import db
 
 
@@ -33,13 +34,6 @@ def _instant(_ctx, _param, value: str | None) -> dt.datetime | None:
     return parsed
 
 
-def _date(_ctx, _param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
 
 
 def _print_frame(frame, as_json: bool) -> None:

@@ -9,16 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from recovery.cliutil import date_param as _date
 from recovery.extensions import db
-
-
-def _date(_ctx, _param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
 
 
 @click.group("penalties")

@@ -9,19 +9,13 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from recovery.cliutil import date_param as _date
 from recovery.extensions import db
 from recovery.payments.models import Channel
 
 CHANNELS = click.Choice([c.value for c in Channel])
 
 
-def _date(_ctx, _param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as e:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
 
 
 @click.group("reconcile")
