@@ -102,7 +102,18 @@ class AgentSecret(db.Model):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class IdempotencyKey(db.Model):
+class _RequestKey:
+    """The columns of a request key, whoever's key space it lives in (recovery.payments.idempotency)."""
+
+    key: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # in_flight | done
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class IdempotencyKey(_RequestKey, db.Model):
     """One agent request key: claimed before the work, completed with the response in the same
     transaction as the payment, so a retry replays the answer and never posts twice."""
 
@@ -112,12 +123,6 @@ class IdempotencyKey(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
-    key: Mapped[str] = mapped_column(String(64))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(12))  # in_flight | done
-    response_status: Mapped[int | None]
-    response_body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class Remittance(db.Model):
@@ -174,7 +179,7 @@ class KioskSecret(db.Model):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class KioskIdempotencyKey(db.Model):
+class KioskIdempotencyKey(_RequestKey, db.Model):
     """A kiosk's request key: the agents' rules (recovery.payments.idempotency) in the kiosk's own key space."""
 
     __tablename__ = "kiosk_idempotency_keys"
@@ -183,12 +188,6 @@ class KioskIdempotencyKey(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
-    key: Mapped[str] = mapped_column(String(64))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(12))  # in_flight | done
-    response_status: Mapped[int | None]
-    response_body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class KioskCollection(db.Model):
