@@ -5,7 +5,7 @@ from recovery.audit.models import AuditEntry
 from recovery.auth.models import User, officer_grids
 from recovery.billing.models import Bill, LedgerEntry
 from recovery.billing.penalty_models import PenaltyAllocation
-from recovery.collections.models import DisconnectionOrder
+from recovery.collections.models import DisconnectionOrder, PayPlan, PayPlanInstallment, Promise, Visit, WorkItem
 from recovery.credit.models import CreditOverride, CreditRating, InterimBill, SettlementTerms
 from recovery.credit.security_models import (
     Deposit,
@@ -87,9 +87,12 @@ __all__ = [
     "KioskSecret",
     "LedgerEntry",
     "Notification",
+    "PayPlan",
+    "PayPlanInstallment",
     "Payment",
     "PenaltyAllocation",
     "PrepaidAccount",
+    "Promise",
     "QualificationReview",
     "Receipt",
     "ReconBreak",
@@ -105,5 +108,7 @@ __all__ = [
     "StatementLine",
     "SuspenseItem",
     "User",
+    "Visit",
+    "WorkItem",
     "officer_grids",
 ]

@@ -1,11 +1,12 @@
-"""Disconnection orders (停电通知单). The prepaid monitor files them; later collection work extends them."""
+"""Collection work: disconnection orders (停电通知单), visits and calls, promises to pay, pay plans and the
+officers' work items."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recovery.extensions import db
@@ -34,4 +35,119 @@ class DisconnectionOrder(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=OrderStatus.open)
     source: Mapped[str] = mapped_column(String(20))  # prepaid | collections | …
     closed_on: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ContactKind(StrEnum):
+    visit = "visit"  # on site (上门)
+    call = "call"  # telephone
+
+
+class Visit(db.Model):
+    """One contact with a customer by an officer (visit or call): who, when, outcome, next step."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_customer_at", "customer_id", "visited_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # ContactKind
+    officer: Mapped[str] = mapped_column(String(100))  # username
+    visited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(30))  # contacted | promised | paid | not_home | refused | …
+    note: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(String(200))
+    next_on: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class PromiseStatus(StrEnum):
+    open = "open"
+    kept = "kept"
+    broken = "broken"
+    cancelled = "cancelled"
+
+
+class Promise(db.Model):
+    """A promise to pay an amount by a date; the nightly check marks it kept or broken."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_status_due", "status", "promised_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    promised_on: Mapped[dt.date]  # pay by this business day
+    made_on: Mapped[dt.date]
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    visit_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("visits.id"))
+    status: Mapped[str] = mapped_column(String(10), default=PromiseStatus.open)
+    checked_on: Mapped[dt.date | None]  # when it was found kept or broken
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class PlanStatus(StrEnum):
+    active = "active"
+    completed = "completed"
+    broken = "broken"
+    cancelled = "cancelled"
+
+
+class PayPlan(db.Model):
+    """An agreed schedule of installments for a customer's arrears (分期还款)."""
+
+    __tablename__ = "pay_plans"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    created_on: Mapped[dt.date]
+    created_by: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default=PlanStatus.active)
+    closed_on: Mapped[dt.date | None]  # completed, broken or cancelled on
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class PayPlanInstallment(db.Model):
+    __tablename__ = "pay_plan_installments"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"), Index("ix_installments_due", "due_on"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("pay_plans.id"))
+    seq: Mapped[int]
+    due_on: Mapped[dt.date]
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class WorkStatus(StrEnum):
+    open = "open"
+    done = "done"
+    dismissed = "dismissed"  # superseded (the customer paid, the plan ended) before anyone acted
+
+
+class WorkItem(db.Model):
+    """One action due for a customer on a day: call, visit, notice, follow-up on a promise or plan, early
+    warning. Built nightly (idempotent on its natural key) and done by an officer with an outcome."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind", "reason", "due_on"),
+        Index("ix_work_items_status_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    due_on: Mapped[dt.date]
+    kind: Mapped[str] = mapped_column(String(20))  # call | visit | notice | promise_followup | plan_followup
+    reason: Mapped[str] = mapped_column(String(40))  # why: segment_frequency | promise_due | early_warning_… | …
+    priority_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # expected recoverable amount
+    assigned_to: Mapped[str | None] = mapped_column(String(100))  # username; None: whoever works the grid
+    status: Mapped[str] = mapped_column(String(10), default=WorkStatus.open)
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    source_type: Mapped[str | None] = mapped_column(String(20))  # promise | pay_plan | dunning | …
+    source_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)

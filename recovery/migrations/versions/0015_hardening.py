@@ -1,0 +1,27 @@
+"""hardening audit immutability
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-02 05:00:00
+
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+import recovery.types  # noqa: F401
+
+
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
