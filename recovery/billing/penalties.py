@@ -27,10 +27,10 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, String, and_, func, insert, literal, select, text, type_coerce
+from sqlalchemy import Date, String, and_, func, insert, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from recovery import bulk, policy
+from recovery import bulk, locks, policy
 from recovery.audit import service as audit
 from recovery.billing.models import Bill, EntryKind, LedgerEntry
 from recovery.billing.penalty_policy import PPM
@@ -143,10 +143,8 @@ def accrue(session: Session, day: dt.date, *, actor: str | None = None) -> dict:
     """
     if day > today():
         raise Invalid(f"cannot accrue penalties for {day.isoformat()}: it lies in the future")
-    if session.get_bind().dialect.name == "postgresql":
-        # One accrual at a time, whatever its day: each compares with what the others posted.
-        # (SQLite lets one writer in at a time and refuses a writer whose reads went stale.)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+    # One accrual at a time, whatever its day: each compares with what the others posted.
+    locks.exclusive(session, ADVISORY_LOCK)
     order = policy.section("allocation")["order"]
     posted_count = posted_fen = 0
     customers: set[int] = set()
