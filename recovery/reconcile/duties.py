@@ -5,7 +5,10 @@
 - each cashier's drawer: the cash counted at close against the float plus the cash taken; a drawer
   left open at the end of the day has no count at all;
 - recharge cards per batch: the face value of the cards redeemed that day against the card payments
-  the ledger holds for the batch.
+  the ledger holds for the batch;
+- each partner agent's remittances: by the end of the day, everything it took up to `remittance_days`
+  days before must have been handed over (its live agent payments against its remittances, both
+  cumulative, so a rerun of any day finds the same shortfall and a late remittance clears later days).
 
 Each difference is a break of the kiosk's, cashier's or batch's channel account (`amount_mismatch`, or
 `missing_in_statement` for a drawer never counted), with a reference naming the comparison and the
@@ -22,7 +25,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recovery.payments.models import Channel, Payment, PaymentState
+from recovery.payments.models import Agent, Channel, Payment, PaymentState, Remittance
 from recovery.timeutil import start_of_day
 
 SEP = "\x1f"
@@ -100,6 +103,32 @@ def card_breaks(session: Session, day: dt.date) -> tuple[pd.DataFrame, pd.DataFr
     return _breaks(acct[off], "amount_mismatch", f"CARDS-{day.isoformat()}", both.loc[off, "redeemed_fen"],
                    both.loc[off, "ledger_fen"], "face value of the cards redeemed against the batch's card payments"), \
         figures
+
+
+def remittance_breaks(session: Session, day: dt.date, remittance_days: int) -> pd.DataFrame:
+    """Agents whose remittances by the end of `day` fall short of their takings due for remittance by then.
+
+    Not a statement of the day: the agent's run is not marked as reconciled by it, only its break is raised.
+    """
+    due_before = start_of_day(day - dt.timedelta(days=remittance_days - 1))
+    taken = (select(Payment.channel_account.label("agent"), func.sum(Payment.amount_fen).label("due_fen"))
+             .where(Payment.channel == Channel.agent, Payment.paid_at < due_before,
+                    Payment.state != PaymentState.reversed,
+                    Payment.channel_account.in_(select(Agent.code)))  # registered agents owe remittances
+             .group_by(Payment.channel_account))
+    remitted = (select(Agent.code.label("agent"), func.sum(Remittance.amount_fen).label("remitted_fen"))
+                .join(Agent, Agent.id == Remittance.agent_id).where(Remittance.remitted_on <= day)
+                .group_by(Agent.code))
+    due = pd.DataFrame(session.execute(taken).all(), columns=["agent", "due_fen"])
+    paid = pd.DataFrame(session.execute(remitted).all(), columns=["agent", "remitted_fen"])
+    both = due.merge(paid.astype({"remitted_fen": "int64"}), on="agent", how="left")
+    both = both.assign(due_fen=both["due_fen"].astype("int64"),
+                       remitted_fen=both["remitted_fen"].fillna(0).astype("int64"))
+    short = both[both["remitted_fen"] < both["due_fen"]]
+    acct = ("agent" + SEP + short["agent"].astype(str)).to_numpy()
+    return _breaks(acct, "amount_mismatch", f"REMIT-{day.isoformat()}", short["remitted_fen"], short["due_fen"],
+                   f"remitted by the day against the takings due for remittance ({remittance_days} day(s) after "
+                   f"collection)")
 
 
 DUTIES = {"kiosk": kiosk_breaks, "counter": drawer_breaks, "card": card_breaks}

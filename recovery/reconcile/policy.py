@@ -3,6 +3,7 @@
     [reconcile]
     margin_hours = 24            # rows this far either side of the day are loaded to find timing differences
     suspense_channels = ["bank", "direct_debit"]   # their unmatched credits go to the suspense worklist
+    remittance_days = 1          # an agent hands over each day's takings by the end of the next day
     [reconcile.accounts]         # a bank statement's account number -> "channel:channel_account"
     "6222020200112233445" = "bank:ICBC01"          # (or just "ICBC01": channel bank)
     [reconcile.channels.agent]   # any field left out keeps that channel's default below
@@ -68,6 +69,7 @@ class ReconcilePolicySchema(Schema):
     margin_hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=72))
     suspense_channels = fields.List(fields.String(validate=validate.OneOf([c.value for c in Channel])),
                                     load_default=lambda: ["bank", "direct_debit"])
+    remittance_days = fields.Integer(load_default=1, validate=validate.Range(min=1, max=31))
     accounts = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     channels = fields.Dict(keys=fields.String(validate=validate.OneOf([c.value for c in Channel])),
                            values=fields.Nested(ChannelRulesSchema), load_default=dict)

@@ -186,7 +186,13 @@ def reconcile_day(session: Session, day: dt.date, *, channel: str | None = None,
         figures = figures[figures["account"].str.split(SEP).str[1] == account]
     counted = set(figures["account"]) | set(duty["account"])
     with_statement |= counted
-    accounts = sorted(set(accounts) | counted | set(frames.cash.index))
+    # Agents' remittances owed by the day: breaks of their accounts, which need no statement of the day.
+    if channel in (None, Channel.agent):
+        owed = duties.remittance_breaks(session, day, cfg["remittance_days"])
+        if account:
+            owed = owed[owed["account"].str.split(SEP).str[1] == account]
+        duty = pd.concat([d for d in (duty, owed) if len(d)], ignore_index=True) if len(owed) else duty
+    accounts = sorted(set(accounts) | counted | set(duty["account"]) | set(frames.cash.index))
     breaks = pd.concat([b for b in (breaks, duty) if len(b)], ignore_index=True) if len(duty) else \
         breaks.reset_index(drop=True)
     summary = summary.reindex(summary.index.union(pd.Index(accounts)), fill_value=0).astype("int64")

@@ -194,3 +194,25 @@ def test_staff_redeem_through_the_api_and_officers_may_not(client, batch):
 def test_a_day_without_cards_gives_an_empty_frame_with_the_columns(app, session):
     frame = cards.cards_day(session, today())
     assert frame.empty and list(frame.columns) == cards.CARDS_DAY_COLUMNS
+
+
+def test_the_nightly_reconciliation_compares_cards_redeemed_with_the_batchs_card_payments(batch, recovery):
+    from recovery.payments.reversals import reverse_payment
+    from recovery.reconcile.models import ReconBreak
+    from recovery.timeutil import today
+
+    sold = cards.batch_serials(db.session, "CB1")[:3]
+    first, _ = cards.redeem(db.session, sold[0], batch[sold[0]], "C1", redeemed_by="clerk")
+    cards.redeem(db.session, sold[1], batch[sold[1]], "C2", redeemed_by="clerk")
+    db.session.commit()
+    day = today().isoformat()
+    assert recovery("reconcile", "run", "--date", day, "--channel", "card").exit_code == 0
+    assert _count(ReconBreak, ReconBreak.channel == "card") == 0  # 200 yuan redeemed, 200 yuan in the ledger
+
+    # The ledger loses one redemption's payment while the card stays redeemed: the batch is 100 yuan off.
+    reverse_payment(db.session, first, "posted in error", "R01", actor="clerk")
+    db.session.commit()
+    assert recovery("reconcile", "run", "--date", day, "--channel", "card").exit_code == 0
+    [off] = db.session.scalars(select(ReconBreak).where(ReconBreak.channel == "card")).all()
+    assert (off.kind, off.channel_account, off.statement_amount_fen, off.ledger_amount_fen) == \
+        ("amount_mismatch", "CB1", 20_000, 10_000)
