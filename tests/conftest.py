@@ -86,10 +86,24 @@ def app(backend, database_url, tmp_path):
         yield app
         db.session.remove()
         if backend["name"] == "postgresql":
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            _empty_postgresql()
         db.engine.dispose()
+
+
+def _empty_postgresql() -> None:
+    """Empty the tables the test wrote to and restart every sequence, for the next test on this database.
+
+    TRUNCATE costs a new file per table (a fifth of a second for all of them, paid after every test);
+    asking which tables hold rows costs milliseconds, and most tests touch only a few.
+    """
+    names = [t.name for t in db.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM {n})" for n in names)
+    with db.engine.begin() as conn:
+        written = conn.execute(text(probe)).scalars().all()
+        if written:
+            conn.execute(text(f"TRUNCATE {', '.join(written)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                          "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"))
 
 
 @pytest.fixture
