@@ -192,7 +192,10 @@ def reconcile_day(session: Session, day: dt.date, *, channel: str | None = None,
         if account:
             owed = owed[owed["account"].str.split(SEP).str[1] == account]
         duty = pd.concat([d for d in (duty, owed) if len(d)], ignore_index=True) if len(owed) else duty
-    accounts = sorted(set(accounts) | counted | set(duty["account"]) | set(frames.cash.index))
+    # Accounts reconciled on an earlier run of the day that have nothing left today (their payments were
+    # reversed, their count withdrawn) are refreshed too: their figures go to zero, their open breaks away.
+    accounts = sorted(set(accounts) | counted | set(duty["account"]) | set(frames.cash.index)
+                      | _stored_accounts(session, day, channel, account))
     breaks = pd.concat([b for b in (breaks, duty) if len(b)], ignore_index=True) if len(duty) else \
         breaks.reset_index(drop=True)
     summary = summary.reindex(summary.index.union(pd.Index(accounts)), fill_value=0).astype("int64")
@@ -213,6 +216,16 @@ def reconcile_day(session: Session, day: dt.date, *, channel: str | None = None,
     audit.record(session, "reconcile.run", "reconciliation_day", day.isoformat(), actor=actor,
                  channel=channel, account=account, **out)
     return out
+
+
+def _stored_accounts(session: Session, day: dt.date, channel: str | None, account: str | None) -> set[str]:
+    """Account keys with a run stored for the day, within the scope of this run."""
+    query = select(ReconRun.channel, ReconRun.channel_account).where(ReconRun.day == day)
+    if channel:
+        query = query.where(ReconRun.channel == channel)
+    if account:
+        query = query.where(ReconRun.channel_account == account)
+    return {f"{ch}{SEP}{acct}" for ch, acct in session.execute(query)}
 
 
 def _write_runs(session: Session, day: dt.date, accounts: list[str], summary: pd.DataFrame,

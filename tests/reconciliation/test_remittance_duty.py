@@ -57,3 +57,26 @@ def test_takings_not_remitted_by_the_next_day_are_a_break_until_made_good(recove
     assert not _breaks(recovery, dt.date(2026, 11, 22))
     _run(recovery, due_day)
     assert len(_breaks(recovery, due_day)) == 1
+
+
+def test_an_account_with_nothing_left_on_a_rerun_day_is_refreshed_not_left_stale(recovery, tmp_path, app):
+    from sqlalchemy import select
+
+    from recovery.payments.models import Payment
+    from recovery.payments.reversals import reverse_payment
+    from recovery.reconcile.models import ReconRun
+
+    load(recovery, tmp_path, customers=[customer("C1")], payments=[
+        {"payment_id": "", "customer_id": "C1", "channel": "agent", "channel_account": "AG07", "channel_ref": "R1",
+         "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}])
+    _run(recovery, TAKINGS_DAY)
+    run = db.session.scalar(select(ReconRun).where(ReconRun.channel_account == "AG07"))
+    assert (run.ledger_payments, run.ledger_total_fen) == (1, 8_000)
+
+    reverse_payment(db.session, db.session.scalar(select(Payment)), "posted twice", "DUP", actor="clerk",
+                    on=TAKINGS_DAY)
+    db.session.commit()
+    _run(recovery, TAKINGS_DAY)
+    db.session.expire_all()
+    run = db.session.scalar(select(ReconRun).where(ReconRun.channel_account == "AG07"))
+    assert (run.ledger_payments, run.ledger_total_fen, run.state) == (0, 0, "no_statement")
