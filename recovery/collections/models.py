@@ -151,3 +151,77 @@ class WorkItem(db.Model):
     source_type: Mapped[str | None] = mapped_column(String(20))  # promise | pay_plan | dunning | …
     source_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+# ---------------------------------------------------------------- the dunning ladder (催费流程)
+
+
+class DunningState(db.Model):
+    """Where a customer stands on the dunning ladder, recomputed every night from the open items.
+
+    No row: no step reached (nothing owed, or paid since). `due_on` is the oldest unpaid (not held)
+    bill's due date the step counts from; `exemption` says why a disconnection step was withheld."""
+
+    __tablename__ = "dunning_states"
+    __table_args__ = (Index("ix_dunning_states_step", "step"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True, autoincrement=False)
+    step: Mapped[str] = mapped_column(String(40))
+    since: Mapped[dt.date]  # the night the customer reached this step (for this due date)
+    due_on: Mapped[dt.date]
+    overdue_fen: Mapped[int] = mapped_column(BigInteger)
+    exemption: Mapped[str | None] = mapped_column(String(20))  # critical_load | good_credit
+    updated_on: Mapped[dt.date]
+
+
+class DunningChange(db.Model):
+    """One change of a customer's ladder step (the audit trail of the nightly recomputation)."""
+
+    __tablename__ = "dunning_changes"
+    __table_args__ = (Index("ix_dunning_changes_customer_on", "customer_id", "changed_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    changed_on: Mapped[dt.date]
+    from_step: Mapped[str | None] = mapped_column(String(40))
+    to_step: Mapped[str | None] = mapped_column(String(40))  # None: dropped off the ladder (paid)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ExemptionKind(StrEnum):
+    critical_load = "critical_load"  # hospitals, water works …: never disconnected for arrears
+
+
+class CollectionExemption(db.Model):
+    """A supervisor's exemption of a customer from disconnection, with a reason and validity dates."""
+
+    __tablename__ = "collection_exemptions"
+    __table_args__ = (Index("ix_collection_exemptions_customer", "customer_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # ExemptionKind
+    reason: Mapped[str] = mapped_column(String(500))
+    valid_from: Mapped[dt.date]
+    valid_until: Mapped[dt.date | None]  # the last day in force; None: until revoked
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_on: Mapped[dt.date | None]
+
+
+class BillHold(db.Model):
+    """A disputed bill on hold: the ladder ignores it from `placed_on` until the day before `released_on`."""
+
+    __tablename__ = "bill_holds"
+    __table_args__ = (Index("ix_bill_holds_bill", "bill_id", "placed_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bills.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    placed_on: Mapped[dt.date]
+    placed_by: Mapped[str] = mapped_column(String(100))
+    released_on: Mapped[dt.date | None]
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recovery.extensions import db
@@ -27,3 +27,10 @@ class Notification(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # How it goes out: sms | letter; None: the sender's default (SMS to a customer, the page to a user).
+    channel: Mapped[str | None] = mapped_column(String(20))
+    # A message that must go out once only (a dunning notice per step and due date) carries a key.
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    # Failed deliveries so far and the last failure: the row stays unsent and is tried again.
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,70 @@
+"""`recovery collections …` (the dunning ladder, promises and plans, disconnection orders) and
+`recovery notices send` (the outbox)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from recovery.cliutil import committed as _commit
+from recovery.cliutil import date_param as _date
+from recovery.extensions import db
+
+
+@click.group("collections")
+def collections_group() -> None:
+    """The dunning ladder, promises to pay, pay plans and disconnection orders."""
+
+
+@collections_group.command("dunning")
+@click.option("--date", "day", callback=_date, help="Business date (default: yesterday, as the nightly job).")
+@with_appcontext
+def collections_dunning(day: dt.date | None) -> None:
+    """Recompute every customer's dunning step; write notices, work items and disconnection orders (rerunnable)."""
+    from recovery.collections.dunning import nightly
+    from recovery.timeutil import today
+
+    summary = _commit(lambda: nightly(db.session, day or today() - dt.timedelta(days=1)))
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@collections_group.command("promises")
+@click.option("--date", "day", callback=_date, help="Business date (default: yesterday, as the nightly job).")
+@with_appcontext
+def collections_promises(day: dt.date | None) -> None:
+    """Find promises kept or broken and pay plans completed or broken (rerunnable)."""
+    from recovery.collections.promises import nightly
+    from recovery.timeutil import today
+
+    summary = _commit(lambda: nightly(db.session, day or today() - dt.timedelta(days=1)))
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@collections_group.command("execute-order")
+@click.argument("order_id", type=int)
+@with_appcontext
+def collections_execute(order_id: int) -> None:
+    """Carry out an open disconnection order; re-checks the latest payments first (a payer is never cut off)."""
+    from recovery.audit.service import current_actor
+    from recovery.collections.dunning import execute_order, get_order
+
+    result = _commit(lambda: execute_order(db.session, get_order(db.session, order_id), by=current_actor()))
+    click.echo(f"disconnection order #{order_id}: {result['outcome']} ({result['reason']})")
+
+
+@click.group("notices")
+def notices_group() -> None:
+    """The outbox of SMS and letters."""
+
+
+@notices_group.command("send")
+@click.option("--limit", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@with_appcontext
+def notices_send(limit: int) -> None:
+    """Deliver unsent notices (SMS through NOTIFY_SMS_URL when set, else the log); failures stay queued."""
+    from recovery.notifications.senders import send_pending
+
+    click.echo(json.dumps(_commit(lambda: send_pending(db.session, limit=limit))))
