@@ -29,6 +29,7 @@ HANDLERS: dict[str, tuple[str, frozenset[str]]] = {
     "agent.suspend": ("recovery.payments.agent_actions:suspend", frozenset({"supervisor", "admin"})),
     "agent.reinstate": ("recovery.payments.agent_actions:reinstate", frozenset({"supervisor", "admin"})),
     "agent.forfeit": ("recovery.payments.agent_actions:forfeit", frozenset({"supervisor", "admin"})),
+    "debt.write_off": ("recovery.collections.writeoff:carry_out_write_off", frozenset({"supervisor", "admin"})),
 }
 
 SUPERVISORS = frozenset({"supervisor", "admin"})

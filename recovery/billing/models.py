@@ -35,6 +35,9 @@ class EntryKind(StrEnum):
     penalty = "penalty"
     reversal = "reversal"
     adjustment = "adjustment"
+    # Uncollectable debt written off with a supervisor's approval: a credit that lowers the balance but is
+    # no payment (never collected revenue); a later payment recovers it (recovery.collections.writeoff).
+    write_off = "write_off"
 
 
 class LedgerEntry(db.Model):

@@ -73,15 +73,49 @@ def penalties_as_of(session: Session, day: dt.date) -> pd.DataFrame:
     ).where(LedgerEntry.kind == EntryKind.penalty, LedgerEntry.effective_on <= day, LedgerEntry.bill_id.is_not(None))
         .group_by(LedgerEntry.bill_id, LedgerEntry.customer_id))
 
-    computed = _compute(bills, allocations, day, rules)
+    from recovery.collections.writeoff_models import WriteOff
+
+    write_offs = bulk.read_frame(session, select(
+        WriteOff.customer_id, WriteOff.amount_fen, type_coerce(WriteOff.written_off_on, String).label("written_off_on"),
+    ).where(WriteOff.written_off_on <= day).order_by(WriteOff.customer_id, WriteOff.written_off_on, WriteOff.id))
+
+    computed = _compute(bills, allocations, day, rules, write_offs)
     posted = posted.astype({"bill_id": "int64", "customer_id": "int64", "posted_fen": "int64"})
     out = computed.merge(posted, on=["bill_id", "customer_id"], how="outer")
     out = out.fillna({"penalty_fen": 0, "posted_fen": 0}).astype({"penalty_fen": "int64", "posted_fen": "int64"})
     return out[RESULT_COLUMNS].sort_values("bill_id", ignore_index=True)
 
 
-def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules: dict) -> pd.DataFrame:
-    """The penalty totals of `bills` as of `day` (pure: frames in, frame out)."""
+def _written_off(bills: pd.DataFrame, unpaid: pd.Series, write_offs: pd.DataFrame) -> pd.DataFrame:
+    """The parts of unpaid bills that write-offs took off the account: each write-off covers the customer's
+    unpaid bills due by its date, oldest first; a covered part stops accruing on the write-off's date.
+    Returns bill_id, amount_fen, end (like a payment's part)."""
+    empty = pd.DataFrame({"bill_id": pd.Series(dtype="int64"), "amount_fen": pd.Series(dtype="int64"),
+                          "end": pd.Series(dtype="datetime64[s]")})
+    if write_offs is None or write_offs.empty:
+        return empty
+    w = write_offs.astype({"customer_id": "int64", "amount_fen": "int64"})
+    w = w.assign(end=pd.to_datetime(w["written_off_on"]), w_hi=w.groupby("customer_id")["amount_fen"].cumsum())
+    w = w.assign(w_lo=w["w_hi"] - w["amount_fen"])
+    last = w.groupby("customer_id")["end"].max()
+    b = bills.assign(unpaid=unpaid.clip(lower=0).to_numpy(), due=pd.to_datetime(bills["due_on"]))
+    b = b[(b["unpaid"] > 0) & b["customer_id"].isin(last.index)]
+    b = b[b["due"] <= b["customer_id"].map(last)].sort_values(["customer_id", "due", "bill_id"])
+    if b.empty:
+        return empty
+    b = b.assign(b_hi=b.groupby("customer_id")["unpaid"].cumsum())
+    b = b.assign(b_lo=b["b_hi"] - b["unpaid"])
+    pairs = b[["bill_id", "customer_id", "b_lo", "b_hi"]].merge(w[["customer_id", "w_lo", "w_hi", "end"]],
+                                                                 on="customer_id")  # write-offs are few
+    covered = (np.minimum(pairs["b_hi"], pairs["w_hi"]) - np.maximum(pairs["b_lo"], pairs["w_lo"])).clip(lower=0)
+    pairs = pairs.assign(amount_fen=covered.astype("int64"))
+    return pairs.loc[pairs["amount_fen"] > 0, ["bill_id", "amount_fen", "end"]].reset_index(drop=True)
+
+
+def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules: dict,
+             write_offs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The penalty totals of `bills` as of `day` (pure: frames in, frame out). A bill's part taken off by a
+    write-off (`write_offs`: customer_id, amount_fen, written_off_on) accrues only to the write-off's date."""
     if bills.empty:
         return pd.DataFrame({"bill_id": pd.Series(dtype="int64"), "customer_id": pd.Series(dtype="int64"),
                              "penalty_fen": pd.Series(dtype="int64")})
@@ -105,9 +139,12 @@ def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules
                              "amount_fen": allocations["amount_fen"].astype("int64"), "end": local})
     settled = paid.groupby("bill_id")["amount_fen"].sum()
     unpaid = bills["amount_fen"] - bills["bill_id"].map(settled).fillna(0).astype("int64")
+    written = _written_off(bills, unpaid, write_offs)
+    unpaid = unpaid - bills["bill_id"].map(written.groupby("bill_id")["amount_fen"].sum()).fillna(0).astype("int64")
     rest = pd.DataFrame({"bill_id": bills["bill_id"], "amount_fen": unpaid.clip(lower=0),
                          "end": pd.Timestamp(day)})
-    parts = pd.concat([paid, rest.loc[rest["amount_fen"] > 0]], ignore_index=True)
+    parts = pd.concat([p for p in (paid, written, rest.loc[rest["amount_fen"] > 0]) if len(p)] or [paid],
+                      ignore_index=True)
     parts = parts.merge(bills[["bill_id", "start", "year"]], on="bill_id", how="inner")
 
     end = np.minimum(parts["end"].to_numpy(dtype="datetime64[D]"), d)

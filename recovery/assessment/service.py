@@ -1,0 +1,83 @@
+"""The assessment tables: a month's (or quarter's) scores per officer, grid or agent, and the year's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from recovery import policy
+from recovery.assessment import measures, scoring
+from recovery.errors import Invalid
+
+KINDS = ("officers", "grids", "agents")
+# Years the data can hold (a month 0001-01 would reach before the calendar's start).
+MONTH = re.compile(r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])$")
+
+
+def check_month(month: str) -> str:
+    """The month as YYYY-MM, or Invalid."""
+    if not MONTH.match(month or ""):
+        raise Invalid(f"a month is written YYYY-MM (1970 to 2199), not {month!r}", code="bad_month")
+    return month
+
+
+def period_table(session: Session, kind: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Scores of every officer, grid or agent over [start, end]: the measures, their points, the score
+    (out of 100) and the pay factor; index `key` (username, grid code or agent code)."""
+    if kind not in KINDS:
+        raise Invalid(f"kind is one of {', '.join(KINDS)}", code="bad_kind")
+    rule = policy.section("assessment")
+    if kind == "agents":
+        frame = measures.agent_measures(session, start, end, rule["remit_days"])
+        # `volume` is measured per month, like its target, so a quarter is held to the same rule.
+        out = scoring.score(frame, rule["agents"])
+    else:
+        customers = measures.customer_frame(session, start, end)
+        default = float(rule["officers"]["recovery"]["target"])
+        overrides = {g: float(t) for g, t in rule["grid_targets"].items()}
+        if kind == "grids":
+            frame = measures.grid_measures(session, start, end, customers)
+            frame["recovery_target"] = [overrides.get(g, default) for g in frame.index]
+        else:
+            grids = customers["grid"].drop_duplicates()
+            targets = pd.Series([overrides.get(g, default) for g in grids], index=grids.to_numpy(), dtype="float64")
+            frame = measures.officer_measures(session, start, end, customers, targets)
+            if "recovery_target" not in frame:
+                frame["recovery_target"] = default
+            frame["recovery_target"] = frame["recovery_target"].astype("float64").fillna(default)
+        out = scoring.score(frame, rule["officers"], {"recovery": frame["recovery_target"]})
+    out["pay_factor"] = scoring.pay_factor(out["score"], rule["pay"])
+    return out.sort_index()
+
+
+def monthly(session: Session, kind: str, month: str) -> pd.DataFrame:
+    """The month's table (see period_table)."""
+    start, end = measures.month_bounds(check_month(month))
+    return period_table(session, kind, start, end)
+
+
+def yearly(session: Session, kind: str, month: str) -> pd.DataFrame:
+    """The year to `month`: per key the mean monthly score, the mean quarterly score, the yearly score
+    (the policy's blend, default 70 % monthly and 30 % quarterly) and its pay factor."""
+    rule = policy.section("assessment")
+    year, last = (int(p) for p in check_month(month).split("-"))
+    monthly_rows, quarterly_rows = [], []
+    for m in range(1, last + 1):
+        t = monthly(session, kind, f"{year}-{m:02d}")
+        monthly_rows.append(pd.DataFrame({"key": t.index, "score": t["score"].to_numpy(), "name": t["name"]
+                                          .to_numpy()}))
+    for q_first in range(1, last + 1, 3):
+        start, end = measures.quarter_bounds(f"{year}-{q_first:02d}")
+        t = period_table(session, kind, start, end)
+        quarterly_rows.append(pd.DataFrame({"key": t.index, "score": t["score"].to_numpy()}))
+    m_all, q_all = pd.concat(monthly_rows, ignore_index=True), pd.concat(quarterly_rows, ignore_index=True)
+    out = pd.DataFrame({"name": m_all.groupby("key")["name"].first(),
+                        "monthly_mean": m_all.groupby("key")["score"].mean().round(2),
+                        "quarterly_mean": q_all.groupby("key")["score"].mean().round(2)})
+    out["yearly_score"] = scoring.yearly(m_all, q_all, rule["monthly_weight"], rule["quarterly_weight"])
+    out["pay_factor"] = scoring.pay_factor(out["yearly_score"], rule["pay"])
+    out.index.name = "key"
+    return out.sort_index()

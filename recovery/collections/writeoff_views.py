@@ -1,0 +1,237 @@
+"""Write-offs and referrals to collection agencies: the staff JSON API, the customer page's section and
+its forms. Writing off files a request for a supervisor; referring is a supervisor's own act."""
+
+from __future__ import annotations
+
+from flask import Blueprint as PageBlueprint
+from flask import abort, flash, redirect, request, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+
+from recovery.auth.models import Role
+from recovery.auth.views import api_login_required
+from recovery.collections import writeoff
+from recovery.collections.writeoff_models import ReferralStatus
+from recovery.credit.deposits import arrears_fen
+from recovery.credit.security_schemas import YUAN, ApprovalOut, Yuan, _In
+from recovery.customers import service as customers
+from recovery.customers.models import Customer
+from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.extensions import db
+from recovery.money import parse_yuan
+from recovery.timeutil import today
+
+REQUESTERS = frozenset({Role.officer, Role.supervisor, Role.admin})
+SUPERVISORS = frozenset({Role.supervisor, Role.admin})
+
+api_bp = Blueprint("writeoffs", __name__, url_prefix="/api/v1/customers",
+                   description="Writing off a customer's uncollectable debt (a request for a supervisor who did not "
+                               "file it) and referring debt to a collection agency (supervisors).")
+pages = PageBlueprint("writeoff_pages", __name__)
+
+
+# ---------------------------------------------------------------- shapes
+
+
+class WriteOffIn(_In):
+    amount = fields.String(required=True, validate=YUAN, metadata={"description": "Yuan; at most the overdue "
+                                                                                  "balance"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    evidence = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                             metadata={"description": "Why the debt cannot be collected: court ruling, "
+                                                      "bankruptcy, no assets found, …"})
+
+
+class WriteOffOut(Schema):
+    id = fields.Integer()
+    amount = Yuan(attribute="amount_fen")
+    recovered = Yuan(attribute="recovered_fen")
+    written_off_on = fields.Date()
+    reason = fields.String()
+    evidence = fields.String(allow_none=True)
+    requested_by = fields.String()
+    approved_by = fields.String()
+    approval_id = fields.Integer()
+
+
+class ReferralIn(_In):
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    amount = fields.String(required=True, validate=YUAN)
+    referred_on = fields.Date(metadata={"description": "Default: today"})
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class ReferralCloseIn(_In):
+    status = fields.String(required=True, validate=validate.OneOf([ReferralStatus.returned,
+                                                                   ReferralStatus.recovered]))
+    recovered = fields.String(validate=YUAN, metadata={"description": "Yuan the agency recovered (status "
+                                                                      "recovered)"})
+    closed_on = fields.Date(metadata={"description": "Default: today"})
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class ReferralOut(Schema):
+    id = fields.Integer()
+    agency = fields.String()
+    amount = Yuan(attribute="amount_fen")
+    referred_on = fields.Date()
+    status = fields.String()
+    closed_on = fields.Date(allow_none=True)
+    recovered = Yuan(attribute="recovered_fen")
+    note = fields.String(allow_none=True)
+    referred_by = fields.String()
+    closed_by = fields.String(allow_none=True)
+
+
+# ---------------------------------------------------------------- the work, shared by API and forms
+
+
+def _allowed(roles: frozenset[str]) -> None:
+    if current_user.role not in roles:
+        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
+
+
+def _customer(code: str) -> Customer:
+    return customers.get_customer(db.session, current_user, code)
+
+
+def _request(customer: Customer, data: dict):
+    _allowed(REQUESTERS)
+    return writeoff.request_write_off(db.session, customer, amount_fen=parse_yuan(data["amount"]),
+                                      reason=data["reason"], evidence=data["evidence"],
+                                      requested_by=current_user.username)
+
+
+def _refer(customer: Customer, data: dict):
+    _allowed(SUPERVISORS)
+    return writeoff.refer(db.session, customer, agency=data["agency"], amount_fen=parse_yuan(data["amount"]),
+                          referred_on=data.get("referred_on"), referred_by=current_user.username,
+                          note=data.get("note"))
+
+
+def _close(customer: Customer, referral_id: int, data: dict):
+    _allowed(SUPERVISORS)
+    ref = writeoff.get_referral(db.session, referral_id, customer)
+    return writeoff.close_referral(db.session, ref, status=data["status"], closed_by=current_user.username,
+                                   recovered_fen=parse_yuan(data["recovered"]) if data.get("recovered") else 0,
+                                   closed_on=data.get("closed_on"), note=data.get("note"))
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+@api_bp.route("/<code>/write-offs")
+class CustomerWriteOffs(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.response(200, WriteOffOut(many=True))
+    def get(self, code: str):
+        """The customer's write-offs, newest first, with what later payments recovered of each."""
+        return writeoff.write_offs_of(db.session, _customer(code))
+
+    @api_bp.arguments(WriteOffIn)
+    @api_bp.response(202, ApprovalOut)
+    def post(self, data, code: str):
+        """Ask a supervisor to write off uncollectable overdue debt (at most the overdue balance)."""
+        req = _request(_customer(code), data)
+        db.session.commit()
+        return req
+
+
+@api_bp.route("/<code>/referrals")
+class CustomerReferrals(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.response(200, ReferralOut(many=True))
+    def get(self, code: str):
+        """The customer's referrals to collection agencies, newest first."""
+        return writeoff.referrals_of(db.session, _customer(code))
+
+    @api_bp.arguments(ReferralIn)
+    @api_bp.response(201, ReferralOut)
+    def post(self, data, code: str):
+        """Refer the customer's debt (overdue or written off) to a collection agency (supervisors)."""
+        ref = _refer(_customer(code), data)
+        db.session.commit()
+        return ref
+
+
+@api_bp.route("/<code>/referrals/<int:referral_id>/close")
+class ReferralClose(MethodView):
+    decorators = (api_login_required,)
+
+    @api_bp.arguments(ReferralCloseIn)
+    @api_bp.response(200, ReferralOut)
+    def post(self, data, code: str, referral_id: int):
+        """Close a referral: returned uncollected, or recovered (with the amount the agency reports)."""
+        ref = _close(_customer(code), referral_id, data)
+        db.session.commit()
+        return ref
+
+
+# ---------------------------------------------------------------- the customer page's section
+
+
+@pages.app_template_global("writeoff_summary")
+def writeoff_summary(customer: Customer) -> dict:
+    """What `writeoff/_customer.html` shows on the customer page: write-offs, referrals, pending requests,
+    the overdue balance and which forms the reader may use."""
+    return {
+        "overdue_fen": arrears_fen(db.session, customer.id, today()),
+        "outstanding_fen": writeoff.outstanding_fen(db.session, customer.id),
+        "write_offs": writeoff.write_offs_of(db.session, customer),
+        "pending": writeoff.pending_of(db.session, customer),
+        "referrals": writeoff.referrals_of(db.session, customer),
+        "can_request": current_user.role in REQUESTERS,
+        "can_refer": current_user.role in SUPERVISORS,
+        "today": today(),
+    }
+
+
+def _form(schema: Schema) -> dict:
+    """The posted form through the API's schema (empty fields left out)."""
+    return schema.load({k: v for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""})
+
+
+def _act(code: str, work, done: str):
+    """Run one form's action in one transaction; a refusal comes back as a message, nothing changed."""
+    try:
+        customer = _customer(code)
+    except NotFound:
+        abort(404)  # the same answer whether the customer does not exist or belongs to another grid
+    try:
+        work(customer)
+        db.session.commit()
+        flash(done, "success")
+    except ValidationError as e:
+        db.session.rollback()
+        flash(_("Please check the form: %(errors)s", errors="; ".join(
+            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in e.messages.items())), "error")
+    except DomainError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    return redirect(url_for("web.customer", code=customer.code) + "#writeoff-h")
+
+
+@pages.post("/customers/<code>/write-offs")
+@login_required
+def request_write_off(code: str):
+    """Form: ask a supervisor to write off uncollectable debt."""
+    return _act(code, lambda c: _request(c, _form(WriteOffIn())), _("Sent to a supervisor for approval."))
+
+
+@pages.post("/customers/<code>/referrals")
+@login_required
+def refer(code: str):
+    """Form: refer the customer's debt to a collection agency."""
+    return _act(code, lambda c: _refer(c, _form(ReferralIn())), _("Referred to the collection agency."))
+
+
+@pages.post("/customers/<code>/referrals/<int:referral_id>/close")
+@login_required
+def close_referral(code: str, referral_id: int):
+    """Form: the agency returned the debt, or recovered it."""
+    return _act(code, lambda c: _close(c, referral_id, _form(ReferralCloseIn())), _("Referral closed."))
