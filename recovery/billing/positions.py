@@ -17,7 +17,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Date, Select, and_, case, cast, func, literal, select
 
 from recovery.billing.models import Bill, EntryKind, LedgerEntry
 from recovery.billing.penalty_models import PenaltyAllocation
@@ -27,9 +27,16 @@ from recovery.timeutil import start_of_day
 BUCKETS = ["current", "1-30", "31-60", "61-90", "91-180", "180+"]
 
 
-def positions(as_of: dt.date, customers: Select | None = None) -> Select:
+def positions(as_of: dt.date, customers: Select | None = None, *, oldest: bool = True,
+              due_after: tuple[dt.date, ...] = ()) -> Select:
     """One row per customer selected by `customers` (a select of Customer.id; default all):
-    customer_id, balance_fen, not_due_fen, oldest_due_on."""
+    customer_id, balance_fen, not_due_fen, oldest_due_on.
+
+    `oldest=False` leaves oldest_due_on NULL and skips its window over every bill (most of the cost): for a
+    list sorted on amounts, which needs the date only for the rows it shows.
+    `due_after` adds unpaid_fen (owed on bills) and, per date D, billed_after_<i>: the bills due after D. The
+    oldest unpaid bill is due on or before D exactly when unpaid_fen > billed_after_<i> (the unpaid part is
+    the youngest bills), so an age filter needs no window either."""
     ids = customers if customers is not None else select(Customer.id)
 
     ledger = (
@@ -49,6 +56,8 @@ def positions(as_of: dt.date, customers: Select | None = None) -> Select:
             Bill.customer_id,
             func.sum(Bill.amount_fen).label("billed_fen"),
             func.sum(case((Bill.due_on >= as_of, Bill.amount_fen), else_=0)).label("not_due_fen"),
+            *[func.sum(case((Bill.due_on > day, Bill.amount_fen), else_=0)).label(f"billed_after_{i}")
+              for i, day in enumerate(due_after)],
         )
         .where(live_bills)
         .group_by(Bill.customer_id)
@@ -91,6 +100,8 @@ def positions(as_of: dt.date, customers: Select | None = None) -> Select:
                  func.coalesce(billed.c.billed_fen, 0)),
                 else_=balance - unpaid_penalty,
             ).label("unpaid_fen"),
+            *[func.coalesce(billed.c[f"billed_after_{i}"], 0).label(f"billed_after_{i}")
+              for i in range(len(due_after))],
         )
         .join(ledger, ledger.c.customer_id == Customer.id, isouter=True)
         .join(billed, billed.c.customer_id == Customer.id, isouter=True)
@@ -98,6 +109,11 @@ def positions(as_of: dt.date, customers: Select | None = None) -> Select:
         .where(Customer.id.in_(ids))
         .subquery("owed")
     )
+    extra = [owed_on_bills.c.unpaid_fen, *[owed_on_bills.c[f"billed_after_{i}"] for i in range(len(due_after))]] \
+        if due_after else []
+    if not oldest:
+        return select(owed_on_bills.c.customer_id, owed_on_bills.c.balance_fen, owed_on_bills.c.not_due_fen,
+                      cast(literal(None), Date).label("oldest_due_on"), *extra)
     oldest = (
         select(younger.c.customer_id, func.min(younger.c.due_on).label("oldest_due_on"))
         .join(owed_on_bills, owed_on_bills.c.customer_id == younger.c.customer_id)
@@ -111,6 +127,7 @@ def positions(as_of: dt.date, customers: Select | None = None) -> Select:
             owed_on_bills.c.balance_fen,
             owed_on_bills.c.not_due_fen,
             oldest.c.oldest_due_on,
+            *extra,
         )
         .join(oldest, oldest.c.customer_id == owed_on_bills.c.customer_id, isouter=True)
     )

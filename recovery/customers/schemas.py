@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-from recovery.money import format_yuan
+from recovery.customers.models import CustomerClass
+from recovery.customers.service import AGE_BUCKETS
+from recovery.errors import Invalid
+from recovery.money import format_yuan, parse_yuan
 from recovery.timeutil import business_tz
 
 
@@ -13,6 +16,12 @@ class Yuan(fields.Field):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format_yuan(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_yuan(value)
+        except Invalid as e:
+            raise ValidationError(e.message) from e
 
 
 class Instant(fields.AwareDateTime):
@@ -31,6 +40,15 @@ class PageArgs(Schema):
     order = fields.String(load_default="desc", validate=validate.OneOf(["asc", "desc"]))
     grid = fields.String()
     q = fields.String(validate=validate.Length(max=100))
+    min_pd = fields.Float(validate=validate.Range(min=0, max=1),
+                          metadata={"description": "only customers whose probability of default is at least this"})
+    min_expected_loss_fen = Yuan(data_key="min_expected_loss",
+                                 metadata={"description": "only expected losses of at least this many yuan"})
+    min_overdue_fen = Yuan(data_key="min_overdue", metadata={"description": "only overdue amounts of at least this"})
+    age = fields.String(validate=validate.OneOf(list(AGE_BUCKETS)),
+                        metadata={"description": "days overdue: 0-30, 31-90, 91-180 or 180+"})
+    customer_class = fields.String(validate=validate.OneOf([c.value for c in CustomerClass]))
+    grade = fields.String(validate=validate.Length(max=8), metadata={"description": "credit grade in force"})
 
 
 class CustomerSchema(Schema):
@@ -48,6 +66,7 @@ class PositionSchema(CustomerSchema):
     pd = fields.Float(allow_none=True, metadata={"description": "probability of default, latest scoring run"})
     expected_loss = Yuan(attribute="expected_loss_fen", allow_none=True)
     rating = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True, metadata={"description": "credit grade in force"})
     balance = Yuan(attribute="balance_fen")
     overdue = Yuan(attribute="overdue_fen")
     days_overdue = fields.Integer(allow_none=True)

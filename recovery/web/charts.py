@@ -1,0 +1,215 @@
+"""The dashboard's charts: the figures (set-based SQL over what the user may see) and their geometry.
+
+The geometry functions are pure: numbers in, a dict of SVG coordinates out, which the template draws
+as inline SVG (no JavaScript, nothing from elsewhere). Each figure keeps its numbers too, for the table
+that stands behind every chart as its text alternative.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from recovery import bulk
+from recovery.auth.models import User
+from recovery.auth.service import visible_customers
+from recovery.billing.models import Bill
+from recovery.billing.positions import BUCKETS, classify, positions
+from recovery.customers.models import Customer, Grid
+from recovery.customers.service import _in_latest_run
+from recovery.payments.models import Payment, PaymentState
+from recovery.reconcile.models import BreakStatus, ReconBreak
+from recovery.risk.models import RiskScore
+from recovery.timeutil import start_of_day
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 40
+PD_BINS = 10
+TREND_MONTHS = 12
+TOP_GRIDS = 5
+BREAK_DAYS = 30
+
+
+# ---------------------------------------------------------------------------------------------- geometry
+
+
+def nice_max(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten at or above `value` (an axis end people can read)."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power * (1 + 1e-9):
+            return step * power
+    return 10 * power
+
+
+def _ticks(top: float, y) -> list[dict]:
+    return [{"value": top * k / 4, "y": y(top * k / 4)} for k in range(5)]
+
+
+def bars(labels: Sequence[str], values: Sequence[float], *, part: Sequence[float] | None = None,
+         width: int = WIDTH, height: int = HEIGHT) -> dict:
+    """Vertical bars, one per label, from a zero baseline; negative values are drawn as zero. `part`, if
+    given, is a share of each bar drawn over its foot (e.g. the open breaks of all breaks)."""
+    top = nice_max(max((max(v, 0) for v in values), default=0))
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    slot = plot_w / max(len(labels), 1)
+
+    def y(v: float) -> float:
+        return round(TOP + plot_h * (1 - max(v, 0) / top), 1)
+
+    items = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        x = LEFT + slot * i + slot * 0.15
+        item = {"label": label, "value": value, "x": round(x, 1), "w": round(slot * 0.7, 1),
+                "y": y(value), "h": round(TOP + plot_h - y(value), 1), "label_x": round(x + slot * 0.35, 1)}
+        if part is not None:
+            item |= {"part_y": y(part[i]), "part_h": round(TOP + plot_h - y(part[i]), 1), "part": part[i]}
+        items.append(item)
+    return {"width": width, "height": height, "left": LEFT, "right": width - RIGHT, "bottom": TOP + plot_h,
+            "label_y": height - BOTTOM + 16, "max": top, "ticks": _ticks(top, y), "bars": items}
+
+
+def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
+          width: int = WIDTH, height: int = HEIGHT, top: float | None = None) -> dict:
+    """One polyline per series over the same x labels; a gap (None) breaks the line."""
+    peak = max((v for _, vs in series for v in vs if v is not None), default=0)
+    top = top if top is not None else nice_max(peak)
+    top = max(top, nice_max(peak))
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    step = plot_w / max(len(labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(LEFT + step * i, 1)
+
+    def y(v: float) -> float:
+        return round(TOP + plot_h * (1 - v / top), 1)
+
+    out = []
+    for index, (name, values) in enumerate(series):
+        path, pen_down, points = [], False, []
+        for i, v in enumerate(values):
+            if v is None:
+                pen_down = False
+                continue
+            path.append(f"{'L' if pen_down else 'M'}{x(i)},{y(v)}")
+            pen_down = True
+            points.append({"x": x(i), "y": y(v), "value": v, "label": labels[i]})
+        out.append({"name": name, "path": " ".join(path), "points": points, "index": index})
+    return {"width": width, "height": height, "left": LEFT, "right": width - RIGHT, "bottom": TOP + plot_h,
+            "label_y": height - BOTTOM + 16, "max": top, "ticks": _ticks(top, y),
+            "x_labels": [{"label": lab, "x": x(i)} for i, lab in enumerate(labels)], "lines": out}
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+
+def ageing_figure(session: Session, user: User, as_of: dt.date) -> dict:
+    """Overdue receivables of the user's customers by ageing bucket: amount and number of customers."""
+    frame = classify(bulk.read_frame(session, positions(as_of, visible_customers(user))), as_of)
+    overdue = frame[frame["overdue_fen"] > 0]
+    grouped = overdue.groupby("bucket")["overdue_fen"].agg(["sum", "count"]).reindex(BUCKETS[1:], fill_value=0)
+    rows = [{"bucket": b, "overdue_fen": int(grouped.loc[b, "sum"]), "customers": int(grouped.loc[b, "count"])}
+            for b in BUCKETS[1:]]
+    # Drawn in yuan: the axis shows amounts people read; the table keeps the exact fen.
+    return {"rows": rows, "chart": bars([r["bucket"] for r in rows], [r["overdue_fen"] / 100 for r in rows])}
+
+
+def risk_figure(session: Session, user: User) -> dict:
+    """The latest scoring run over the user's customers: customers by probability band, expected loss by rating."""
+    mine = RiskScore.customer_id.in_(visible_customers(user))
+    # Bands by comparison, not floor(): the same on both databases, and pd = 1.0 lands in the last band.
+    band = case(*((RiskScore.pd < (k + 1) / PD_BINS, k) for k in range(PD_BINS - 1)), else_=PD_BINS - 1)
+    counts = dict(session.execute(
+        _in_latest_run(select(band.label("band"), func.count())).where(mine).group_by(band)).all())
+    histogram = [{"band": f"{k * 100 // PD_BINS}–{(k + 1) * 100 // PD_BINS}%", "customers": int(counts.get(k, 0))}
+                 for k in range(PD_BINS)]
+    by_rating = session.execute(
+        _in_latest_run(select(RiskScore.rating, func.count(), func.sum(RiskScore.expected_loss_fen)))
+        .where(mine).group_by(RiskScore.rating).order_by(RiskScore.rating)).all()
+    losses = [{"rating": r, "customers": int(n), "expected_loss_fen": int(el or 0)} for r, n, el in by_rating]
+    return {
+        "histogram": histogram, "losses": losses, "scored": sum(h["customers"] for h in histogram),
+        "histogram_chart": bars([h["band"] for h in histogram], [h["customers"] for h in histogram]),
+        "loss_chart": bars([row["rating"] for row in losses], [row["expected_loss_fen"] / 100 for row in losses]),
+    }
+
+
+def _months_back(as_of: dt.date, count: int) -> list[dt.date]:
+    """First days of the `count` months up to and including as_of's month, oldest first."""
+    first = as_of.replace(day=1)
+    out = []
+    for back in range(count - 1, -1, -1):
+        y, m = divmod(first.year * 12 + first.month - 1 - back, 12)
+        out.append(dt.date(y, m + 1, 1))
+    return out
+
+
+def trend_figure(session: Session, user: User, as_of: dt.date) -> dict:
+    """Collected ÷ due per month for the last 12 months, one line per grid (the largest grids if many).
+
+    Due: bills falling due in the month; collected: payments received in the month (not reversed).
+    Months are business-calendar months: payment instants are cut at local midnight.
+    """
+    months = _months_back(as_of, TREND_MONTHS)
+    last = months[-1]
+    ends = [*months[1:], dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)]
+    mine = visible_customers(user)
+
+    def month_of(column, bounds):
+        return case(*((column < bound, months[i].strftime("%Y-%m")) for i, bound in enumerate(bounds)), else_=None)
+
+    due_month = month_of(Bill.due_on, ends)
+    due = session.execute(
+        select(Grid.code, due_month.label("month"), func.sum(Bill.amount_fen))
+        .join(Customer, Customer.id == Bill.customer_id).join(Grid, Grid.id == Customer.grid_id)
+        .where(Bill.customer_id.in_(mine), Bill.due_on >= months[0], Bill.due_on < ends[-1], Bill.amount_fen > 0)
+        .group_by(Grid.code, due_month)).all()
+    instants = [start_of_day(e) for e in ends]
+    paid_month = month_of(Payment.paid_at, instants)
+    paid = session.execute(
+        select(Grid.code, paid_month.label("month"), func.sum(Payment.amount_fen))
+        .join(Customer, Customer.id == Payment.customer_id).join(Grid, Grid.id == Customer.grid_id)
+        .where(Payment.customer_id.in_(mine), Payment.paid_at >= start_of_day(months[0]),
+               Payment.paid_at < instants[-1], Payment.state != PaymentState.reversed)
+        .group_by(Grid.code, paid_month)).all()
+    due_f = pd.DataFrame(due, columns=["grid", "month", "due_fen"])
+    paid_f = pd.DataFrame(paid, columns=["grid", "month", "paid_fen"])
+    labels = [m.strftime("%Y-%m") for m in months]
+    table = due_f.merge(paid_f, on=["grid", "month"], how="outer").fillna(0)
+    sizes = table.groupby("grid")["due_fen"].sum().sort_values(ascending=False, kind="stable")
+    grids = list(sizes.index[:TOP_GRIDS])
+    rows, series = [], []
+    for grid in grids:
+        of_grid = table[table["grid"] == grid].set_index("month").reindex(labels, fill_value=0)
+        ratios = [round(float(p) / float(d), 4) if d else None
+                  for d, p in zip(of_grid["due_fen"], of_grid["paid_fen"], strict=True)]
+        series.append((grid, ratios))
+        rows.append({"grid": grid, "ratios": ratios})
+    return {"months": labels, "rows": rows, "more_grids": max(len(sizes) - len(grids), 0),
+            "chart": lines(labels, [(g, [None if r is None else r * 100 for r in rs]) for g, rs in series], top=100)}
+
+
+def breaks_figure(session: Session, user: User, as_of: dt.date) -> dict:
+    """Reconciliation breaks found in the last 30 days by channel, open and resolved."""
+    query = (
+        select(ReconBreak.channel,
+               func.count().filter(ReconBreak.status != BreakStatus.resolved),
+               func.count().filter(ReconBreak.status == BreakStatus.resolved))
+        .where(ReconBreak.day > as_of - dt.timedelta(days=BREAK_DAYS), ReconBreak.day <= as_of)
+        .group_by(ReconBreak.channel).order_by(ReconBreak.channel)
+    )
+    if not user.sees_all_grids:
+        # An officer sees the breaks that name one of their customers; the rest are the clerks' work.
+        query = query.where(ReconBreak.customer_code.in_(
+            select(Customer.code).where(Customer.id.in_(visible_customers(user)))))
+    rows = [{"channel": c, "open": int(o), "resolved": int(r)} for c, o, r in session.execute(query).all()]
+    return {"rows": rows, "since": as_of - dt.timedelta(days=BREAK_DAYS - 1),
+            "chart": bars([r["channel"] for r in rows], [r["open"] + r["resolved"] for r in rows],
+                          part=[r["open"] for r in rows])}

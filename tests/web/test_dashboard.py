@@ -1,0 +1,99 @@
+"""The dashboard's charts: inline SVG with a table behind each, of the user's grids only; and their geometry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from recovery.customers.models import Customer
+from recovery.extensions import db
+from recovery.reconcile.models import ReconBreak, ReconRun
+from recovery.risk.models import RiskScore
+from recovery.timeutil import today
+from recovery.web.charts import bars, lines, nice_max
+from tests.factories import bill, load, payment
+from tests.web.data import load_district
+from tests.web.test_pages import page, sign_in
+
+
+@pytest.fixture
+def figures(recovery, tmp_path):
+    """The page-test district with a bill due last month in G1 (half paid) and in G2, scores and two breaks."""
+    load_district(recovery, tmp_path)
+    due = (today().replace(day=1) - dt.timedelta(days=1)).replace(day=15)  # the 15th of last month
+    issued = due - dt.timedelta(days=12)
+    load(recovery, tmp_path,
+         bills=[bill("B5-01", "C5", "200.00", issued.strftime("%Y-%m"), issued.isoformat(), due.isoformat()),
+                bill("B4-09", "C4", "300.00", issued.strftime("%Y-%m"), issued.isoformat(), due.isoformat())],
+         payments=[payment("WX-0002", "C5", "100.00", paid_at=f"{due.isoformat()}T10:00:00+08:00")])
+    ids = dict(db.session.execute(select(Customer.code, Customer.id)).all())
+    for code, pd_, rating in (("C1", 0.12, "A"), ("C2", 0.81, "C"), ("C3", 0.45, "B"), ("C4", 0.95, "C")):
+        db.session.add(RiskScore(customer_id=ids[code], as_of=today(), model_version="v1", pd=pd_,
+                                 exposure_fen=20_000, expected_loss_fen=int(pd_ * 20_000), rating=rating,
+                                 reasons_zh=[], reasons_en=[]))
+    run = ReconRun(day=today() - dt.timedelta(days=2), channel="bank", channel_account="ICBC", state="closed",
+                   matched=0, statement_lines=2, ledger_payments=0, statement_total_fen=0, ledger_total_fen=0,
+                   run_by="clerk")
+    db.session.add(run)
+    db.session.flush()  # the breaks need the run's id
+    for code, fingerprint in (("C1", "a"), ("C4", "b")):
+        db.session.add(ReconBreak(run_id=run.id, day=run.day, channel="bank", channel_account="ICBC",
+                                  kind="missing_in_ledger", fingerprint=fingerprint, customer_code=code,
+                                  statement_amount_fen=100))
+    db.session.commit()
+
+
+def _rows(html: str, name: str) -> str:
+    return re.search(rf'<table class="[^"]*\b{name}\b[^"]*">.*?</table>', html, re.S).group(0)
+
+
+def test_dashboard_charts_show_an_officer_only_their_grid(client, figures):
+    sign_in(client, "li")
+    html = page(client, "/dashboard?lang=en")
+    assert html.count('role="img"') == 5 and html.count("<details>") == 5 and "<script" not in html
+    ageing = _rows(html, "ageing")
+    # C1 1,234.56 + C2 50.00 + C3 3,000.00 are over 180 days; C4's 999.00 is another grid's.
+    assert re.search(r'data-bucket="180\+">.*?4,284.56</td><td[^>]*>3<', ageing, re.S)
+    assert re.search(r'data-bucket="1-30">.*?100.00</td><td[^>]*>1<', ageing, re.S)  # C5's unpaid half
+    assert "G2" not in _rows(html, "trend") and 'data-grid="G1"' in html
+    assert "50.0%" in _rows(html, "trend")  # 100.00 collected of 200.00 due last month
+    assert "3 customers scored" in html
+    assert re.search(r'data-channel="bank">.*?>1<', _rows(html, "breaks"), re.S)  # C1's break, not C4's
+
+
+def test_dashboard_shows_a_supervisor_every_grid(client, figures):
+    sign_in(client, "zhao")
+    html = page(client, "/dashboard?lang=en")
+    # C4 owes 999.00 from 2025 and 300.00 from last month: the oldest unpaid bill ages all of it.
+    assert re.search(r'data-bucket="180\+">.*?5,593.56</td><td[^>]*>5<', _rows(html, "ageing"), re.S)
+    assert 'data-grid="G1"' in html and 'data-grid="G2"' in html
+    assert "4 customers scored" in html
+    assert re.search(r'data-channel="bank">.*?>2<', _rows(html, "breaks"), re.S)
+    assert 'href="/dashboard"' in html  # the nav link
+
+
+def test_nice_max_rounds_up_to_one_two_or_five():
+    assert [nice_max(v) for v in (0, 0.3, 1, 1.1, 3, 7, 42, 100, 101)] == [1, 0.5, 1, 2, 5, 10, 50, 100, 200]
+
+
+def test_bars_are_proportional_from_a_zero_baseline():
+    chart = bars(["a", "b", "c"], [10, 5, 0], part=[4, 0, 0])
+    a, b, c = chart["bars"]
+    assert chart["max"] == 10
+    assert a["y"] + a["h"] == b["y"] + b["h"] == chart["bottom"]  # one baseline
+    assert a["h"] == pytest.approx(2 * b["h"], abs=0.2) and c["h"] == 0
+    assert a["part_h"] == pytest.approx(0.4 * a["h"], abs=0.2)
+    assert a["x"] < b["x"] < c["x"] and chart["ticks"][0]["value"] == 0 and chart["ticks"][-1]["value"] == 10
+
+
+def test_lines_break_at_missing_months_and_share_the_axis():
+    chart = lines(["01", "02", "03", "04"], [("G1", [50, None, 75, 100]), ("G2", [0, 25, 50, 50])], top=100)
+    g1, g2 = chart["lines"]
+    assert g1["path"].count("M") == 2 and g2["path"].count("M") == 1  # a gap starts a new stroke
+    assert [p["label"] for p in g1["points"]] == ["01", "03", "04"]
+    assert g1["points"][-1]["y"] == chart["ticks"][-1]["y"]  # 100 % at the top
+    assert g2["points"][0]["y"] == chart["bottom"]
+    assert [x["x"] for x in chart["x_labels"]] == sorted(x["x"] for x in chart["x_labels"])
