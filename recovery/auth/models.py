@@ -60,3 +60,19 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins for one user name, and until when it is locked.
+
+    Keyed by the name typed, not by a user: a name that does not exist locks exactly as one that
+    does, so the sign-in page never tells a guesser which names are real.
+    """
+
+    __tablename__ = "login_throttles"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    # The first failure of the current window; failures older than the window no longer count.
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

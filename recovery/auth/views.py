@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from recovery import LOCALES
+from recovery.auth import service
 from recovery.auth.models import User
 from recovery.errors import Unauthorized
 from recovery.extensions import db
 from recovery.extensions import login as login_manager
+from recovery.ops import logs, ratelimit
+from recovery.timeutil import now
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger("recovery.auth")
 
 
 @bp.record_once
@@ -29,7 +36,10 @@ def _localise_login_manager(_state) -> None:
 
 def load_user(user_id: str) -> User | None:
     """The signed-in user, for Flask-Login."""
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    if user is not None:
+        logs.identify(user.username)
+    return user
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,18 +60,55 @@ def _fresh_session() -> None:
         session["lang"] = lang
 
 
+def _locked_message(until: dt.datetime, at: dt.datetime) -> str:
+    """The same words whether or not the user name exists: a guesser learns nothing from them."""
+    minutes = max(1, -(-int((until - at).total_seconds()) // 60))
+    return ngettext("Too many failed sign-ins with this user name. Try again in %(num)d minute, "
+                    "or ask an administrator to unlock it.",
+                    "Too many failed sign-ins with this user name. Try again in %(num)d minutes, "
+                    "or ask an administrator to unlock it.", minutes)
+
+
+def _refused(message: str, username: str, status: int, retry_after: int | None = None):
+    flash(message, "error")
+    response = current_app.make_response((render_template("login.html", username=username), status))
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in form."""
+    """The sign-in form: failures lock the user name for a while, and each address may only try so often."""
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
+        username = request.form.get("username", "").strip()[: service.USERNAME_LENGTH]
+        wait = ratelimit.retry_after("LOGIN_RATE_LIMIT", f"sign-in:{request.remote_addr}")
+        if wait is not None:
+            log.warning("sign-in throttled", extra={"username": username, "remote_addr": request.remote_addr})
+            return _refused(_("Too many sign-in attempts from this address. Wait a minute and try again."),
+                            username, 429, wait)
+        at = now()
+        if until := service.locked_until(db.session, username, at=at):
+            return _refused(_locked_message(until, at), username, 401)
         user = db.session.scalar(select(User).where(User.username == username))
         if user and user.active and user.check_password(request.form.get("password", "")):
+            service.clear_failed_sign_ins(db.session, username)
+            db.session.commit()
             _fresh_session()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        flash(_("Wrong user name or password."), "error")
-        return render_template("login.html", username=username), 401
+        config = current_app.config
+        until = service.record_failed_sign_in(
+            db.session, username, at=at, source=request.remote_addr or "",
+            max_failures=config["LOGIN_MAX_FAILURES"],
+            window=dt.timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
+            lockout=dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]))
+        db.session.commit()
+        log.warning("sign-in failed", extra={"username": username, "remote_addr": request.remote_addr,
+                                             "locked": until is not None})
+        if until is not None:
+            return _refused(_locked_message(until, at), username, 401)
+        return _refused(_("Wrong user name or password."), username, 401)
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", username="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import time
 import traceback
 from importlib import import_module
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from recovery.errors import Conflict
 from recovery.jobs.models import JobLock, JobRun
 from recovery.jobs.table import Job
+from recovery.ops import metrics
 from recovery.timeutil import now
 
 
@@ -60,8 +62,10 @@ def run(session: Session, job: Job, day: dt.date, *, trigger: str, actor: str, f
     is written so that a rerun gives the same result. Returns None when the run was skipped.
     """
     acquire(session, job, day)
+    started = time.perf_counter()
     try:
         if not force and already_succeeded(session, job, day):
+            metrics.job_finished(job.id, "skipped", time.perf_counter() - started)
             return None
         record = JobRun(job_id=job.id, day=day, trigger=trigger, actor=actor, status="running", started_at=now())
         module, _, name = job.func.partition(":")
@@ -75,10 +79,12 @@ def run(session: Session, job: Job, day: dt.date, *, trigger: str, actor: str, f
                             error="".join(traceback.format_exception_only(e)).strip()[:4000])
             session.add(failed)
             session.commit()
+            metrics.job_finished(job.id, "failed", time.perf_counter() - started)
             raise
         record.status, record.finished_at, record.summary = "succeeded", now(), summary
         session.add(record)
         session.commit()
+        metrics.job_finished(job.id, "succeeded", time.perf_counter() - started)
         return record
     finally:
         release(session, job, day)

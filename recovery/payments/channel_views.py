@@ -21,6 +21,7 @@ from recovery.auth.views import api_login_required
 from recovery.errors import DomainError, Forbidden, Invalid, NotFound
 from recovery.extensions import db
 from recovery.money import format_yuan, parse_yuan
+from recovery.ops.ratelimit import per_caller
 from recovery.payments import cards, counter, kiosks, posting
 from recovery.payments.channel_schemas import (
     CounterPaymentIn,
@@ -45,6 +46,7 @@ staff_bp = Blueprint("channels", __name__, url_prefix="/api/v1",
                                  "take counter payments.")
 
 kiosk_signed = signed_by("X-Kiosk-Id", kiosks.authenticate, "kiosk")
+kiosk_limited = per_caller("kiosk", "KIOSK_RATE_LIMIT")
 
 REDEEMERS = frozenset({Role.cashier, Role.clerk, Role.supervisor, Role.admin})
 
@@ -66,7 +68,7 @@ def roles(allowed: frozenset[str]):
 
 @kiosk_bp.route("")
 class KioskPayments(MethodView):
-    decorators = (kiosk_signed,)
+    decorators = (kiosk_limited, kiosk_signed)
 
     @kiosk_bp.arguments(KioskPaymentIn)
     @kiosk_bp.response(201, KioskPaymentOut)
@@ -90,7 +92,7 @@ class KioskPayments(MethodView):
 
 @kiosk_bp.route("/<payment_id>")
 class KioskPayment(MethodView):
-    decorators = (kiosk_signed,)
+    decorators = (kiosk_limited, kiosk_signed)
 
     @kiosk_bp.response(200, KioskPaymentOut)
     def get(self, payment_id: str):

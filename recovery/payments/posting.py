@@ -13,6 +13,7 @@ from recovery.billing.models import Bill, EntryKind, LedgerEntry
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.money import format_yuan
+from recovery.ops import metrics
 from recovery.payments import agents
 from recovery.payments.models import Agent, Allocation, Channel, Payment, PaymentState
 from recovery.payments.service import reallocate
@@ -68,6 +69,7 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
                             effective_on=business_date(paid_at), payment_id=payment.id, note=note))
     session.flush()  # re-allocation reads the new payment through SQL
     reallocate(session, [customer.id])
+    metrics.payment_posted(session, channel, amount_fen)  # counted when the caller commits
     return payment
 
 

@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from recovery.errors import Invalid
 from recovery.extensions import db
 from recovery.money import parse_yuan
+from recovery.ops.ratelimit import per_caller
 from recovery.payments import agents, idempotency, posting
 from recovery.payments.models import IdempotencyKey
 from recovery.payments.schemas import AgentPaymentIn, AgentPaymentOut
@@ -58,6 +59,7 @@ def _agent(session, *, presented, **kw):
 
 
 signed = signed_by("X-Agent-Id", _agent, "agent")
+limited = per_caller("agent", "AGENT_RATE_LIMIT")  # inside the signature check: see recovery/ops/ratelimit.py
 
 
 def answer_once(owner_id: int, work: Callable[[], dict], *, keys: type = IdempotencyKey) -> Response:
@@ -88,7 +90,7 @@ def answer_once(owner_id: int, work: Callable[[], dict], *, keys: type = Idempot
 
 @api_bp.route("")
 class AgentPayments(MethodView):
-    decorators = (signed,)
+    decorators = (limited, signed)
 
     @api_bp.arguments(AgentPaymentIn)
     @api_bp.response(201, AgentPaymentOut)
@@ -112,7 +114,7 @@ class AgentPayments(MethodView):
 
 @api_bp.route("/<payment_id>")
 class AgentPayment(MethodView):
-    decorators = (signed,)
+    decorators = (limited, signed)
 
     @api_bp.response(200, AgentPaymentOut)
     def get(self, payment_id: str):

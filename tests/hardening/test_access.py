@@ -1,0 +1,128 @@
+"""Access control over every route the application has: found in its URL map, so a new page or endpoint is
+covered the day it is added. Nobody gets in unsigned; an officer never reaches another grid's customer,
+whatever the route; each staff page opens for the roles that work there and for no one else."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from recovery.audit.models import AuditEntry
+from recovery.auth.service import create_user
+from recovery.extensions import db
+from tests.web.data import PASSWORD, load_district
+
+# Reachable without signing in: the sign-in page itself, the language switch, health and metrics (local
+# addresses), the API's description, static files.
+PUBLIC = {"auth.login", "auth.set_language", "web.index", "static", "ops_health.healthz", "ops_health.readyz",
+          "ops_metrics.metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_ui_assets"}
+# Partner agents and kiosks sign each request instead of signing in.
+SIGNED = {"agent_payments.AgentPayments", "agent_payments.AgentPayment", "kiosk_payments.KioskPayments",
+          "kiosk_payments.KioskPayment"}
+
+ROLES = ("officer", "clerk", "supervisor", "admin", "cashier")
+SUPERVISORS = {"supervisor", "admin"}
+# Pages without parameters and the roles they open for (any other signed-in role gets 403).
+PAGES = {
+    "/customers": set(ROLES),
+    "/dashboard": {"officer", "supervisor", "admin"},
+    "/worklist": {"officer", "supervisor", "admin"},
+    "/worklist/coverage": SUPERVISORS,
+    "/assessment": {"officer", "supervisor", "admin"},
+    "/approvals": SUPERVISORS,
+    "/security/approvals": SUPERVISORS,
+    "/credit/supervisor": SUPERVISORS,
+    "/reconcile": {"clerk", "supervisor", "admin"},
+    "/reconcile/breaks": {"clerk", "supervisor", "admin"},
+    "/reconcile/suspense": {"clerk", "supervisor", "admin"},
+    "/reconcile/payments": {"clerk", "supervisor", "admin"},
+    "/direct-debit": {"clerk", "supervisor", "admin"},
+    "/counter": {"cashier"},
+}
+
+
+def _url(rule, code: str = "C1") -> str:
+    """The rule's URL with its parameters filled in (a customer code, ids, a file name)."""
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        if name == "code" and rule.rule.startswith(("/customers", "/api/v1/customers")):
+            values[name] = code
+        elif isinstance(converter, IntegerConverter):
+            values[name] = 1
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0] if hasattr(converter, "items") else "refunds"
+        else:
+            values[name] = "x1"
+    url = rule.rule
+    for name, value in values.items():
+        url = re.sub(rf"<(?:[^:<>]+:)?{name}(?:\([^)]*\))?>", str(value), url)
+    return url
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+@pytest.fixture
+def district(recovery, tmp_path):
+    load_district(recovery, tmp_path)
+    for role in ("clerk", "admin", "cashier"):
+        create_user(db.session, role, role=role, password=PASSWORD)
+    db.session.commit()
+
+
+def _sign_in(client, username: str) -> None:
+    answer = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+
+
+def test_nothing_but_the_public_routes_opens_without_signing_in(app, client, district):
+    opened = []
+    for rule, method in _routes(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        answer = client.open(_url(rule), method=method, json={} if method != "GET" else None)
+        if rule.rule.startswith("/api/"):
+            ok = answer.status_code == 401 and answer.is_json and answer.get_json().get("message")
+        else:
+            ok = answer.status_code == 302 and "/login" in answer.headers["Location"]
+        if not ok:
+            opened.append((method, rule.rule, answer.status_code))
+    assert opened == [], '\n'.join(map(str, opened))
+
+
+def test_an_officer_reaches_no_route_of_another_grids_customer(app, client, district):
+    """li works grid G1; C4 is a customer of G2. Every customer route answers as if C4 did not exist, and
+    nothing is written (no audit entry)."""
+    _sign_in(client, "li")
+    before = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    reached = []
+    for rule, method in _routes(app):
+        if "<code>" not in rule.rule or not rule.rule.startswith(("/customers", "/api/v1/customers")):
+            continue
+        answer = client.open(_url(rule, "C4"), method=method, data={"csrf_token": "x"} if method != "GET" else None)
+        if answer.status_code not in (403, 404, 422):  # 422: the body was refused before anything was looked up
+            reached.append((method, rule.rule, answer.status_code))
+    assert reached == []
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before
+    assert client.get("/customers/C1").status_code == 200  # the officer's own customer opens
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_staff_page_opens_for_its_roles_only(app, client, district, role):
+    username = {"officer": "li", "supervisor": "zhao"}.get(role, role)
+    _sign_in(client, username)
+    wrong = {}
+    for path, allowed in PAGES.items():
+        status = client.get(path).status_code
+        expected = 200 if role in allowed else 403
+        if status != expected:
+            wrong[path] = (status, expected)
+    assert wrong == {}
