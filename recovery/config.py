@@ -66,6 +66,9 @@ def from_environment(instance: Path) -> dict:
         "MODELS_DIR": os.environ.get("RECOVERY_MODELS_DIR"),
         # An agent may hold unremitted takings up to its deposit times this.
         "AGENT_LIMIT_RATIO": float(os.environ.get("RECOVERY_AGENT_LIMIT_RATIO", "1")),
+        # The largest request body taken (bytes): a bigger one is refused with 413 before it is read.
+        # JSON calls are tiny; the ceiling is for uploaded bank files.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("RECOVERY_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         # The utility's policy (rating scales, rates, rules): RECOVERY_POLICY or instance/policy.toml.
         "POLICY": read_policy_file(instance),
     }

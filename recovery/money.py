@@ -10,7 +10,8 @@ import pandas as pd
 from recovery.errors import Invalid
 
 # At most two decimals, no exponent, no thousands separators; 13 integer digits is far above any bill.
-YUAN = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,2}))?$")
+# ASCII digits only: Python's \d also takes full-width and other scripts' digits ("１２.００").
+YUAN = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,2}))?$", re.ASCII)
 
 
 def parse_yuan(text: str, *, allow_negative: bool = False) -> int:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.utils import secure_filename
 
 from recovery.auth.models import Role
 from recovery.errors import DomainError, ImportRejected
@@ -117,7 +118,9 @@ def results():
         flash(_("Choose a result file and its format."), "error")
         return redirect(back)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.filename).name
+        # The browser names the file: keep only a safe base name ("..", ".", "a\x00b" and the like become
+        # a plain one), so the upload is always a file inside the temporary folder.
+        path = Path(tmp) / (secure_filename(upload.filename) or "results")
         upload.save(path)
         try:
             summary = service.import_results(db.session, path, fmt)
