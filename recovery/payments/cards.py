@@ -41,6 +41,7 @@ from recovery.payments.models import (
     CardStatus,
     Channel,
     Distributor,
+    DistributorRemittance,
     Payment,
     PaymentState,
     Receipt,
@@ -280,6 +281,26 @@ def batch_serials(session: Session, batch_code: str) -> list[str]:
 
 CARDS_DAY_COLUMNS = ["distributor", "batch", "face_value_fen", "sold_count", "sold_fen", "redeemed_count",
                      "redeemed_fen", "voided_count", "stock"]
+
+
+def record_remittance(session: Session, distributor_code: str, amount_fen: int, *, remitted_on: dt.date,
+                      reference: str, recorded_by: str) -> DistributorRemittance:
+    """Money a distributor paid for its cards. The nightly reconciliation holds the remittances against the
+    sales (recovery/reconcile/duties.py); a remittance is never refused for exceeding them (a prepayment)."""
+    distributor = _distributor(session, distributor_code)
+    if amount_fen <= 0:
+        raise Invalid("a remittance must be greater than 0")
+    if not reference or not reference.strip():
+        raise Invalid("a remittance needs a reference (the bank transfer's or receipt's number)")
+    if session.scalar(select(DistributorRemittance.id).where(DistributorRemittance.distributor_id == distributor.id,
+                                                             DistributorRemittance.reference == reference.strip())):
+        raise Conflict(f"remittance {reference} of distributor {distributor_code} is already recorded")
+    remittance = DistributorRemittance(distributor_id=distributor.id, amount_fen=amount_fen, remitted_on=remitted_on,
+                                       reference=reference.strip(), recorded_by=recorded_by)
+    session.add(remittance)
+    audit.record(session, "cards.remittance", "distributor", distributor_code, amount_fen=amount_fen,
+                 reference=remittance.reference, remitted_on=remitted_on.isoformat())
+    return remittance
 
 
 def cards_day(session: Session, day: dt.date) -> pd.DataFrame:

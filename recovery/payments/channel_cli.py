@@ -168,6 +168,24 @@ def cards_sell(distributor: str, batch_code: str, count: int, reference: str) ->
     click.echo(f"{count} cards of {batch_code} sold to {distributor} for {format_yuan(sale.amount_fen)} yuan")
 
 
+@cards_group.command("remit")
+@click.argument("distributor")
+@click.argument("amount")
+@click.option("--date", "remitted_on", callback=_date, required=True, help="The business day the money arrived.")
+@click.option("--reference", required=True, help="The bank transfer's or receipt's number.")
+@with_appcontext
+def cards_remit(distributor: str, amount: str, remitted_on: dt.date, reference: str) -> None:
+    """Record AMOUNT yuan a distributor paid for its cards (reconciled nightly against its sales)."""
+    from recovery.audit.service import current_actor
+    from recovery.money import parse_yuan
+    from recovery.payments.cards import record_remittance
+
+    record_remittance(db.session, distributor, parse_yuan(amount), remitted_on=remitted_on, reference=reference,
+                      recorded_by=current_actor())
+    _commit()
+    click.echo(f"remittance {reference} of {amount} yuan from {distributor} recorded")
+
+
 @cards_group.command("redeem")
 @click.argument("serial")
 @click.option("--customer", "customer_code", required=True)

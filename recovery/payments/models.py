@@ -275,6 +275,21 @@ class CardSale(db.Model):
     reference: Mapped[str] = mapped_column(String(64))
 
 
+class DistributorRemittance(db.Model):
+    """Money a distributor paid for the cards it bought; the nightly reconciliation holds it against its sales."""
+
+    __tablename__ = "distributor_remittances"
+    __table_args__ = (UniqueConstraint("distributor_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("distributors.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    remitted_on: Mapped[dt.date]
+    reference: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
 class Card(db.Model):
     """One recharge card: issued -> sold (to a distributor) -> redeemed (by a customer), or void.
 

@@ -6,6 +6,8 @@
   left open at the end of the day has no count at all;
 - recharge cards per batch: the face value of the cards redeemed that day against the card payments
   the ledger holds for the batch;
+- each card distributor: the cards it bought against what it paid (its remittances by the end of the day
+  against its purchases up to `remittance_days` days before), so sold, redeemed and remitted all agree;
 - each partner agent's remittances: by the end of the day, everything it took up to `remittance_days`
   days before must have been handed over (its live agent payments against its remittances, both
   cumulative, so a rerun of any day finds the same shortfall and a late remittance clears later days).
@@ -25,10 +27,20 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recovery.payments.models import Agent, Channel, Payment, PaymentState, Remittance
+from recovery.payments.models import (
+    Agent,
+    CardSale,
+    Channel,
+    Distributor,
+    DistributorRemittance,
+    Payment,
+    PaymentState,
+    Remittance,
+)
 from recovery.timeutil import start_of_day
 
 SEP = "\x1f"
+DISTRIBUTOR = "distributor:"  # a distributor's card account, beside the batches' (CB1 …)
 FIGURE_COLUMNS = ["account", "statement_total_fen", "statement_lines"]
 
 
@@ -111,24 +123,44 @@ def remittance_breaks(session: Session, day: dt.date, remittance_days: int) -> p
     Not a statement of the day: the agent's run is not marked as reconciled by it, only its break is raised.
     """
     due_before = start_of_day(day - dt.timedelta(days=remittance_days - 1))
-    taken = (select(Payment.channel_account.label("agent"), func.sum(Payment.amount_fen).label("due_fen"))
+    taken = (select(Payment.channel_account.label("code"), func.sum(Payment.amount_fen).label("due_fen"))
              .where(Payment.channel == Channel.agent, Payment.paid_at < due_before,
                     Payment.state != PaymentState.reversed,
                     Payment.channel_account.in_(select(Agent.code)))  # registered agents owe remittances
              .group_by(Payment.channel_account))
-    remitted = (select(Agent.code.label("agent"), func.sum(Remittance.amount_fen).label("remitted_fen"))
+    remitted = (select(Agent.code.label("code"), func.sum(Remittance.amount_fen).label("remitted_fen"))
                 .join(Agent, Agent.id == Remittance.agent_id).where(Remittance.remitted_on <= day)
                 .group_by(Agent.code))
-    due = pd.DataFrame(session.execute(taken).all(), columns=["agent", "due_fen"])
-    paid = pd.DataFrame(session.execute(remitted).all(), columns=["agent", "remitted_fen"])
-    both = due.merge(paid.astype({"remitted_fen": "int64"}), on="agent", how="left")
+    return _shortfalls(session, taken, remitted, "agent", day,
+                       f"remitted by the day against the takings due for remittance ({remittance_days} day(s) after "
+                       f"collection)")
+
+
+def distributor_breaks(session: Session, day: dt.date, remittance_days: int) -> pd.DataFrame:
+    """Distributors whose remittances by the end of `day` fall short of the cards sold to them until
+    `remittance_days` days before (cumulative on both sides, like the agents')."""
+    last_sale_day = day - dt.timedelta(days=remittance_days)
+    bought = (select(Distributor.code.label("code"), func.sum(CardSale.amount_fen).label("due_fen"))
+              .join(Distributor, Distributor.id == CardSale.distributor_id)
+              .where(CardSale.sold_on <= last_sale_day).group_by(Distributor.code))
+    paid = (select(Distributor.code.label("code"), func.sum(DistributorRemittance.amount_fen).label("remitted_fen"))
+            .join(Distributor, Distributor.id == DistributorRemittance.distributor_id)
+            .where(DistributorRemittance.remitted_on <= day).group_by(Distributor.code))
+    return _shortfalls(session, bought, paid, "card", day,
+                       f"paid by the day against the cards bought ({remittance_days} day(s) to pay)", DISTRIBUTOR)
+
+
+def _shortfalls(session: Session, due, paid, channel: str, day: dt.date, note: str, prefix: str = "") -> pd.DataFrame:
+    """Breaks where the cumulative amount paid (code, remitted_fen) falls short of what was due (code, due_fen);
+    the account is the code with `prefix` (a distributor's account beside the card batches' accounts)."""
+    owed = pd.DataFrame(session.execute(due).all(), columns=["code", "due_fen"])
+    came = pd.DataFrame(session.execute(paid).all(), columns=["code", "remitted_fen"])
+    both = owed.merge(came.astype({"remitted_fen": "int64"}), on="code", how="left")
     both = both.assign(due_fen=both["due_fen"].astype("int64"),
                        remitted_fen=both["remitted_fen"].fillna(0).astype("int64"))
     short = both[both["remitted_fen"] < both["due_fen"]]
-    acct = ("agent" + SEP + short["agent"].astype(str)).to_numpy()
-    return _breaks(acct, "amount_mismatch", f"REMIT-{day.isoformat()}", short["remitted_fen"], short["due_fen"],
-                   f"remitted by the day against the takings due for remittance ({remittance_days} day(s) after "
-                   f"collection)")
+    acct = (channel + SEP + prefix + short["code"].astype(str)).to_numpy()
+    return _breaks(acct, "amount_mismatch", f"REMIT-{day.isoformat()}", short["remitted_fen"], short["due_fen"], note)
 
 
 DUTIES = {"kiosk": kiosk_breaks, "counter": drawer_breaks, "card": card_breaks}

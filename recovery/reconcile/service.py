@@ -26,6 +26,7 @@ from reconciliation.matching import BREAK_COLUMNS, Window, match
 from recovery import bulk
 from recovery.audit import service as audit
 from recovery.customers.models import Customer
+from recovery.ops import metrics
 from recovery.payments.models import Channel, Payment, PaymentState, Receipt
 from recovery.reconcile import duties
 from recovery.reconcile import policy as recon_policy
@@ -186,9 +187,12 @@ def reconcile_day(session: Session, day: dt.date, *, channel: str | None = None,
         figures = figures[figures["account"].str.split(SEP).str[1] == account]
     counted = set(figures["account"]) | set(duty["account"])
     with_statement |= counted
-    # Agents' remittances owed by the day: breaks of their accounts, which need no statement of the day.
-    if channel in (None, Channel.agent):
-        owed = duties.remittance_breaks(session, day, cfg["remittance_days"])
+    # Agents' and card distributors' remittances owed by the day: breaks of their accounts, which need no
+    # statement of the day.
+    owing = [duties.remittance_breaks] if channel in (None, Channel.agent) else []
+    owing += [duties.distributor_breaks] if channel in (None, Channel.card) else []
+    if owing:
+        owed = pd.concat([f(session, day, cfg["remittance_days"]) for f in owing], ignore_index=True)
         if account:
             owed = owed[owed["account"].str.split(SEP).str[1] == account]
         duty = pd.concat([d for d in (duty, owed) if len(d)], ignore_index=True) if len(owed) else duty
@@ -207,6 +211,7 @@ def reconcile_day(session: Session, day: dt.date, *, channel: str | None = None,
     runs = _write_runs(session, day, accounts, summary, actor)
     _write_matches(session, runs, matches, frames.lines)
     counts = _write_breaks(session, day, runs, breaks)
+    metrics.breaks_found(session, counts)
     _finish_runs(session, runs, with_statement, actor)
     suspense = _write_suspense(session, day, runs, cfg["suspense_channels"])
     settled = _settle(session, list(runs.values()))

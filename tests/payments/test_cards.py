@@ -216,3 +216,27 @@ def test_the_nightly_reconciliation_compares_cards_redeemed_with_the_batchs_card
     [off] = db.session.scalars(select(ReconBreak).where(ReconBreak.channel == "card")).all()
     assert (off.kind, off.channel_account, off.statement_amount_fen, off.ledger_amount_fen) == \
         ("amount_mismatch", "CB1", 20_000, 10_000)
+
+
+def test_a_distributor_that_has_not_paid_for_its_cards_by_the_next_day_is_a_break_until_it_pays(batch, recovery):
+    import datetime as dt
+
+    from recovery.payments.models import CardSale
+    from recovery.reconcile.models import ReconBreak
+    from recovery.timeutil import today
+
+    # D1 bought three 100-yuan cards yesterday: they are to be paid by the end of today.
+    db.session.execute(CardSale.__table__.update().values(sold_on=today() - dt.timedelta(days=1)))
+    db.session.commit()
+    day = today().isoformat()
+    assert recovery("reconcile", "run", "--date", day, "--channel", "card").exit_code == 0
+    [owed] = db.session.scalars(select(ReconBreak).where(ReconBreak.channel == "card")).all()
+    assert (owed.kind, owed.channel_account, owed.statement_amount_fen, owed.ledger_amount_fen, owed.status) == \
+        ("amount_mismatch", "distributor:D1", 0, 30_000, "open")
+
+    paid = recovery("cards", "remit", "D1", "300.00", "--date", day, "--reference", "TT-881")
+    assert paid.exit_code == 0, paid.output
+    assert recovery("cards", "remit", "D1", "300.00", "--date", day, "--reference", "TT-881").exit_code == 1
+    assert recovery("reconcile", "run", "--date", day, "--channel", "card").exit_code == 0
+    db.session.expire_all()
+    assert _count(ReconBreak, ReconBreak.channel == "card", ReconBreak.status == "open") == 0
