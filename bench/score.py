@@ -3,8 +3,9 @@
     .venv/bin/python bench/score.py --customers 1000000
     .venv/bin/python bench/score.py --customers 100000 --months 24
 
-The utility is the project's demo, generated in memory as the engine's frames (allocations by the
-service's own FIFO rule), so the figures are the engine's, not the database's. Floors, measured in the
+The utility is the project's demo, generated in memory as the engine's frames (integer keys, as the
+database's; allocations by the service's own FIFO rule), so the figures are the engine's, not the
+database's. Floors, measured in the
 same run on the same data:
 - features: one group-by of the payments frame (sum of amount per customer) — the least any feature
   pass must do, since it reads every payment;
@@ -41,7 +42,8 @@ def timed(label: str, func):
     start = time.perf_counter()
     value = func()
     seconds = time.perf_counter() - start
-    print(f"  {label:<44} {seconds:8.2f} s", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"  {label:<44} {seconds:8.2f} s   (peak RSS so far {peak:.1f} GB)", flush=True)
     return value, seconds
 
 
@@ -57,7 +59,7 @@ def main() -> None:
 
     print(f"demo utility: {args.customers:,} customers x {args.months} months (in memory)", flush=True)
     frames, _ = timed("generate + allocate", lambda: demo_frames(customers=args.customers, seed=args.seed,
-                                                                 as_of=today, months=args.months))
+                                                                 as_of=today, months=args.months, compact=True))
     print(f"  {len(frames.bills):,} bills, {len(frames.payments):,} payments, {len(frames.allocations):,} "
           f"allocations, {len(frames.events):,} events", flush=True)
 

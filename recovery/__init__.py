@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request, session
 
-from recovery import config, errors
+from recovery import config, errors, inputguard
 from recovery.extensions import api, babel, csrf, db, login, migrate
 
 LOCALES = ("zh", "en")
@@ -57,11 +57,21 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     login.init_app(app)
     api.init_app(app)
     errors.register(app)
+    inputguard.register(app)  # before any route: NUL bytes, control characters, ids past 64 bits refused
+    from recovery import ops
+
+    ops.init_app(app)  # health, metrics, logs, security headers, rate limits
 
     from recovery import models  # noqa: F401  every model registered with the metadata
     from recovery.approvals.views import bp as approvals_bp
+    from recovery.assessment.views import api_bp as assessment_api
+    from recovery.assessment.views import bp as assessment_bp
     from recovery.auth.views import bp as auth_bp
     from recovery.auth.views import load_user
+    from recovery.collections.views import api_bp as collections_api
+    from recovery.collections.views import pages as collections_pages
+    from recovery.collections.writeoff_views import api_bp as writeoff_api
+    from recovery.collections.writeoff_views import pages as writeoff_pages
     from recovery.credit.security_views import api_bp as security_api
     from recovery.credit.security_views import pages as security_pages
     from recovery.credit.views import api_bp as credit_api
@@ -74,6 +84,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.payments.views import api_bp as agent_payments_api
     from recovery.reconcile.views import bp as reconcile_bp
     from recovery.web.views import bp as web_bp
+    from recovery.worklist.views import api_bp as worklist_api
+    from recovery.worklist.views import bp as worklist_bp
 
     login.user_loader(load_user)
     login.login_view = "auth.login"
@@ -85,19 +97,29 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reconcile_bp)
     app.register_blueprint(credit_bp)
     app.register_blueprint(security_pages)
+    app.register_blueprint(collections_pages)
+    app.register_blueprint(writeoff_pages)
+    app.register_blueprint(assessment_bp)
+    app.register_blueprint(worklist_bp)
     # The JSON API authenticates officers itself (and partner agents by signature): no CSRF token.
     csrf.exempt(customers_api)
     csrf.exempt(credit_api)  # JSON bodies only (flask-smorest arguments), staff signed in
     csrf.exempt(security_api)  # JSON bodies only, staff signed in
+    csrf.exempt(collections_api)  # JSON bodies only, staff signed in
     csrf.exempt(agent_payments_api)
     csrf.exempt(kiosk_payments_api)
     csrf.exempt(channels_api)  # JSON bodies only: see recovery/payments/channel_views.py
     api.register_blueprint(customers_api)
     api.register_blueprint(credit_api)
     api.register_blueprint(security_api)
+    api.register_blueprint(collections_api)
     api.register_blueprint(agent_payments_api)
     api.register_blueprint(kiosk_payments_api)
     api.register_blueprint(channels_api)
+    api.register_blueprint(writeoff_api)
+    api.register_blueprint(assessment_api)
+    csrf.exempt(worklist_api)  # JSON bodies only, staff signed in
+    api.register_blueprint(worklist_api)
     _serve_swagger_ui(app)
     return app
 

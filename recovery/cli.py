@@ -351,8 +351,11 @@ def serve_command(host: str, port: int, debug: bool) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=debug, threaded=True)
 
 
+from recovery.assessment.cli import assessment_command  # noqa: E402
+from recovery.collections.cli import collections_group, notices_group  # noqa: E402
 from recovery.credit.cli import credit_group  # noqa: E402
 from recovery.jobs.cli import jobs_group, policy_group, scheduler_command  # noqa: E402
+from recovery.ops.cli import user_unlock  # noqa: E402
 from recovery.payments.channel_cli import (  # noqa: E402
     agent_forfeit,
     agent_reinstate,
@@ -364,12 +367,14 @@ from recovery.payments.channel_cli import (  # noqa: E402
 )
 from recovery.payments.debit_cli import debit_group, penalties_group  # noqa: E402
 from recovery.reconcile.cli import reconcile_group  # noqa: E402
+from recovery.worklist.cli import segments_group, worklist_group  # noqa: E402
 
 # Each domain's command group lives beside the domain; they are attached here.
 cli.add_command(scheduler_command)
 cli.add_command(jobs_group)
 cli.add_command(policy_group)
 cli.add_command(credit_group)
+cli.add_command(assessment_command)
 cli.add_command(penalties_group)
 cli.add_command(debit_group)
 cli.add_command(reconcile_group)
@@ -377,9 +382,14 @@ cli.add_command(kiosk_group)
 cli.add_command(cards_group)
 cli.add_command(counter_group)
 cli.add_command(prepaid_group)
+cli.add_command(collections_group)
+cli.add_command(notices_group)
+cli.add_command(worklist_group)
+cli.add_command(segments_group)
 agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requests a supervisor's approval
 agent_group.add_command(agent_reinstate)
 agent_group.add_command(agent_forfeit)
+user_group.add_command(user_unlock)  # lifts a sign-in lockout
 
 
 def main() -> None:

@@ -2,10 +2,22 @@
 
 from recovery.approvals.models import ApprovalRequest
 from recovery.audit.models import AuditEntry
-from recovery.auth.models import User, officer_grids
+from recovery.auth.models import LoginThrottle, User, officer_grids
 from recovery.billing.models import Bill, LedgerEntry
 from recovery.billing.penalty_models import PenaltyAllocation
-from recovery.collections.models import DisconnectionOrder, PayPlan, PayPlanInstallment, Promise, Visit, WorkItem
+from recovery.collections.models import (
+    BillHold,
+    CollectionExemption,
+    DisconnectionOrder,
+    DunningChange,
+    DunningState,
+    PayPlan,
+    PayPlanInstallment,
+    Promise,
+    Visit,
+    WorkItem,
+)
+from recovery.collections.writeoff_models import Referral, WriteOff
 from recovery.credit.models import CreditOverride, CreditRating, InterimBill, SettlementTerms
 from recovery.credit.security_models import (
     Deposit,
@@ -30,6 +42,7 @@ from recovery.payments.models import (
     CardSale,
     CashierDrawer,
     Distributor,
+    DistributorRemittance,
     IdempotencyKey,
     Kiosk,
     KioskCollection,
@@ -50,8 +63,10 @@ from recovery.reconcile.models import (
     SuspenseItem,
 )
 from recovery.risk.models import RiskScore
+from recovery.worklist.models import AccountManager, CustomerSegment
 
 __all__ = [
+    "AccountManager",
     "Agent",
     "AgentForfeiture",
     "AgentSecret",
@@ -59,13 +74,16 @@ __all__ = [
     "ApprovalRequest",
     "AuditEntry",
     "Bill",
+    "BillHold",
     "Card",
     "CardBatch",
     "CardSale",
     "CashierDrawer",
+    "CollectionExemption",
     "CreditOverride",
     "CreditRating",
     "Customer",
+    "CustomerSegment",
     "DebitBatch",
     "DebitItem",
     "DebitItemBill",
@@ -74,6 +92,9 @@ __all__ = [
     "DepositEntry",
     "DisconnectionOrder",
     "Distributor",
+    "DistributorRemittance",
+    "DunningChange",
+    "DunningState",
     "Event",
     "Grid",
     "Guarantee",
@@ -86,6 +107,7 @@ __all__ = [
     "KioskIdempotencyKey",
     "KioskSecret",
     "LedgerEntry",
+    "LoginThrottle",
     "Notification",
     "PayPlan",
     "PayPlanInstallment",
@@ -98,6 +120,7 @@ __all__ = [
     "ReconBreak",
     "ReconMatch",
     "ReconRun",
+    "Referral",
     "Remittance",
     "RiskScore",
     "SecurityReviewRow",
@@ -110,5 +133,6 @@ __all__ = [
     "User",
     "Visit",
     "WorkItem",
+    "WriteOff",
     "officer_grids",
 ]

@@ -83,3 +83,8 @@ register_section("direct_debit", "recovery.payments.direct_debit:DirectDebitPoli
 register_section("prepayment", "recovery.payments.prepaid:PrepaymentPolicySchema")
 register_section("cards", "recovery.payments.cards:CardsPolicySchema")
 register_section("reconcile", "recovery.reconcile.policy:ReconcilePolicySchema")
+register_section("dunning", "recovery.collections.policy:DunningPolicySchema")
+register_section("assessment", "recovery.assessment.policy:AssessmentPolicySchema")
+register_section("segments", "recovery.worklist.policy:SegmentsPolicySchema")
+register_section("coverage", "recovery.worklist.policy:CoveragePolicySchema")
+register_section("worklist", "recovery.worklist.policy:WorklistPolicySchema")

@@ -44,6 +44,19 @@ JOBS: tuple[Job, ...] = (
         description="propose deposits held long enough with good behaviour for release; accrue deposit interest"),
     Job("risk.score", func="recovery.risk.jobs:nightly_score", at="04:30", day_offset=0,
         description="score every customer's arrears risk as of today (trains a first model if none is active)"),
+    Job("collections.promises", func="recovery.collections.promises:nightly", at="04:35",
+        description="promises to pay kept or broken; pay plans completed or broken (a broken plan costs rating "
+                    "points); rerunnable"),
+    Job("collections.writeoff_recovery", func="recovery.collections.writeoff:recover", at="04:38",
+        description="a credit on an account with written-off debt recovers that debt (rerunnable)"),
+    Job("collections.dunning", func="recovery.collections.dunning:nightly", at="04:40",
+        description="recompute every customer's dunning step from the open items; notices, officer work, "
+                    "disconnection orders (re-checked on the latest data), reconnections; rerunnable"),
+    Job("collections.worklist", func="recovery.worklist.build:nightly", at="05:00", day_offset=0,
+        description="customer segments, account-manager coverage (deputies take over), early warnings and "
+                    "today's work items ordered by expected recoverable amount; rerunnable"),
+    Job("notifications.send", func="recovery.notifications.senders:nightly", at="06:30", day_offset=0,
+        description="deliver the outbox's unsent notices (SMS gateway or log); failures stay queued"),
 )
 
 

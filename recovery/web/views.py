@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from jinja2 import TemplateNotFound
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from recovery.auth.models import Role
+from recovery.credit.ratings import rating_policy
+from recovery.credit.views import rating_of
+from recovery.csvexport import csv_response
 from recovery.customers import service
 from recovery.customers.models import Grid
 from recovery.customers.schemas import PageArgs
@@ -20,6 +25,7 @@ from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.money import format_yuan
 from recovery.timeutil import business_tz, today
+from recovery.web import charts
 
 bp = Blueprint("web", __name__)
 # Every page's <html lang> and language switch read the locale; Flask-Babel does not expose it to Jinja.
@@ -70,6 +76,7 @@ LABELS = {
         "penalty": _l("Late-payment penalty"),
         "reversal": _l("Reversal"),
         "adjustment": _l("Adjustment"),
+        "write_off": _l("Write-off"),
     },
     # Approval kinds; each domain that files requests adds its kinds here.
     "tender": {
@@ -89,6 +96,7 @@ LABELS = {
         "agent.suspend": _l("Suspend a collection agent"),
         "agent.reinstate": _l("Reinstate a suspended collection agent"),
         "agent.forfeit": _l("Forfeit a collection agent's deposit"),
+        "debt.write_off": _l("Write off uncollectable debt"),
     },
     "deposit_status": {
         "requested": _l("Requested"),
@@ -131,11 +139,60 @@ LABELS = {
         "capital_missing": _l("No registered capital on record"),
         "capital_below_threshold": _l("Registered capital below the threshold"),
     },
+    "referral_status": {
+        "referred": _l("With the agency"),
+        "returned": _l("Returned uncollected"),
+        "recovered": _l("Recovered by the agency"),
+    },
+    "order_status": {
+        "open": _l("Open"),
+        "cancelled": _l("Cancelled"),
+        "executed": _l("Carried out"),
+    },
     "approval_status": {
         "pending": _l("Pending"),
         "approved": _l("Approved"),
         "rejected": _l("Rejected"),
         "cancelled": _l("Withdrawn"),
+    },
+    "dunning_step": {
+        "reminder_sms": _l("Reminder before the due date"),
+        "overdue_notice": _l("Overdue notice"),
+        "final_notice": _l("Final notice"),
+        "disconnection_order": _l("Disconnection order"),
+    },
+    "contact_kind": {
+        "visit": _l("Visit"),
+        "call": _l("Call"),
+    },
+    "visit_outcome": {
+        "contacted": _l("Contacted"),
+        "promised": _l("Promised to pay"),
+        "paid": _l("Paid on the spot"),
+        "not_home": _l("Nobody there"),
+        "refused": _l("Refused to pay"),
+        "disputed": _l("Disputes the bill"),
+        "wrong_number": _l("Wrong number"),
+    },
+    "promise_status": {
+        "open": _l("Open"),
+        "kept": _l("Kept"),
+        "broken": _l("Broken"),
+        "cancelled": _l("Withdrawn"),
+    },
+    "plan_status": {
+        "active": _l("Active"),
+        "completed": _l("Completed"),
+        "broken": _l("Broken"),
+        "cancelled": _l("Cancelled"),
+    },
+    "exemption_kind": {
+        "critical_load": _l("Critical load"),
+        "good_credit": _l("Good credit (no disconnection for arrears)"),
+    },
+    "notice_channel": {
+        "sms": _l("SMS"),
+        "letter": _l("Letter"),
     },
 }
 
@@ -154,19 +211,58 @@ def index():
     return redirect(url_for("web.customers"))
 
 
+def _list_args() -> dict:
+    """The list's filters, sort and page from the query string (empty fields left out); 400 if malformed."""
+    schema = PageArgs()
+    known = {f.data_key or name for name, f in schema.fields.items()}
+    try:
+        return schema.load({k: v for k, v in request.args.items() if k in known and v != ""})
+    except ValidationError:
+        abort(400)
+
+
 @bp.route("/customers")
 @login_required
 def customers():
-    """Customers of the officer's grids, most overdue first."""
-    schema = PageArgs()
-    try:
-        args = schema.load({k: v for k, v in request.args.items() if k in schema.fields and v != ""})
-    except ValidationError:
-        abort(400)
+    """The officer's risk list: customers of their grids, most overdue first, filtered and sorted."""
+    args = _list_args()
     as_of = today()
     page = service.customer_page(db.session, current_user, as_of, **args)
-    return render_template("customers.html", page=page, args=args, as_of=as_of,
-                           own_grids=_own_grids(), grid_choices=_grid_choices())
+    return render_template("customers.html", page=page, args=args, as_of=as_of, own_grids=_own_grids(),
+                           grid_choices=_grid_choices(), grades=rating_policy().grades, pd_choices=PD_CHOICES,
+                           age_choices=list(service.AGE_BUCKETS), class_choices=list(LABELS["customer_class"]),
+                           filtered=any(args.get(k) is not None for k in service.FILTERS),
+                           csv_args={k: v for k, v in request.args.items() if k not in ("page", "page_size", "lang")})
+
+
+# The probability thresholds offered on the page (the API takes any probability).
+PD_CHOICES = (0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+CSV_HEADER = ["customer_id", "name", "customer_class", "grid", "balance", "overdue", "days_overdue",
+              "oldest_due_on", "pd", "expected_loss", "risk_rating", "credit_grade", "phone"]
+
+
+@bp.route("/customers.csv")
+@login_required
+def customers_csv():
+    """The risk list as a CSV file: every customer matching the same filters, in the same order."""
+    args = _list_args()
+    args.pop("page", None), args.pop("page_size", None)
+    as_of = today()
+
+    def rows():
+        for c in service.customer_rows(db.session, current_user, as_of, **args):
+            # Amounts as Decimal: numbers, so a credit balance keeps its minus sign unescaped.
+            yield [c["code"], c["name"], c["customer_class"], c["grid"], _yuan(c["balance_fen"]),
+                   _yuan(c["overdue_fen"]), c["days_overdue"],
+                   c["oldest_due_on"].isoformat() if c["oldest_due_on"] else None,
+                   None if c["pd"] is None else Decimal(f"{c['pd']:.4f}"), _yuan(c["expected_loss_fen"]),
+                   c["rating"], c["grade"], c["phone"]]
+
+    return csv_response(rows(), CSV_HEADER, f"customers-{as_of.isoformat()}.csv")
+
+
+def _yuan(fen: int | None) -> Decimal | None:
+    return None if fen is None else Decimal(format_yuan(fen))
 
 
 def _own_grids() -> list[str] | None:
@@ -186,23 +282,64 @@ def _grid_choices() -> list[str]:
 @bp.route("/customers/<code>")
 @login_required
 def customer(code: str):
-    """One customer: where the account stands, the bills, the payments and the ledger."""
+    """One customer on one page: position, risk, credit, security, bills, penalties, payments, orders, ledger."""
     try:
         found = service.get_customer(db.session, current_user, code)
     except NotFound:
         # The same answer whether the customer does not exist or belongs to another grid.
         abort(404)
     as_of = today()
+    credit = rating_of(db.session, found)
     return render_template(
         "customer.html",
         customer=found,
         as_of=as_of,
         position=service.position(db.session, found, as_of),
         score=service.latest_score(db.session, found),
+        credit=credit,
+        # The latest changes only; the credit page has the whole history and its chart.
+        credit_changes=credit["history"][::-1][:CREDIT_CHANGES],
         bills=service.bills(db.session, found),
+        penalties=service.penalties(db.session, found),
         payments=service.payments(db.session, found),
+        orders=service.disconnection_orders(db.session, found),
         # Newest first like the bills and payments: the top row's running balance is today's.
         ledger=service.ledger(db.session, found)[::-1],
+        partials=_partials(),
+    )
+
+
+CREDIT_CHANGES = 5
+DASHBOARD_ROLES = (Role.officer, Role.supervisor, Role.admin)
+# Sections that other parts of the service contribute to the customer page (named in its section links).
+PARTIALS = {"collections": "collections/_customer.html", "writeoff": "writeoff/_customer.html"}
+
+
+def _partials() -> set[str]:
+    """Which contributed sections exist, so that the page links only to sections it has."""
+    found = set()
+    for name, template in PARTIALS.items():
+        try:
+            current_app.jinja_env.get_template(template)
+        except TemplateNotFound:
+            continue
+        found.add(name)
+    return found
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    """Charts of the user's grids (a supervisor's: every grid): ageing, risk, recovery trend, breaks."""
+    if current_user.role not in DASHBOARD_ROLES:
+        abort(403)
+    as_of = today()
+    return render_template(
+        "dashboard.html", as_of=as_of, own_grids=_own_grids(),
+        ageing=charts.ageing_figure(db.session, current_user, as_of),
+        risk=charts.risk_figure(db.session, current_user),
+        trend=charts.trend_figure(db.session, current_user, as_of),
+        breaks=charts.breaks_figure(db.session, current_user, as_of),
     )
 
 
