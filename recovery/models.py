@@ -63,6 +63,7 @@ from recovery.reconcile.models import (
     SuspenseItem,
 )
 from recovery.risk.models import RiskScore
+from recovery.web.models import GridFigure
 from recovery.worklist.models import AccountManager, CustomerSegment
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ = [
     "DunningState",
     "Event",
     "Grid",
+    "GridFigure",
     "Guarantee",
     "IdempotencyKey",
     "InterimBill",

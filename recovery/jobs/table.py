@@ -42,6 +42,8 @@ JOBS: tuple[Job, ...] = (
         description="guarantee statuses and expiry tasks; list customers whose held security falls short"),
     Job("credit.deposit_release", func="recovery.credit.deposits:propose_releases", at="04:10",
         description="propose deposits held long enough with good behaviour for release; accrue deposit interest"),
+    Job("reports.dashboard", func="recovery.web.charts:nightly_figures", at="05:20", day_offset=0,
+        description="the dashboard's ageing and recovery trend per grid, for views over many customers (rerunnable)"),
     Job("risk.score", func="recovery.risk.jobs:nightly_score", at="04:30", day_offset=0,
         description="score every customer's arrears risk as of today (trains a first model if none is active)"),
     Job("collections.promises", func="recovery.collections.promises:nightly", at="04:35",

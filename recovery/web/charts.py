@@ -12,7 +12,8 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from flask import current_app
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from recovery import bulk
@@ -25,7 +26,8 @@ from recovery.customers.service import _in_latest_run
 from recovery.payments.models import Payment, PaymentState
 from recovery.reconcile.models import BreakStatus, ReconBreak
 from recovery.risk.models import RiskScore
-from recovery.timeutil import start_of_day
+from recovery.timeutil import now, start_of_day
+from recovery.web.models import GridFigure
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 40
@@ -33,6 +35,9 @@ PD_BINS = 10
 TREND_MONTHS = 12
 TOP_GRIDS = 5
 BREAK_DAYS = 30
+# Over more customers than this the ageing and trend come from last night's per-grid figures (a supervisor's
+# million customers would take minutes live); config DASHBOARD_LIVE_LIMIT overrides it.
+LIVE_LIMIT = 50_000
 
 
 # ---------------------------------------------------------------------------------------------- geometry
@@ -111,34 +116,119 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
 
 
 def ageing_figure(session: Session, user: User, as_of: dt.date) -> dict:
-    """Overdue receivables of the user's customers by ageing bucket: amount and number of customers."""
-    frame = classify(bulk.read_frame(session, positions(as_of, visible_customers(user))), as_of)
+    """Overdue receivables of the user's customers by ageing bucket: amount and number of customers (over many
+    customers, from last night's figures per grid)."""
+    snap = _snapshot(session, user, "ageing")
+    if snap is not None:
+        grouped = snap.groupby("key")[["first_fen", "second"]].sum().reindex(BUCKETS[1:], fill_value=0)
+        rows = [{"bucket": b, "overdue_fen": int(grouped.loc[b, "first_fen"]),
+                 "customers": int(grouped.loc[b, "second"])} for b in BUCKETS[1:]]
+    else:
+        rows = _ageing_rows(classify(bulk.read_frame(session, positions(as_of, visible_customers(user))), as_of))
+    # Drawn in yuan: the axis shows amounts people read; the table keeps the exact fen.
+    return {"rows": rows, "chart": bars([r["bucket"] for r in rows], [r["overdue_fen"] / 100 for r in rows]),
+            "as_of": None if snap is None else snap.attrs["as_of"]}
+
+
+def _ageing_rows(frame: pd.DataFrame) -> list[dict]:
     overdue = frame[frame["overdue_fen"] > 0]
     grouped = overdue.groupby("bucket")["overdue_fen"].agg(["sum", "count"]).reindex(BUCKETS[1:], fill_value=0)
-    rows = [{"bucket": b, "overdue_fen": int(grouped.loc[b, "sum"]), "customers": int(grouped.loc[b, "count"])}
+    return [{"bucket": b, "overdue_fen": int(grouped.loc[b, "sum"]), "customers": int(grouped.loc[b, "count"])}
             for b in BUCKETS[1:]]
-    # Drawn in yuan: the axis shows amounts people read; the table keeps the exact fen.
-    return {"rows": rows, "chart": bars([r["bucket"] for r in rows], [r["overdue_fen"] / 100 for r in rows])}
+
+
+def _snapshot(session: Session, user: User, figure: str) -> pd.DataFrame | None:
+    """Last night's per-grid rows of `figure` for the user's grids, when the user sees more customers than
+    DASHBOARD_LIVE_LIMIT (config) and the night has run; else None (computed live)."""
+    limit = current_app.config.get("DASHBOARD_LIVE_LIMIT", LIVE_LIMIT)
+    if session.scalar(select(func.count()).select_from(visible_customers(user).subquery())) <= limit:
+        return None
+    latest = session.scalar(select(func.max(GridFigure.as_of)).where(GridFigure.figure == figure))
+    if latest is None:
+        return None
+    query = select(GridFigure.grid, GridFigure.key, GridFigure.first_fen, GridFigure.second).where(
+        GridFigure.as_of == latest, GridFigure.figure == figure)
+    if not user.sees_all_grids:
+        query = query.where(GridFigure.grid.in_([g.code for g in user.grids]))
+    frame = pd.DataFrame(session.execute(query).all(), columns=["grid", "key", "first_fen", "second"])
+    frame.attrs["as_of"] = latest
+    return frame
+
+
+def nightly_figures(session: Session, day: dt.date) -> dict:
+    """Job reports.dashboard: the ageing, the recovery trend and the latest scores' bands and losses of every
+    grid as of `day`, stored per grid (replacing that day's rows: rerunnable)."""
+    pos = positions(day).subquery()
+    frame = classify(bulk.read_frame(session, select(pos, Grid.code.label("grid"))
+                                     .join(Customer, Customer.id == pos.c.customer_id)
+                                     .join(Grid, Grid.id == Customer.grid_id)), day)
+    overdue = frame[frame["overdue_fen"] > 0]
+    ageing = overdue.groupby(["grid", "bucket"])["overdue_fen"].agg(["sum", "count"]).reset_index()
+    ageing = pd.DataFrame({"grid": ageing["grid"], "figure": "ageing", "key": ageing["bucket"],
+                           "first_fen": ageing["sum"].astype("int64"), "second": ageing["count"].astype("int64")})
+    table, _labels = _trend_table(session, select(Customer.id), day)
+    trend = pd.DataFrame({"grid": table["grid"], "figure": "trend", "key": table["month"],
+                          "first_fen": table["due_fen"].astype("int64"), "second": table["paid_fen"].astype("int64")})
+    rows = pd.concat([ageing, trend, _risk_by_grid(session)], ignore_index=True).assign(as_of=day, created_at=now())
+    session.execute(delete(GridFigure).where(GridFigure.as_of == day))
+    if len(rows):
+        bulk.insert_frame(session, GridFigure.__table__, rows)
+    return {"day": day.isoformat(), "grids": int(rows["grid"].nunique()) if len(rows) else 0, "rows": len(rows)}
 
 
 def risk_figure(session: Session, user: User) -> dict:
-    """The latest scoring run over the user's customers: customers by probability band, expected loss by rating."""
-    mine = RiskScore.customer_id.in_(visible_customers(user))
-    # Bands by comparison, not floor(): the same on both databases, and pd = 1.0 lands in the last band.
-    band = case(*((RiskScore.pd < (k + 1) / PD_BINS, k) for k in range(PD_BINS - 1)), else_=PD_BINS - 1)
-    counts = dict(session.execute(
-        _in_latest_run(select(band.label("band"), func.count())).where(mine).group_by(band)).all())
+    """The latest scoring run over the user's customers: customers by probability band, expected loss by rating
+    (over many customers, from last night's figures per grid)."""
+    bands_snap = _snapshot(session, user, "risk_band")
+    if bands_snap is not None:
+        counts = bands_snap.groupby("key")["first_fen"].sum()
+        counts = {int(k): int(v) for k, v in counts.items()}
+        loss = _snapshot(session, user, "risk_loss").groupby("key")[["first_fen", "second"]].sum().sort_index()
+        by_rating = [(r, int(row["second"]), int(row["first_fen"])) for r, row in loss.iterrows()]
+    else:
+        counts, by_rating = _risk_counts(session, visible_customers(user))
     histogram = [{"band": f"{k * 100 // PD_BINS}–{(k + 1) * 100 // PD_BINS}%", "customers": int(counts.get(k, 0))}
                  for k in range(PD_BINS)]
-    by_rating = session.execute(
-        _in_latest_run(select(RiskScore.rating, func.count(), func.sum(RiskScore.expected_loss_fen)))
-        .where(mine).group_by(RiskScore.rating).order_by(RiskScore.rating)).all()
     losses = [{"rating": r, "customers": int(n), "expected_loss_fen": int(el or 0)} for r, n, el in by_rating]
     return {
         "histogram": histogram, "losses": losses, "scored": sum(h["customers"] for h in histogram),
         "histogram_chart": bars([h["band"] for h in histogram], [h["customers"] for h in histogram]),
         "loss_chart": bars([row["rating"] for row in losses], [row["expected_loss_fen"] / 100 for row in losses]),
     }
+
+
+def _band():
+    # Bands by comparison, not floor(): the same on both databases, and pd = 1.0 lands in the last band.
+    return case(*((RiskScore.pd < (k + 1) / PD_BINS, k) for k in range(PD_BINS - 1)), else_=PD_BINS - 1)
+
+
+def _risk_counts(session: Session, mine) -> tuple[dict[int, int], list[tuple]]:
+    """Customers per pd band, and (rating, customers, expected loss) of the latest run, over `mine`."""
+    where = RiskScore.customer_id.in_(mine)
+    band = _band()
+    counts = dict(session.execute(
+        _in_latest_run(select(band.label("band"), func.count())).where(where).group_by(band)).all())
+    by_rating = session.execute(
+        _in_latest_run(select(RiskScore.rating, func.count(), func.sum(RiskScore.expected_loss_fen)))
+        .where(where).group_by(RiskScore.rating).order_by(RiskScore.rating)).all()
+    return counts, list(by_rating)
+
+
+def _risk_by_grid(session: Session) -> pd.DataFrame:
+    """The latest run's bands and losses per grid, as GridFigure rows (risk_band, risk_loss)."""
+    band = _band()
+    grid = select(Customer.id, Grid.code.label("grid")).join(Grid, Grid.id == Customer.grid_id).subquery()
+    bands = session.execute(_in_latest_run(select(grid.c.grid, band.label("band"), func.count()))
+                            .join(grid, grid.c.id == RiskScore.customer_id).group_by(grid.c.grid, band)).all()
+    losses = session.execute(_in_latest_run(select(grid.c.grid, RiskScore.rating, func.count(),
+                                                   func.sum(RiskScore.expected_loss_fen)))
+                             .join(grid, grid.c.id == RiskScore.customer_id)
+                             .group_by(grid.c.grid, RiskScore.rating)).all()
+    b = pd.DataFrame(bands, columns=["grid", "key", "first_fen"]).assign(figure="risk_band", second=0)
+    loss = pd.DataFrame(losses, columns=["grid", "key", "second", "first_fen"]).assign(figure="risk_loss")
+    out = pd.concat([b, loss], ignore_index=True)
+    return out.assign(key=out["key"].astype(str), first_fen=out["first_fen"].fillna(0).astype("int64"),
+                      second=out["second"].astype("int64"))
 
 
 def _months_back(as_of: dt.date, count: int) -> list[dt.date]:
@@ -157,10 +247,32 @@ def trend_figure(session: Session, user: User, as_of: dt.date) -> dict:
     Due: bills falling due in the month; collected: payments received in the month (not reversed).
     Months are business-calendar months: payment instants are cut at local midnight.
     """
+    snap = _snapshot(session, user, "trend")
+    if snap is not None:
+        table = pd.DataFrame({"grid": snap["grid"], "month": snap["key"], "due_fen": snap["first_fen"],
+                              "paid_fen": snap["second"]})
+        labels = [m.strftime("%Y-%m") for m in _months_back(snap.attrs["as_of"], TREND_MONTHS)]
+    else:
+        table, labels = _trend_table(session, visible_customers(user), as_of)
+    sizes = table.groupby("grid")["due_fen"].sum().sort_values(ascending=False, kind="stable")
+    grids = list(sizes.index[:TOP_GRIDS])
+    rows, series = [], []
+    for grid in grids:
+        of_grid = table[table["grid"] == grid].set_index("month").reindex(labels, fill_value=0)
+        ratios = [round(float(p) / float(d), 4) if d else None
+                  for d, p in zip(of_grid["due_fen"], of_grid["paid_fen"], strict=True)]
+        series.append((grid, ratios))
+        rows.append({"grid": grid, "ratios": ratios})
+    return {"months": labels, "rows": rows, "more_grids": max(len(sizes) - len(grids), 0),
+            "as_of": None if snap is None else snap.attrs["as_of"],
+            "chart": lines(labels, [(g, [None if r is None else r * 100 for r in rs]) for g, rs in series], top=100)}
+
+
+def _trend_table(session: Session, mine, as_of: dt.date) -> tuple[pd.DataFrame, list[str]]:
+    """Per grid and month of the last TREND_MONTHS: due_fen (bills falling due) and paid_fen (payments)."""
     months = _months_back(as_of, TREND_MONTHS)
     last = months[-1]
     ends = [*months[1:], dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)]
-    mine = visible_customers(user)
 
     def month_of(column, bounds):
         return case(*((column < bound, months[i].strftime("%Y-%m")) for i, bound in enumerate(bounds)), else_=None)
@@ -182,18 +294,7 @@ def trend_figure(session: Session, user: User, as_of: dt.date) -> dict:
     due_f = pd.DataFrame(due, columns=["grid", "month", "due_fen"])
     paid_f = pd.DataFrame(paid, columns=["grid", "month", "paid_fen"])
     labels = [m.strftime("%Y-%m") for m in months]
-    table = due_f.merge(paid_f, on=["grid", "month"], how="outer").fillna(0)
-    sizes = table.groupby("grid")["due_fen"].sum().sort_values(ascending=False, kind="stable")
-    grids = list(sizes.index[:TOP_GRIDS])
-    rows, series = [], []
-    for grid in grids:
-        of_grid = table[table["grid"] == grid].set_index("month").reindex(labels, fill_value=0)
-        ratios = [round(float(p) / float(d), 4) if d else None
-                  for d, p in zip(of_grid["due_fen"], of_grid["paid_fen"], strict=True)]
-        series.append((grid, ratios))
-        rows.append({"grid": grid, "ratios": ratios})
-    return {"months": labels, "rows": rows, "more_grids": max(len(sizes) - len(grids), 0),
-            "chart": lines(labels, [(g, [None if r is None else r * 100 for r in rs]) for g, rs in series], top=100)}
+    return due_f.merge(paid_f, on=["grid", "month"], how="outer").fillna(0), labels
 
 
 def breaks_figure(session: Session, user: User, as_of: dt.date) -> dict:

@@ -97,3 +97,23 @@ def test_lines_break_at_missing_months_and_share_the_axis():
     assert g1["points"][-1]["y"] == chart["ticks"][-1]["y"]  # 100 % at the top
     assert g2["points"][0]["y"] == chart["bottom"]
     assert [x["x"] for x in chart["x_labels"]] == sorted(x["x"] for x in chart["x_labels"])
+
+
+def test_over_many_customers_the_dashboard_reads_the_nights_figures_per_grid(client, figures, recovery, app):
+    """A supervisor's view of a million customers would take minutes live: above DASHBOARD_LIVE_LIMIT the
+    ageing and trend come from the nightly job's per-grid figures, and they are the figures computed live."""
+    sign_in(client, "zhao")
+    live = page(client, "/dashboard?lang=en")
+    assert 'data-field="figures-as-of"' not in live
+    assert recovery("jobs", "run", "reports.dashboard", "--date", today().isoformat()).exit_code == 0
+    app.config["DASHBOARD_LIVE_LIMIT"] = 0
+    kept = page(client, "/dashboard?lang=en")
+    assert f'data-field="figures-as-of">Ageing and recovery trend as of the night\'s figures of {today()}' in kept
+    assert _rows(kept, "ageing") == _rows(live, "ageing")
+    assert _rows(kept, "trend") == _rows(live, "trend")
+    assert _rows(kept, "risk-bands") == _rows(live, "risk-bands") and _rows(kept, "losses") == _rows(live, "losses")
+    assert "352.00" in _rows(live, "losses")  # the figures compared are not empty ones (C2 and C4, rated C)
+    # An officer over the limit sees only their grids' rows of the same figures.
+    client.post("/logout")
+    sign_in(client, "li")
+    assert "999.00" not in _rows(page(client, "/dashboard?lang=en"), "ageing")  # C4 is in G2
