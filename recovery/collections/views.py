@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint as PageBlueprint
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from recovery.auth.models import Role
@@ -50,11 +49,13 @@ from recovery.collections.schemas import (
 )
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, Forbidden, Invalid, NotFound
+from recovery.errors import Forbidden, Invalid, NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.notifications.models import Notification
 from recovery.timeutil import today
+from recovery.web.forms import act_on_customer
+from recovery.web.forms import posted as _form
 
 WORKERS = frozenset({Role.officer, Role.supervisor, Role.admin})
 DECIDERS = frozenset({Role.supervisor, Role.admin})
@@ -364,11 +365,6 @@ def collections_for(customer: Customer) -> dict:
                      "order": OrderStatus.open.value}}
 
 
-def _form(schema: Schema) -> dict:
-    """The posted form through the API's schema (empty fields left out)."""
-    return schema.load({k: v for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""})
-
-
 def _installments(text: str) -> list[dict]:
     """Form lines 'YYYY-MM-DD amount' (one installment per line) as the API's installments."""
     out = []
@@ -389,23 +385,11 @@ def _installments(text: str) -> list[dict]:
 
 def _act(code: str, roles: frozenset[str], work, done: str):
     """Run one form's action in one transaction and go back to the customer page with a message."""
-    try:
-        customer = _customer(code)
-    except NotFound:
-        abort(404)  # the same answer whether the customer does not exist or belongs to another grid
-    try:
+    def allowed_work(customer: Customer) -> None:
         _allowed(roles)
         work(customer)
-        db.session.commit()
-        flash(done, "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors="; ".join(
-            f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in e.messages.items())), "error")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-    return redirect(url_for("web.customer", code=customer.code) + "#collection-work")
+
+    return act_on_customer(code, allowed_work, done, "#collection-work")
 
 
 @pages.post("/customers/<code>/collections/visits")

@@ -4,12 +4,11 @@ its forms. Writing off files a request for a supervisor; referring is a supervis
 from __future__ import annotations
 
 from flask import Blueprint as PageBlueprint
-from flask import abort, flash, redirect, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from recovery.auth.models import Role
 from recovery.auth.views import api_login_required
@@ -19,10 +18,12 @@ from recovery.credit.deposits import arrears_fen
 from recovery.credit.security_schemas import YUAN, ApprovalOut, Yuan, _In
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.errors import Forbidden
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.timeutil import today
+from recovery.web.forms import act_on_customer
+from recovery.web.forms import posted as _form
 
 REQUESTERS = frozenset({Role.officer, Role.supervisor, Role.admin})
 SUPERVISORS = frozenset({Role.supervisor, Role.admin})
@@ -191,29 +192,9 @@ def writeoff_summary(customer: Customer) -> dict:
     }
 
 
-def _form(schema: Schema) -> dict:
-    """The posted form through the API's schema (empty fields left out)."""
-    return schema.load({k: v for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""})
-
-
 def _act(code: str, work, done: str):
     """Run one form's action in one transaction; a refusal comes back as a message, nothing changed."""
-    try:
-        customer = _customer(code)
-    except NotFound:
-        abort(404)  # the same answer whether the customer does not exist or belongs to another grid
-    try:
-        work(customer)
-        db.session.commit()
-        flash(done, "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors="; ".join(
-            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in e.messages.items())), "error")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-    return redirect(url_for("web.customer", code=customer.code) + "#writeoff-h")
+    return act_on_customer(code, work, done, "#writeoff-h")
 
 
 @pages.post("/customers/<code>/write-offs")

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from recovery.approvals import service as approvals
@@ -39,6 +39,7 @@ from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.timeutil import today
+from recovery.web.forms import posted as _form
 
 SECURITY_KINDS = ("deposit.apply", "deposit.refund", "deposit.release", "guarantee.call")
 # Officers and supervisors act on security; finance clerks may also record money received.
@@ -279,11 +280,6 @@ def customer_page(code: str):
         review=qualification.latest_review(db.session, customer),
         can_act=current_user.role in ACTORS, can_receive=current_user.role in RECEIVERS,
     )
-
-
-def _form(schema: Schema) -> dict:
-    """The posted form through the API's schema (empty fields left out)."""
-    return schema.load({k: v for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""})
 
 
 def _act(code: str, roles: frozenset[str], work, done: str):

@@ -1,0 +1,47 @@
+"""Carrying out a form posted from a customer's page: one transaction, then back to the page with a message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import Schema, ValidationError
+from werkzeug.wrappers import Response
+
+from recovery.customers import service as customers
+from recovery.customers.models import Customer
+from recovery.errors import DomainError, NotFound
+from recovery.extensions import db
+
+
+def posted(schema: Schema) -> dict:
+    """The posted form through the API's schema (empty fields left out)."""
+    return schema.load({k: v for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""})
+
+
+def form_errors(error: ValidationError) -> str:
+    """A schema's refusal as one line for a flashed message."""
+    return "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                     for k, v in error.messages.items())
+
+
+def act_on_customer(code: str, work: Callable[[Customer], object], done: str, anchor: str) -> Response:
+    """Run `work(customer)` for the user's customer `code` in one transaction and go back to its page at
+    `anchor`: done, or refused with the reason and nothing changed. Another grid's customer is a 404."""
+    try:
+        customer = customers.get_customer(db.session, current_user, code)
+    except NotFound:
+        abort(404)  # the same answer whether the customer does not exist or belongs to another grid
+    try:
+        work(customer)
+        db.session.commit()
+        flash(done, "success")
+    except ValidationError as e:
+        db.session.rollback()
+        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
+    except DomainError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    return redirect(url_for("web.customer", code=customer.code) + anchor)
