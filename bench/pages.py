@@ -31,20 +31,19 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import recovery, scratch_database  # noqa: E402
+
 # The console scripts of the Python running this (the project venv).
 BIN = Path(sys.executable).parent
-PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 OFFICER = "bench_officer"
 PASSWORD = "bench password 1"
 PAGES = {
@@ -53,14 +52,6 @@ PAGES = {
     "list, sorted by pd": "/customers?sort=pd&order=desc",
     "list, filtered": "/customers?min_pd=0.3&age=91-180",
 }
-
-
-def _recovery(url: str, *args: str) -> float:
-    start = time.perf_counter()
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([str(BIN / "recovery"), *args], check=True, env=env, stdout=subprocess.DEVNULL,
-                   cwd=ROOT)
-    return time.perf_counter() - start
 
 
 def _prepare(url: str, as_of: dt.date, which: str) -> str:
@@ -221,8 +212,8 @@ def main() -> None:
     as_of = dt.date.fromisoformat(args.as_of)
 
     def load(url: str) -> None:
-        _recovery(url, "init")
-        load_s = _recovery(url, "demo", "--customers", str(args.customers), "--months", str(args.months),
+        recovery(url, "init")
+        load_s = recovery(url, "demo", "--customers", str(args.customers), "--months", str(args.months),
                            "--seed", str(args.seed), "--as-of", as_of.isoformat())
         print(f"{args.database}: demo of {args.customers} customers x {args.months} months loaded in {load_s:.1f} s")
 
@@ -231,25 +222,12 @@ def main() -> None:
         if not args.keep.exists():
             load(url)
         else:
-            _recovery(url, "init")  # a file kept from an earlier version: bring its schema to head
+            recovery(url, "init")  # a file kept from an earlier version: bring its schema to head
         _measure(url, args, as_of)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database == "sqlite":
-            url = f"sqlite:///{tmp}/bench.sqlite"
-        else:
-            name = f"bench_pages_{os.getpid()}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-        try:
-            load(url)
-            _measure(url, args, as_of)
-        finally:
-            if args.database == "postgresql":
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
+    with scratch_database(args.database, "bench_pages") as url:
+        load(url)
+        _measure(url, args, as_of)
 
 if __name__ == "__main__":
     main()

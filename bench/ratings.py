@@ -18,28 +18,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _recovery(url: str, *args: str) -> float:
-    start = time.perf_counter()
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([str(ROOT / ".venv/bin/recovery"), *args], check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+from bench.common import recovery, scratch_database  # noqa: E402
 
 
 def _baseline(session, day: dt.date) -> tuple[float, int]:
@@ -154,8 +143,8 @@ def main() -> None:
     if args.keep and args.database == "sqlite":
         url = f"sqlite:///{args.keep.resolve()}"
         if not args.keep.exists():
-            _recovery(url, "init")
-            _recovery(url, "demo", "--customers", str(args.customers), "--months", str(args.months),
+            recovery(url, "init")
+            recovery(url, "demo", "--customers", str(args.customers), "--months", str(args.months),
                       "--seed", str(args.seed), "--as-of", as_of.isoformat())
         import sqlite3
 
@@ -163,26 +152,12 @@ def main() -> None:
             conn.execute("DELETE FROM credit_ratings")
         _measure(url, args, as_of)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database == "sqlite":
-            url = f"sqlite:///{tmp}/bench.sqlite"
-        else:
-            name = f"bench_ratings_{os.getpid()}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-        try:
-            _recovery(url, "init")
-            load_s = _recovery(url, "demo", "--customers", str(args.customers), "--months", str(args.months),
-                               "--seed", str(args.seed), "--as-of", as_of.isoformat())
-            print(f"{args.database}: demo of {args.customers} customers x {args.months} months "
-                  f"loaded in {load_s:.1f} s")
-            _measure(url, args, as_of)
-        finally:
-            if args.database == "postgresql":
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
+    with scratch_database(args.database, "bench_ratings") as url:
+        recovery(url, "init")
+        load_s = recovery(url, "demo", "--customers", str(args.customers), "--months", str(args.months),
+                          "--seed", str(args.seed), "--as-of", as_of.isoformat())
+        print(f"{args.database}: demo of {args.customers} customers x {args.months} months loaded in {load_s:.1f} s")
+        _measure(url, args, as_of)
 
 def _measure(url: str, args, as_of: dt.date) -> None:
     from recovery import create_app
