@@ -115,10 +115,10 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
 # ---------------------------------------------------------------------------------------------- figures
 
 
-def ageing_figure(session: Session, user: User, as_of: dt.date) -> dict:
+def ageing_figure(session: Session, user: User, as_of: dt.date, night: pd.DataFrame | None = None) -> dict:
     """Overdue receivables of the user's customers by ageing bucket: amount and number of customers (over many
     customers, from last night's figures per grid)."""
-    snap = _snapshot(session, user, "ageing")
+    snap = _of(night, "ageing")
     if snap is not None:
         grouped = snap.groupby("key")[["first_fen", "second"]].sum().reindex(BUCKETS[1:], fill_value=0)
         rows = [{"bucket": b, "overdue_fen": int(grouped.loc[b, "first_fen"]),
@@ -137,22 +137,31 @@ def _ageing_rows(frame: pd.DataFrame) -> list[dict]:
             for b in BUCKETS[1:]]
 
 
-def _snapshot(session: Session, user: User, figure: str) -> pd.DataFrame | None:
-    """Last night's per-grid rows of `figure` for the user's grids, when the user sees more customers than
-    DASHBOARD_LIVE_LIMIT (config) and the night has run; else None (computed live)."""
+def night_figures(session: Session, user: User) -> pd.DataFrame | None:
+    """Last night's per-grid rows (every figure) of the user's grids, when the user sees more customers than
+    DASHBOARD_LIVE_LIMIT (config) and a night has run; else None: the figures are computed live."""
     limit = current_app.config.get("DASHBOARD_LIVE_LIMIT", LIVE_LIMIT)
     if session.scalar(select(func.count()).select_from(visible_customers(user).subquery())) <= limit:
         return None
-    latest = session.scalar(select(func.max(GridFigure.as_of)).where(GridFigure.figure == figure))
+    latest = session.scalar(select(func.max(GridFigure.as_of)))
     if latest is None:
         return None
-    query = select(GridFigure.grid, GridFigure.key, GridFigure.first_fen, GridFigure.second).where(
-        GridFigure.as_of == latest, GridFigure.figure == figure)
+    query = select(GridFigure.figure, GridFigure.grid, GridFigure.key, GridFigure.first_fen, GridFigure.second
+                   ).where(GridFigure.as_of == latest)
     if not user.sees_all_grids:
         query = query.where(GridFigure.grid.in_([g.code for g in user.grids]))
-    frame = pd.DataFrame(session.execute(query).all(), columns=["grid", "key", "first_fen", "second"])
+    frame = pd.DataFrame(session.execute(query).all(), columns=["figure", "grid", "key", "first_fen", "second"])
     frame.attrs["as_of"] = latest
     return frame
+
+
+def _of(night: pd.DataFrame | None, figure: str) -> pd.DataFrame | None:
+    """One figure's rows of `night_figures` (None stays None: computed live)."""
+    if night is None:
+        return None
+    rows = night[night["figure"] == figure]
+    rows.attrs["as_of"] = night.attrs["as_of"]
+    return rows
 
 
 def nightly_figures(session: Session, day: dt.date) -> dict:
@@ -176,14 +185,14 @@ def nightly_figures(session: Session, day: dt.date) -> dict:
     return {"day": day.isoformat(), "grids": int(rows["grid"].nunique()) if len(rows) else 0, "rows": len(rows)}
 
 
-def risk_figure(session: Session, user: User) -> dict:
+def risk_figure(session: Session, user: User, night: pd.DataFrame | None = None) -> dict:
     """The latest scoring run over the user's customers: customers by probability band, expected loss by rating
     (over many customers, from last night's figures per grid)."""
-    bands_snap = _snapshot(session, user, "risk_band")
+    bands_snap = _of(night, "risk_band")
     if bands_snap is not None:
         counts = bands_snap.groupby("key")["first_fen"].sum()
         counts = {int(k): int(v) for k, v in counts.items()}
-        loss = _snapshot(session, user, "risk_loss").groupby("key")[["first_fen", "second"]].sum().sort_index()
+        loss = _of(night, "risk_loss").groupby("key")[["first_fen", "second"]].sum().sort_index()
         by_rating = [(r, int(row["second"]), int(row["first_fen"])) for r, row in loss.iterrows()]
     else:
         counts, by_rating = _risk_counts(session, visible_customers(user))
@@ -241,13 +250,13 @@ def _months_back(as_of: dt.date, count: int) -> list[dt.date]:
     return out
 
 
-def trend_figure(session: Session, user: User, as_of: dt.date) -> dict:
+def trend_figure(session: Session, user: User, as_of: dt.date, night: pd.DataFrame | None = None) -> dict:
     """Collected ÷ due per month for the last 12 months, one line per grid (the largest grids if many).
 
     Due: bills falling due in the month; collected: payments received in the month (not reversed).
     Months are business-calendar months: payment instants are cut at local midnight.
     """
-    snap = _snapshot(session, user, "trend")
+    snap = _of(night, "trend")
     if snap is not None:
         table = pd.DataFrame({"grid": snap["grid"], "month": snap["key"], "due_fen": snap["first_fen"],
                               "paid_fen": snap["second"]})

@@ -334,11 +334,12 @@ def dashboard():
     if current_user.role not in DASHBOARD_ROLES:
         abort(403)
     as_of = today()
+    night = charts.night_figures(db.session, current_user)  # over many customers: last night's, per grid
     return render_template(
         "dashboard.html", as_of=as_of, own_grids=_own_grids(),
-        ageing=charts.ageing_figure(db.session, current_user, as_of),
-        risk=charts.risk_figure(db.session, current_user),
-        trend=charts.trend_figure(db.session, current_user, as_of),
+        ageing=charts.ageing_figure(db.session, current_user, as_of, night),
+        risk=charts.risk_figure(db.session, current_user, night),
+        trend=charts.trend_figure(db.session, current_user, as_of, night),
         breaks=charts.breaks_figure(db.session, current_user, as_of),
     )
 
