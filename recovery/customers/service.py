@@ -21,7 +21,7 @@ from recovery.credit.ratings import rating_policy
 from recovery.customers.models import Customer, Grid
 from recovery.errors import NotFound
 from recovery.payments.models import Allocation, Payment
-from recovery.risk.models import RiskScore
+from recovery.risk.models import RiskScore, in_latest_run, latest_run_keys
 
 SORTS = {
     "customer_id": lambda p, scores: Customer.code,
@@ -35,20 +35,6 @@ SORTS = {
     "pd": lambda p, scores: scores.c.pd,
     "expected_loss": lambda p, scores: scores.c.expected_loss_fen,
 }
-
-
-def _latest_run():
-    """The (as_of, model_version) of the most recent scoring run."""
-    # A run replaces its rows (delete, then insert), so the newest row is the newest run's: found by the
-    # primary key instead of sorting every score by created_at (a full scan of a million rows per page).
-    return select(RiskScore.as_of, RiskScore.model_version).where(
-        RiskScore.id == select(func.max(RiskScore.id)).scalar_subquery())
-
-
-def _in_latest_run(query):
-    """Restrict a select over RiskScore to the most recent scoring run."""
-    run = _latest_run().subquery("run")
-    return query.join(run, (run.c.as_of == RiskScore.as_of) & (run.c.model_version == RiskScore.model_version))
 
 
 # Overdue-age filter: the days since the oldest unpaid due date, as (first day, last day); None: no end.
@@ -118,10 +104,7 @@ def _listing(user: User, as_of: dt.date, *, sort: str = "overdue", order: str = 
     # The latest run's score of each listed customer, by the (customer_id, as_of) index: a join to a subquery
     # of the run's rows made SQLite materialise all of them (a million) for every page.
     scores = RiskScore.__table__.alias("scores")
-    run = aliased(RiskScore, name="newest")
-    newest = select(func.max(run.id)).scalar_subquery()
-    run_as_of = select(run.as_of).where(run.id == newest).scalar_subquery()
-    run_version = select(run.model_version).where(run.id == newest).scalar_subquery()
+    run_as_of, run_version = latest_run_keys()
     key = SORTS[sort](pos, scores)
     # Days overdue sort on the due date, which runs the other way; nulls (nothing overdue) always last.
     descending = (order == "desc") != (sort == "days_overdue")
@@ -213,7 +196,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def latest_score(session: Session, customer: Customer) -> dict | None:
     """The customer's score from the most recent scoring run, with its reasons, if scored."""
     row = session.execute(
-        _in_latest_run(select(RiskScore)).where(RiskScore.customer_id == customer.id)
+        in_latest_run(select(RiskScore)).where(RiskScore.customer_id == customer.id)
     ).scalar_one_or_none()
     if row is None:
         return None

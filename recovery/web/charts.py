@@ -22,10 +22,9 @@ from recovery.auth.service import visible_customers
 from recovery.billing.models import Bill
 from recovery.billing.positions import BUCKETS, classify, positions
 from recovery.customers.models import Customer, Grid
-from recovery.customers.service import _in_latest_run
 from recovery.payments.models import Payment, PaymentState
 from recovery.reconcile.models import BreakStatus, ReconBreak
-from recovery.risk.models import RiskScore
+from recovery.risk.models import RiskScore, in_latest_run
 from recovery.timeutil import now, start_of_day
 from recovery.web.models import GridFigure
 
@@ -216,9 +215,9 @@ def _risk_counts(session: Session, mine) -> tuple[dict[int, int], list[tuple]]:
     where = RiskScore.customer_id.in_(mine)
     band = _band()
     counts = dict(session.execute(
-        _in_latest_run(select(band.label("band"), func.count())).where(where).group_by(band)).all())
+        in_latest_run(select(band.label("band"), func.count())).where(where).group_by(band)).all())
     by_rating = session.execute(
-        _in_latest_run(select(RiskScore.rating, func.count(), func.sum(RiskScore.expected_loss_fen)))
+        in_latest_run(select(RiskScore.rating, func.count(), func.sum(RiskScore.expected_loss_fen)))
         .where(where).group_by(RiskScore.rating).order_by(RiskScore.rating)).all()
     return counts, list(by_rating)
 
@@ -227,9 +226,9 @@ def _risk_by_grid(session: Session) -> pd.DataFrame:
     """The latest run's bands and losses per grid, as GridFigure rows (risk_band, risk_loss)."""
     band = _band()
     grid = select(Customer.id, Grid.code.label("grid")).join(Grid, Grid.id == Customer.grid_id).subquery()
-    bands = session.execute(_in_latest_run(select(grid.c.grid, band.label("band"), func.count()))
+    bands = session.execute(in_latest_run(select(grid.c.grid, band.label("band"), func.count()))
                             .join(grid, grid.c.id == RiskScore.customer_id).group_by(grid.c.grid, band)).all()
-    losses = session.execute(_in_latest_run(select(grid.c.grid, RiskScore.rating, func.count(),
+    losses = session.execute(in_latest_run(select(grid.c.grid, RiskScore.rating, func.count(),
                                                    func.sum(RiskScore.expected_loss_fen)))
                              .join(grid, grid.c.id == RiskScore.customer_id)
                              .group_by(grid.c.grid, RiskScore.rating)).all()
