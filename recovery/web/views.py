@@ -9,7 +9,6 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from jinja2 import TemplateNotFound
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -305,26 +304,11 @@ def customer(code: str):
         orders=service.disconnection_orders(db.session, found),
         # Newest first like the bills and payments: the top row's running balance is today's.
         ledger=service.ledger(db.session, found)[::-1],
-        partials=_partials(),
     )
 
 
 CREDIT_CHANGES = 5
 DASHBOARD_ROLES = (Role.officer, Role.supervisor, Role.admin)
-# Sections that other parts of the service contribute to the customer page (named in its section links).
-PARTIALS = {"collections": "collections/_customer.html", "writeoff": "writeoff/_customer.html"}
-
-
-def _partials() -> set[str]:
-    """Which contributed sections exist, so that the page links only to sections it has."""
-    found = set()
-    for name, template in PARTIALS.items():
-        try:
-            current_app.jinja_env.get_template(template)
-        except TemplateNotFound:
-            continue
-        found.add(name)
-    return found
 
 
 @bp.route("/dashboard")
