@@ -179,3 +179,16 @@ def duty_breaks(session: Session, day: dt.date, channel: str | None = None) -> t
         _breaks([], "amount_mismatch", None, [], [], None)
     figs = pd.concat(figures, ignore_index=True) if figures else pd.DataFrame(columns=FIGURE_COLUMNS)
     return breaks, figs
+
+
+# What a channel account owes by the day rather than states for it: raised as breaks of the account, which
+# leave its run's statement state alone.
+OBLIGATIONS = {"agent": remittance_breaks, "card": distributor_breaks}
+
+
+def obligation_breaks(session: Session, day: dt.date, remittance_days: int, channel: str | None = None) -> pd.DataFrame:
+    """Every remittance owed by the end of the day (or one channel's) and not made: breaks."""
+    parts = [owed(session, day, remittance_days) for ch, owed in OBLIGATIONS.items() if channel in (None, ch)]
+    found = [p for p in parts if len(p)]
+    return pd.concat(found, ignore_index=True) if found else _breaks([], "amount_mismatch", None, [], [], None)
+

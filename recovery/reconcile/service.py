@@ -189,13 +189,10 @@ def reconcile_day(session: Session, day: dt.date, *, channel: str | None = None,
     with_statement |= counted
     # Agents' and card distributors' remittances owed by the day: breaks of their accounts, which need no
     # statement of the day.
-    owing = [duties.remittance_breaks] if channel in (None, Channel.agent) else []
-    owing += [duties.distributor_breaks] if channel in (None, Channel.card) else []
-    if owing:
-        owed = pd.concat([f(session, day, cfg["remittance_days"]) for f in owing], ignore_index=True)
-        if account:
-            owed = owed[owed["account"].str.split(SEP).str[1] == account]
-        duty = pd.concat([d for d in (duty, owed) if len(d)], ignore_index=True) if len(owed) else duty
+    owed = duties.obligation_breaks(session, day, cfg["remittance_days"], channel)
+    if account:
+        owed = owed[owed["account"].str.split(SEP).str[1] == account]
+    duty = pd.concat([d for d in (duty, owed) if len(d)], ignore_index=True) if len(owed) else duty
     # Accounts reconciled on an earlier run of the day that have nothing left today (their payments were
     # reversed, their count withdrawn) are refreshed too: their figures go to zero, their open breaks away.
     accounts = sorted(set(accounts) | counted | set(duty["account"]) | set(frames.cash.index)
