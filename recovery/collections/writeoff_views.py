@@ -180,10 +180,12 @@ class ReferralClose(MethodView):
 def writeoff_summary(customer: Customer) -> dict:
     """What `writeoff/_customer.html` shows on the customer page: write-offs, referrals, pending requests,
     the overdue balance and which forms the reader may use."""
+    write_offs = writeoff.write_offs_of(db.session, customer)
     return {
         "overdue_fen": arrears_fen(db.session, customer.id, today()),
-        "outstanding_fen": writeoff.outstanding_fen(db.session, customer.id),
-        "write_offs": writeoff.write_offs_of(db.session, customer),
+        # The same sum as writeoff.outstanding_fen, from the rows just read: one query fewer per page view.
+        "outstanding_fen": sum(w.amount_fen - w.recovered_fen for w in write_offs),
+        "write_offs": write_offs,
         "pending": writeoff.pending_of(db.session, customer),
         "referrals": writeoff.referrals_of(db.session, customer),
         "can_request": current_user.role in REQUESTERS,

@@ -19,6 +19,7 @@ from recovery.customers.models import Customer, Grid
 from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
 from recovery.timeutil import today
+from recovery.web.forms import form_errors
 from recovery.worklist import coverage, service
 from recovery.worklist.schemas import (
     CoverageOut,
@@ -129,8 +130,7 @@ def _act(work, done: str):
         flash(done, "success")
     except ValidationError as e:
         db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors="; ".join(
-            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in e.messages.items())), "error")
+        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
     except NotFound:
         db.session.rollback()
         abort(404)
@@ -185,8 +185,7 @@ def reassign_form():
         flash(_("Customer %(code)s: manager %(manager)s.", code=customer.code, manager=data["manager"]), "success")
     except ValidationError as e:
         db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors="; ".join(
-            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in e.messages.items())), "error")
+        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
     except DomainError as e:
         db.session.rollback()
         flash(e.message, "error")
