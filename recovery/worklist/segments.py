@@ -19,18 +19,15 @@ from sqlalchemy.orm import Session
 from recovery import bulk
 from recovery.billing.models import Bill
 from recovery.customers.models import Customer
-from recovery.risk.models import RiskScore
+from recovery.risk.models import RiskScore, in_latest_run
 from recovery.worklist.models import CustomerSegment, RiskSegment, ValueSegment
 from recovery.worklist.policy import segments_policy
 
 
 def latest_scores():
     """customer_id, pd, expected_loss_fen of the most recent scoring run (a subquery)."""
-    run = (select(RiskScore.as_of, RiskScore.model_version)
-           .order_by(RiskScore.created_at.desc(), RiskScore.id.desc()).limit(1).subquery("run"))
-    return (select(RiskScore.customer_id, RiskScore.pd, RiskScore.expected_loss_fen)
-            .join(run, (run.c.as_of == RiskScore.as_of) & (run.c.model_version == RiskScore.model_version))
-            .subquery("latest_scores"))
+    return in_latest_run(select(RiskScore.customer_id, RiskScore.pd, RiskScore.expected_loss_fen)).subquery(
+        "latest_scores")
 
 
 def boundaries(count: int, rules: dict) -> tuple[int, int, int]:
