@@ -58,14 +58,10 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def refuse_control_characters():
-        found = None
-        for source, values in (("query", request.args), ("form", request.form)):
-            for key in values:
-                if CONTROL.search(key) or any(CONTROL.search(v) for v in values.getlist(key)):
-                    found = f"{source} field {key!r}"
-                    break
-            if found:
-                break
+        found = next((f"{source} field {key!r}"
+                      for source, values in (("query", request.args), ("form", request.form))
+                      for key in values
+                      if CONTROL.search(key) or any(CONTROL.search(v) for v in values.getlist(key))), None)
         if not found and request.is_json:
             body = request.get_json(silent=True)
             where = _where(body, "")

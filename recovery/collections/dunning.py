@@ -329,15 +329,20 @@ def _reconnect(session: Session, items, day: dt.date, body: str) -> int:
 # ---------------------------------------------------------------------------------------------- orders
 
 
+def _ledger_balance(session: Session, customer: Customer) -> int:
+    """The customer's ledger balance on the latest data (every entry, whatever its date)."""
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
+                              .where(LedgerEntry.customer_id == customer.id)) or 0)
+
+
 def customer_arrears(session: Session, customer: Customer, day: dt.date | None = None) -> dict:
     """One customer's open items on the latest data: overdue and owed (held bills left out), ledger balance."""
     day = day or today()
     row = session.execute(open_items(day, [customer.id])).mappings().one_or_none()
-    balance = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
-                             .where(LedgerEntry.customer_id == customer.id)) or 0
+    balance = _ledger_balance(session, customer)
     return {"overdue_fen": int(row["latest_overdue_fen"]) if row else 0,
             "owed_fen": int(row["latest_owed_fen"]) if row else 0,
-            "due_on": row["due_on"] if row else None, "balance_fen": int(balance)}
+            "due_on": row["due_on"] if row else None, "balance_fen": balance}
 
 
 def exemption_of(session: Session, customer: Customer, day: dt.date | None = None) -> str | None:
@@ -367,9 +372,7 @@ def _paid_since(session: Session, order: DisconnectionOrder, customer: Customer)
     """Whether the latest data (provisional payments included) show the order's reason gone."""
     if order.source == "prepaid":
         stop = policy.section("prepayment")["stop_below_fen"]
-        balance = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
-                                 .where(LedgerEntry.customer_id == customer.id)) or 0
-        return -balance >= stop
+        return -_ledger_balance(session, customer) >= stop
     arrears = customer_arrears(session, customer)
     step = next((s for s in ladder(dunning_policy()) if s.name == order.reason), None)
     least = step.min_fen if step else 1

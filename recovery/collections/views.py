@@ -127,8 +127,7 @@ def _holds(customer: Customer) -> list[dict]:
 def dunning_doc(customer: Customer) -> dict:
     """The customer's place on the ladder with the notices, orders, exemptions and holds behind it."""
     state = db.session.get(DunningState, customer.id)
-    orders = db.session.scalars(select(DisconnectionOrder).where(DisconnectionOrder.customer_id == customer.id)
-                                .order_by(DisconnectionOrder.ordered_on.desc(), DisconnectionOrder.id.desc()))
+    orders = customers.disconnection_orders(db.session, customer)
     return {
         "customer_id": customer.code,
         "step": state.step if state else None, "since": state.since if state else None,
