@@ -10,8 +10,8 @@ Loads the demo utility (`recovery demo`) into a temporary SQLite file (or a fres
 and signs in as that officer.
 Then, in the same run and interleaved so that both see the same machine, it times N requests each of:
 - the static baseline: /static/app.css served by the same app;
-- the risk list: the default sort (most overdue first), sorted by probability of arrears, and filtered
-  (probability at least 30 %, overdue over 90 days);
+- the risk list: the default sort (most overdue first), sorted by probability of arrears, sorted by days
+  overdue (the oldest unpaid bill first), and filtered (probability at least 30 %, overdue over 90 days);
 and prints p50/p95/p99 per page and each page's p95 as a multiple of the static file's.
 `--explain` prints the query plans of the officer's list query first.
 
@@ -50,6 +50,7 @@ PAGES = {
     "static /static/app.css": "/static/app.css",
     "list, default sort": "/customers",
     "list, sorted by pd": "/customers?sort=pd&order=desc",
+    "list, by days overdue": "/customers?sort=days_overdue&order=desc",
     "list, filtered": "/customers?min_pd=0.3&age=91-180",
 }
 

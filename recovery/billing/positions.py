@@ -17,7 +17,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Select, and_, case, cast, func, literal, select
+from sqlalchemy import Date, Select, and_, case, cast, func, literal, select, union_all
 
 from recovery.billing.models import Bill, EntryKind, LedgerEntry
 from recovery.billing.penalty_models import PenaltyAllocation
@@ -32,8 +32,9 @@ def positions(as_of: dt.date, customers: Select | None = None, *, oldest: bool =
     """One row per customer selected by `customers` (a select of Customer.id; default all):
     customer_id, balance_fen, not_due_fen, oldest_due_on.
 
-    `oldest=False` leaves oldest_due_on NULL and skips its window over every bill (most of the cost): for a
-    list sorted on amounts, which needs the date only for the rows it shows.
+    `oldest=False` leaves oldest_due_on NULL and skips the search for the oldest unpaid bill (a running total
+    over bills, most of the cost): for a list sorted on amounts, which needs the date only for the rows it
+    shows.
     `due_after` adds unpaid_fen (owed on bills) and, per date D, billed_after_<i>: the bills due after D. The
     oldest unpaid bill is due on or before D exactly when unpaid_fen > billed_after_<i> (the unpaid part is
     the youngest bills), so an age filter needs no window either."""
@@ -50,7 +51,8 @@ def positions(as_of: dt.date, customers: Select | None = None, *, oldest: bool =
         .group_by(LedgerEntry.customer_id)
         .subquery("ledger")
     )
-    live_bills = and_(Bill.issued_on <= as_of, Bill.amount_fen > 0, Bill.customer_id.in_(ids))
+    live = and_(Bill.issued_on <= as_of, Bill.amount_fen > 0)
+    live_bills = and_(live, Bill.customer_id.in_(ids))
     billed = (
         select(
             Bill.customer_id,
@@ -62,21 +64,6 @@ def positions(as_of: dt.date, customers: Select | None = None, *, oldest: bool =
         .where(live_bills)
         .group_by(Bill.customer_id)
         .subquery("billed")
-    )
-    # Each bill with the total of itself and every younger bill (the youngest are paid last).
-    younger = (
-        select(
-            Bill.customer_id,
-            Bill.due_on,
-            Bill.amount_fen,
-            func.sum(Bill.amount_fen)
-            .over(partition_by=Bill.customer_id,
-                  order_by=(Bill.due_on.desc(), Bill.issued_on.desc(), Bill.id.desc()),
-                  rows=(None, 0))
-            .label("through_fen"),
-        )
-        .where(live_bills)
-        .subquery("younger")
     )
     # What payments had settled of penalties by the end of the day (the [allocation] order decides).
     penalty_paid = (
@@ -107,20 +94,16 @@ def positions(as_of: dt.date, customers: Select | None = None, *, oldest: bool =
         .join(billed, billed.c.customer_id == Customer.id, isouter=True)
         .join(penalty_paid, penalty_paid.c.customer_id == Customer.id, isouter=True)
         .where(Customer.id.in_(ids))
-        .subquery("owed")
     )
+    # Read by the final select and by the oldest-bill search: computed once (SQLite evaluates a subquery
+    # at every mention).
+    owed_on_bills = owed_on_bills.cte("owed").prefix_with("MATERIALIZED") if oldest else owed_on_bills.subquery("owed")
     extra = [owed_on_bills.c.unpaid_fen, *[owed_on_bills.c[f"billed_after_{i}"] for i in range(len(due_after))]] \
         if due_after else []
     if not oldest:
         return select(owed_on_bills.c.customer_id, owed_on_bills.c.balance_fen, owed_on_bills.c.not_due_fen,
                       cast(literal(None), Date).label("oldest_due_on"), *extra)
-    oldest = (
-        select(younger.c.customer_id, func.min(younger.c.due_on).label("oldest_due_on"))
-        .join(owed_on_bills, owed_on_bills.c.customer_id == younger.c.customer_id)
-        .where(younger.c.through_fen - younger.c.amount_fen < owed_on_bills.c.unpaid_fen)
-        .group_by(younger.c.customer_id)
-        .subquery("oldest")
-    )
+    oldest = _oldest_unpaid(as_of, live, owed_on_bills)
     return (
         select(
             owed_on_bills.c.customer_id,
@@ -131,6 +114,43 @@ def positions(as_of: dt.date, customers: Select | None = None, *, oldest: bool =
         )
         .join(oldest, oldest.c.customer_id == owed_on_bills.c.customer_id, isouter=True)
     )
+
+
+def _oldest_unpaid(as_of: dt.date, live, owed):
+    """customer_id, oldest_due_on: the oldest bill that the owed amount (unpaid_fen), filled from the youngest
+    bill backwards, still reaches.
+
+    Bills not yet due are the youngest, so where more is owed than they come to, the oldest unpaid bill is
+    a bill already due, reached by what is left of the owed amount after them; otherwise it is one of the
+    bills not yet due. Each running total is taken only over the bills that can hold the answer, of the
+    customers for whom they can: the debtors' bills already due, and everybody else's bills not yet due
+    (a few a customer), instead of every bill of every customer."""
+    youngest_first = (Bill.due_on.desc(), Bill.issued_on.desc(), Bill.id.desc())
+
+    def reached(where, of_customers, left):
+        # Each bill with the total of itself and every younger bill of the same part; the bill is unpaid
+        # while the younger ones leave something of `left` (what is owed on this part) for it. Driven from
+        # the owed rows, each customer's bills by the (customer_id, due_on) index.
+        part = (
+            select(Bill.customer_id, Bill.due_on, Bill.amount_fen, left.label("left_fen"),
+                   func.sum(Bill.amount_fen).over(partition_by=Bill.customer_id, order_by=youngest_first,
+                                                  rows=(None, 0)).label("through_fen"))
+            .select_from(owed)
+            .join(Bill, Bill.customer_id == owed.c.customer_id)
+            .where(of_customers, live, where)
+            .subquery()
+        )
+        return (
+            select(part.c.customer_id, func.min(part.c.due_on).label("oldest_due_on"))
+            .where(part.c.through_fen - part.c.amount_fen < part.c.left_fen)
+            .group_by(part.c.customer_id)
+        )
+
+    unpaid, not_due = owed.c.unpaid_fen, owed.c.not_due_fen
+    return union_all(
+        reached(Bill.due_on < as_of, unpaid > not_due, unpaid - not_due),
+        reached(Bill.due_on >= as_of, and_(unpaid > 0, unpaid <= not_due), unpaid),
+    ).subquery("oldest")
 
 
 def classify(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
