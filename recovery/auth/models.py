@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from enum import StrEnum
 
 from flask_login import UserMixin
@@ -60,6 +61,23 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+# A hash of nothing anyone can type, made with the same method as real ones, for each hashing function in
+# use: a sign-in with an unknown or deactivated user name is checked against it, so that the answer takes as
+# long as for a real user and the time does not tell a guesser which names exist.
+_decoys: dict[object, str] = {}
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether an active user's password is this one; exactly one hash check whether or not the user exists."""
+    if user is not None and user.active:
+        return user.check_password(password)
+    decoy = _decoys.get(generate_password_hash)
+    if decoy is None:
+        decoy = _decoys[generate_password_hash] = generate_password_hash(secrets.token_urlsafe(32))
+    check_password_hash(decoy, password)
+    return False
 
 
 class LoginThrottle(db.Model):

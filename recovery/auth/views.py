@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from recovery import LOCALES
 from recovery.auth import service
-from recovery.auth.models import User
+from recovery.auth.models import User, password_matches
 from recovery.errors import Unauthorized
 from recovery.extensions import db
 from recovery.extensions import login as login_manager
@@ -91,7 +91,7 @@ def login():
         if until := service.locked_until(db.session, username, at=at):
             return _refused(_locked_message(until, at), username, 401)
         user = db.session.scalar(select(User).where(User.username == username))
-        if user and user.active and user.check_password(request.form.get("password", "")):
+        if password_matches(user, request.form.get("password", "")):
             service.clear_failed_sign_ins(db.session, username)
             db.session.commit()
             _fresh_session()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 import recovery.auth.views
 from recovery.audit.models import AuditEntry
+from recovery.auth.models import User
 from recovery.auth.service import create_user
 from recovery.extensions import db
 from recovery.timeutil import now
@@ -75,3 +76,30 @@ def test_one_address_is_throttled_after_the_per_address_limit(app, client, li):
     other = client.post("/login?lang=en", data={"username": "li", "password": PASSWORD},
                         environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 302
+
+
+def test_an_unknown_or_deactivated_user_name_costs_one_password_check_like_a_real_one(client, li, monkeypatch):
+    """The time a sign-in takes is the password hash check; every refusal does exactly one, so the answer's
+    time does not tell a guesser which user names exist."""
+    import recovery.auth.models
+
+    checks = []
+    real = recovery.auth.models.check_password_hash
+
+    def counted(pwhash: str, password: str) -> bool:
+        checks.append(password)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(recovery.auth.models, "check_password_hash", counted)
+    create_user(db.session, "gone", role="officer", password=PASSWORD)
+    db.session.scalars(select(User).where(User.username == "gone")).one().active = False
+    db.session.commit()
+
+    for name in ("li", "nobody", "gone"):
+        checks.clear()
+        answer = sign_in(client, name, "wrong password")
+        assert answer.status_code == 401 and "Wrong user name or password." in answer.text
+        assert checks == ["wrong password"], name
+    # The deactivated user's right password is refused like any other.
+    checks.clear()
+    assert sign_in(client, "gone", PASSWORD).status_code == 401 and checks == [PASSWORD]
