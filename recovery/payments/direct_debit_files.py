@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from recovery import policy
+from recovery.csvexport import safe_cell
 from recovery.errors import ImportRejected, Invalid
 from recovery.imports import csvfile
 from recovery.money import format_yuan, parse_yuan
@@ -57,8 +58,10 @@ def batch_csv(items: pd.DataFrame, collection_date: dt.date) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(BATCH_COLUMNS)
     for r in items.itertuples(index=False):
-        w.writerow([r.end_to_end_id, r.customer_id, r.customer_name, r.mandate_reference,
-                    pd.Timestamp(r.signed_on).date().isoformat(), r.bank_code, r.account,
+        # Clerks open the batch in a spreadsheet before it goes: text people typed never runs as a formula.
+        w.writerow([r.end_to_end_id, safe_cell(r.customer_id), safe_cell(r.customer_name),
+                    safe_cell(r.mandate_reference), pd.Timestamp(r.signed_on).date().isoformat(),
+                    safe_cell(r.bank_code), safe_cell(r.account),
                     format_yuan(int(r.amount_fen)), collection_date.isoformat(), r.bills])
     return buf.getvalue()
 

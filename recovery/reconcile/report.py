@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from recovery.csvexport import safe_cell
 from recovery.money import format_yuan
 from recovery.payments.models import Agent, Payment, PaymentState, Remittance
 from recovery.reconcile.models import BreakStatus, ReconBreak, ReconRun
@@ -143,7 +144,7 @@ def payment_report_csv(rows: list[dict[str, Any]]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(PAYMENT_REPORT_COLUMNS)
     for r in rows:
-        w.writerow([r["date"], r["channel"], r["channel_account"], r["collected_count"],
+        w.writerow([r["date"], r["channel"], safe_cell(r["channel_account"]), r["collected_count"],
                     format_yuan(r["collected_fen"]),
                     r["settled_count"], format_yuan(r["settled_fen"]), r["outstanding_count"],
                     format_yuan(r["outstanding_fen"]),

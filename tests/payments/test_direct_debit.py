@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -117,6 +119,19 @@ def test_the_batch_csv_has_one_line_per_debit(mandated):
                         "account,amount,collection_date,bills")
     assert lines[1] == "DD20261120-000001,C1,客户C1,M-C1,2026-01-05,ICBC,CN12ICBC000012345678,120.50,2026-11-20,B1"
     assert len(lines) == 3
+
+
+def test_the_batch_csv_never_hands_a_spreadsheet_a_formula_from_a_customer_name(recovery, tmp_path, session):
+    load(recovery, tmp_path, customers=[customer("C9", name='=HYPERLINK("http://x","pay")')],
+         bills=[bill("B9", "C9", "40.00", "2026-10", "2026-11-03", "2026-11-20")])
+    create_mandate(session, "C9", bank_code="ICBC", account="6217000012349999", reference="@M-C9",
+                   signed_on=dt.date(2026, 1, 5))
+    session.commit()
+    text = batch_csv(batch_items(session, create_batch(session, DUE)), DUE)
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["customer_name"] == '\'=HYPERLINK("http://x","pay")'
+    assert row["mandate_reference"] == "'@M-C9"
+    assert (row["account"], row["amount"]) == ("6217000012349999", "40.00")
 
 
 def test_sending_posts_provisional_payments_so_no_one_is_chased_for_a_debit_in_flight(mandated, recovery):
