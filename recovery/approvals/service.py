@@ -30,6 +30,7 @@ HANDLERS: dict[str, tuple[str, frozenset[str]]] = {
     "agent.reinstate": ("recovery.payments.agent_actions:reinstate", frozenset({"supervisor", "admin"})),
     "agent.forfeit": ("recovery.payments.agent_actions:forfeit", frozenset({"supervisor", "admin"})),
     "debt.write_off": ("recovery.collections.writeoff:carry_out_write_off", frozenset({"supervisor", "admin"})),
+    "disconnection.execute": ("recovery.collections.dunning:carry_out_execution", frozenset({"supervisor", "admin"})),
 }
 
 SUPERVISORS = frozenset({"supervisor", "admin"})

@@ -45,14 +45,18 @@ def collections_promises(day: dt.date | None) -> None:
 
 @collections_group.command("execute-order")
 @click.argument("order_id", type=int)
+@click.option("--note", default=None, help="Why it should be carried out, for the approver.")
 @with_appcontext
-def collections_execute(order_id: int) -> None:
-    """Carry out an open disconnection order; re-checks the latest payments first (a payer is never cut off)."""
+def collections_execute(order_id: int, note: str | None) -> None:
+    """Ask for an open disconnection order to be carried out; a supervisor other than the requester approves it
+    (the approvals page). Re-checks the latest payments first: a payer's order is cancelled instead."""
     from recovery.audit.service import current_actor
-    from recovery.collections.dunning import execute_order, get_order
+    from recovery.collections.dunning import get_order, request_execution
 
-    result = _commit(lambda: execute_order(db.session, get_order(db.session, order_id), by=current_actor()))
-    click.echo(f"disconnection order #{order_id}: {result['outcome']} ({result['reason']})")
+    result = _commit(lambda: request_execution(db.session, get_order(db.session, order_id), by=current_actor(),
+                                               note=note))
+    waiting = f", approval request #{result['request_id']}" if result["request_id"] else ""
+    click.echo(f"disconnection order #{order_id}: {result['outcome']} ({result['reason']}{waiting})")
 
 
 @click.group("notices")

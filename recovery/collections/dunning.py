@@ -10,8 +10,10 @@ good credit grade: 欠费不停机).
 
 A customer who has paid is never cut off: the amounts are read on the latest data as well (every
 allocation, provisional payments included, also those dated after the day, e.g. a bank's data that
-came a day late), the smaller figure counts, and an order is re-checked again when it is carried
-out (`execute_order`). A disconnected customer whose arrears are cleared is recorded as reconnected.
+came a day late), the smaller figure counts, and an order is re-checked again when its execution is
+requested (`request_execution`) and when a supervisor other than the requester approves it and it is
+carried out (`carry_out_execution`, `execute_order`). A disconnected customer whose arrears are cleared
+is recorded as reconnected.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, l
 from sqlalchemy.orm import Session
 
 from recovery import bulk, policy
+from recovery.approvals.models import ApprovalRequest, ApprovalStatus
+from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.billing.models import Bill, LedgerEntry
 from recovery.collections.models import (
@@ -46,6 +50,7 @@ from recovery.payments.models import Allocation
 from recovery.timeutil import now, start_of_day, today
 
 SOURCE = "collections"
+EXECUTE_KIND = "disconnection.execute"
 ACTOR = "job:collections.dunning"
 
 
@@ -379,10 +384,9 @@ def _paid_since(session: Session, order: DisconnectionOrder, customer: Customer)
     return arrears["overdue_fen"] < least or arrears["balance_fen"] <= 0
 
 
-def execute_order(session: Session, order: DisconnectionOrder, *, by: str, on: dt.date | None = None) -> dict:
-    """Carry out an open order after re-checking the latest data: a customer who has paid (or is exempt)
-    is never cut off, the order is cancelled instead. Audited; a disconnection event is recorded."""
-    on = on or today()
+def _recheck(session: Session, order: DisconnectionOrder, *, by: str, on: dt.date) -> tuple[Customer, str | None]:
+    """Lock the order's customer and read the latest data: the order's customer, and why the order must not be
+    carried out (paid, or exempt), in which case it is cancelled (audited). Refused when it is not open."""
     # Serialise with a payment being posted for this customer (it locks the same row).
     session.execute(select(Customer.id).where(Customer.id == order.customer_id).with_for_update())
     session.refresh(order)
@@ -399,6 +403,61 @@ def execute_order(session: Session, order: DisconnectionOrder, *, by: str, on: d
         order.status, order.closed_on = OrderStatus.cancelled, on
         audit.record(session, "disconnection.cancel", "disconnection_order", str(order.id), actor=by,
                      customer=customer.code, reason=why)
+    return customer, why
+
+
+def request_execution(session: Session, order: DisconnectionOrder, *, by: str, note: str | None = None,
+                      on: dt.date | None = None) -> dict:
+    """Ask a supervisor other than `by` to approve carrying out an open order (four eyes: no one cuts a
+    customer off alone). The latest data are checked first: an order whose customer has paid, or is exempt,
+    is cancelled at once instead, with nothing to approve. One request per order waits at a time."""
+    on = on or today()
+    customer, why = _recheck(session, order, by=by, on=on)
+    if why:
+        return {"order": order, "outcome": "cancelled", "reason": why, "request_id": None}
+    arrears = customer_arrears(session, customer, on)
+    reason = (note or "").strip() or f"{order.reason} ({order.source}), ordered on {order.ordered_on.isoformat()}"
+    request = request_approval(session, EXECUTE_KIND, "disconnection_order", str(order.id), reason=reason,
+                               requested_by=by, payload={"customer": customer.code, "step": order.reason,
+                                                         "amount_fen": arrears["overdue_fen"] if order.source == SOURCE
+                                                         else max(arrears["balance_fen"], 0)})
+    return {"order": order, "outcome": "awaiting_approval", "reason": order.reason, "request_id": request.id}
+
+
+def carry_out_execution(session: Session, request: ApprovalRequest, decided_by: str) -> dict:
+    """Approval handler of disconnection.execute: the order is carried out by the approver's decision, after
+    checking the latest data once more (a payment may have come in since the request). An order closed
+    meanwhile (paid and cancelled by the night's run, or withdrawn) is left as it is."""
+    order = session.get(DisconnectionOrder, int(request.subject_id))
+    if order is None:
+        raise NotFound(f"no disconnection order #{request.subject_id}", code="order_not_found")
+    session.refresh(order)
+    if order.status != OrderStatus.open:
+        return {"order_id": order.id, "outcome": order.status, "reason": "closed_before_approval"}
+    result = execute_order(session, order, by=decided_by)
+    return {"order_id": order.id, "outcome": result["outcome"], "reason": result["reason"],
+            "requested_by": request.requested_by}
+
+
+def pending_execution(session: Session, order_ids: list[int]) -> dict[int, ApprovalRequest]:
+    """The waiting execution request of each of these orders, by order id."""
+    if not order_ids:
+        return {}
+    rows = session.scalars(select(ApprovalRequest).where(
+        ApprovalRequest.kind == EXECUTE_KIND, ApprovalRequest.subject_type == "disconnection_order",
+        ApprovalRequest.subject_id.in_([str(i) for i in order_ids]),
+        ApprovalRequest.status == ApprovalStatus.pending))
+    return {int(r.subject_id): r for r in rows}
+
+
+def execute_order(session: Session, order: DisconnectionOrder, *, by: str, on: dt.date | None = None) -> dict:
+    """Carry out an open order after re-checking the latest data: a customer who has paid (or is exempt)
+    is never cut off, the order is cancelled instead. Audited; a disconnection event is recorded.
+
+    Only an approved request reaches this (`carry_out_execution`); people ask through `request_execution`."""
+    on = on or today()
+    customer, why = _recheck(session, order, by=by, on=on)
+    if why:
         return {"order": order, "outcome": "cancelled", "reason": why}
     order.status, order.closed_on = OrderStatus.executed, on
     if not session.scalar(select(Event.id).where(Event.customer_id == customer.id,

@@ -127,12 +127,22 @@ class OrderOut(Schema):
     ordered_on = fields.Date()
     status = fields.String(metadata={"description": "open | executed | cancelled"})
     closed_on = fields.Date(allow_none=True)
+    approval_request_id = fields.Integer(allow_none=True, metadata={
+        "description": "the request to carry the order out, while it waits for a supervisor"})
+    requested_by = fields.String(allow_none=True)
+
+
+class ExecuteIn(_In):
+    note = fields.String(load_default=None, validate=validate.Length(max=500),
+                         metadata={"description": "why the order should be carried out, for the approver"})
 
 
 class ExecuteOut(Schema):
     order = fields.Nested(OrderOut)
-    outcome = fields.String(metadata={"description": "executed | cancelled (the customer has paid, or is exempt)"})
+    outcome = fields.String(metadata={"description": "awaiting_approval (a supervisor other than the requester "
+                                                     "decides it) | cancelled (the customer has paid, or is exempt)"})
     reason = fields.String()
+    request_id = fields.Integer(allow_none=True, metadata={"description": "the approval request filed"})
 
 
 class OrderArgs(_In):

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from recovery.approvals.models import ApprovalRequest
 from recovery.auth.models import Role
 from recovery.auth.service import visible_customers
 from recovery.auth.views import api_login_required
@@ -33,6 +34,7 @@ from recovery.collections.models import (
 from recovery.collections.schemas import (
     CancelReasonIn,
     DunningOut,
+    ExecuteIn,
     ExecuteOut,
     ExemptionIn,
     ExemptionOut,
@@ -110,10 +112,18 @@ def _plan_doc(customer: Customer, plan_id: int) -> dict:
     raise NotFound(f"no pay plan #{plan_id} of customer {customer.code}", code="plan_not_found")
 
 
-def _order_doc(order: DisconnectionOrder, code: str | None = None) -> dict:
+def _order_doc(order: DisconnectionOrder, code: str | None = None, waiting: ApprovalRequest | None = None) -> dict:
     code = code or db.session.scalar(select(Customer.code).where(Customer.id == order.customer_id))
     return {"id": order.id, "customer_code": code, "reason": order.reason, "source": order.source,
-            "ordered_on": order.ordered_on, "status": order.status, "closed_on": order.closed_on}
+            "ordered_on": order.ordered_on, "status": order.status, "closed_on": order.closed_on,
+            "approval_request_id": waiting.id if waiting else None,
+            "requested_by": waiting.requested_by if waiting else None}
+
+
+def _order_docs(rows: list[tuple[DisconnectionOrder, str]]) -> list[dict]:
+    """Documents of orders, each with the execution request waiting for it (one query for all)."""
+    waiting = dunning.pending_execution(db.session, [o.id for o, _code in rows])
+    return [_order_doc(o, code, waiting.get(o.id)) for o, code in rows]
 
 
 def _holds(customer: Customer) -> list[dict]:
@@ -137,7 +147,7 @@ def dunning_doc(customer: Customer) -> dict:
             select(Notification).where(Notification.subject_type == "customer",
                                        Notification.subject_id == customer.code)
             .order_by(Notification.id.desc()).limit(30))),
-        "orders": [_order_doc(o, customer.code) for o in orders],
+        "orders": _order_docs([(o, customer.code) for o in orders]),
         "exemptions": list(db.session.scalars(select(CollectionExemption)
                                               .where(CollectionExemption.customer_id == customer.id)
                                               .order_by(CollectionExemption.valid_from.desc()))),
@@ -314,22 +324,25 @@ class DisconnectionOrders(MethodView):
             .where(DisconnectionOrder.status == args["status"],
                    DisconnectionOrder.customer_id.in_(visible_customers(current_user)))
             .order_by(DisconnectionOrder.ordered_on, DisconnectionOrder.id).limit(1000)).all()
-        return [_order_doc(o, code) for o, code in rows]
+        return _order_docs(rows)
 
 
 @api_bp.route("/disconnection-orders/<int:order_id>/execute")
 class OrderExecute(MethodView):
     decorators = (api_login_required,)
 
+    @api_bp.arguments(ExecuteIn)
     @api_bp.response(200, ExecuteOut)
-    def post(self, order_id: int):
-        """Carry out an open order. The latest payments (provisional ones included) are checked first: a
-        customer who has paid, or is exempt, is not cut off and the order is cancelled instead."""
+    def post(self, data, order_id: int):
+        """Ask for an open order to be carried out: a supervisor other than the requester approves it on the
+        approvals page, and only then is supply cut (four eyes). The latest payments (provisional ones included)
+        are checked first: a customer who has paid, or is exempt, is not cut off and the order is cancelled
+        instead, with nothing to approve; they are checked again when the request is approved."""
         _allowed(WORKERS)
         order = dunning.get_order(db.session, order_id, visible_customers(current_user))
-        result = dunning.execute_order(db.session, order, by=current_user.username)
+        result = dunning.request_execution(db.session, order, by=current_user.username, note=data.get("note"))
         db.session.commit()
-        return {**result, "order": _order_doc(result["order"])}
+        return {**result, "order": _order_docs([(result["order"], None)])[0]}
 
 
 @api_bp.route("/disconnection-orders/<int:order_id>/withdraw")
@@ -471,14 +484,19 @@ def revoke_exemption(code: str, exemption_id: int):
 @pages.post("/customers/<code>/collections/orders/<int:order_id>/execute")
 @login_required
 def execute_order(code: str, order_id: int):
-    """Form: carry out a disconnection order (re-checked against the latest payments first)."""
+    """Form: ask a supervisor to approve carrying out a disconnection order (re-checked against the latest
+    payments first: a payer's order is cancelled instead)."""
     outcome: dict = {}
 
     def work(c):
         order = dunning.get_order(db.session, order_id, select(Customer.id).where(Customer.id == c.id))
-        outcome.update(dunning.execute_order(db.session, order, by=current_user.username))
+        note = _form(ExecuteIn()).get("note")
+        outcome.update(dunning.request_execution(db.session, order, by=current_user.username, note=note))
 
     response = _act(code, WORKERS, work, _("Disconnection order handled."))
     if outcome.get("outcome") == "cancelled":
         flash(_("The customer has paid or is exempt: the order was cancelled, not carried out."), "info")
+    elif outcome.get("outcome") == "awaiting_approval":
+        flash(_("Request #%(id)s is waiting for a supervisor's approval; supply is cut only once it is approved.",
+                id=outcome["request_id"]), "info")
     return response

@@ -96,6 +96,7 @@ LABELS = {
         "agent.reinstate": _l("Reinstate a suspended collection agent"),
         "agent.forfeit": _l("Forfeit a collection agent's deposit"),
         "debt.write_off": _l("Write off uncollectable debt"),
+        "disconnection.execute": _l("Carry out a disconnection order"),
     },
     "deposit_status": {
         "requested": _l("Requested"),

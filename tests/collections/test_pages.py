@@ -81,8 +81,11 @@ def test_api_pay_plan_and_order_execution_respect_roles_and_grids(client, distri
     db.session.add(order)
     db.session.commit()
     assert [o["id"] for o in client.get("/api/v1/disconnection-orders").json] == [order.id]
-    r = client.post(f"/api/v1/disconnection-orders/{order.id}/execute")
+    r = client.post(f"/api/v1/disconnection-orders/{order.id}/execute", json={"note": "no answer to three visits"})
     assert r.status_code == 200, r.json
-    assert (r.json["outcome"], r.json["order"]["status"]) == ("executed", "executed")
-    assert client.get("/api/v1/customers/C1/dunning").json["orders"][0]["status"] == "executed"
+    # Four eyes: the officer's request waits for a supervisor; supply is not cut yet.
+    assert (r.json["outcome"], r.json["order"]["status"]) == ("awaiting_approval", "open")
+    assert r.json["order"]["approval_request_id"] == r.json["request_id"] and r.json["order"]["requested_by"] == "li"
+    assert client.get("/api/v1/customers/C1/dunning").json["orders"][0]["approval_request_id"] == r.json["request_id"]
+    assert client.post(f"/api/v1/disconnection-orders/{order.id}/execute").status_code == 409  # one request waits
     assert "/api/v1/disconnection-orders/{order_id}/execute" in client.get("/api/openapi.json").json["paths"]
