@@ -84,6 +84,7 @@ register_section("prepayment", "recovery.payments.prepaid:PrepaymentPolicySchema
 register_section("cards", "recovery.payments.cards:CardsPolicySchema")
 register_section("reconcile", "recovery.reconcile.policy:ReconcilePolicySchema")
 register_section("dunning", "recovery.collections.policy:DunningPolicySchema")
+register_section("notifications", "recovery.notifications.texts:NotificationsPolicySchema")
 register_section("assessment", "recovery.assessment.policy:AssessmentPolicySchema")
 register_section("segments", "recovery.worklist.policy:SegmentsPolicySchema")
 register_section("coverage", "recovery.worklist.policy:CoveragePolicySchema")

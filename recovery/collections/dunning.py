@@ -464,7 +464,7 @@ def execute_order(session: Session, order: DisconnectionOrder, *, by: str, on: d
                                                  Event.kind == EventKind.disconnection, Event.occurred_on == on)):
         session.add(Event(customer_id=customer.id, kind=EventKind.disconnection, occurred_on=on))
     notices.notify(session, f"customer:{customer.code}", "dunning.disconnected",
-                   "Supply has been disconnected for unpaid electricity bills. Pay the arrears to be reconnected.",
+                   notices.text("dunning.disconnected"),
                    subject_type="customer", subject_id=customer.code, channel="sms")
     audit.record(session, "disconnection.execute", "disconnection_order", str(order.id), actor=by,
                  customer=customer.code, reason=order.reason)

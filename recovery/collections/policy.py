@@ -5,7 +5,8 @@
     days = -3                             #   overdue_notice      +1  sms
     channel = "sms"                       #   final_notice       +15  letter
     min_amount = "0.01"                   #   disconnection_order +30  disconnection_order
-    text = "…"                            # the notice's text ({due_on} is the bill's due date)
+    text = "…"                            # the notice's text ({due_on} is the bill's due date); left out:
+                                          # the catalogue's, in the [notifications] language
 
 A step is reached when the oldest unpaid bill (bills on hold left out) fell due `days` days ago or
 more (negative: falls due within that many days) and the customer owes at least `min_amount` yuan:
@@ -16,8 +17,13 @@ disconnection order (and a letter). Customers whose credit grade is in `good_cre
 
     good_credit_grades = ["AAA", "AA", "A"]
     reconnection_text = "…"               # the notice when a disconnected customer has cleared the arrears
+                                          # (left out: the catalogue's)
     plan_grace_days = 5                   # a plan is broken when payments fall short of the installments
                                           # due more than this many days ago
+
+The default texts live in recovery/notifications/texts.py, in Chinese and English; `dunning_policy()`
+fills in the catalogue's text wherever the section gives none (a step the catalogue does not know
+gets its generic unpaid-bill text).
 """
 
 from __future__ import annotations
@@ -29,22 +35,17 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from recovery import policy
 from recovery.errors import Invalid
 from recovery.money import parse_yuan
+from recovery.notifications import texts
 
 CHANNELS = ("sms", "letter", "officer", "disconnection_order")
 
+# The default ladder; its texts come from the notice catalogue (dunning.<name>) in the configured language.
 DEFAULT_STEPS = [
-    {"name": "reminder_sms", "days": -3, "channel": "sms",
-     "text": "Reminder: your electricity bill falls due on {due_on}. Please pay on time."},
-    {"name": "overdue_notice", "days": 1, "channel": "sms",
-     "text": "Your electricity bill due on {due_on} is overdue. Please pay now to avoid late-payment penalties."},
-    {"name": "final_notice", "days": 15, "channel": "letter",
-     "text": "Final notice: your electricity bill due on {due_on} is still unpaid. Unless it is paid, supply may "
-             "be disconnected according to the supply rules."},
-    {"name": "disconnection_order", "days": 30, "channel": "disconnection_order",
-     "text": "Notice of disconnection: your electricity bill due on {due_on} remains unpaid and supply will be "
-             "disconnected. Pay now to keep your supply."},
+    {"name": "reminder_sms", "days": -3, "channel": "sms"},
+    {"name": "overdue_notice", "days": 1, "channel": "sms"},
+    {"name": "final_notice", "days": 15, "channel": "letter"},
+    {"name": "disconnection_order", "days": 30, "channel": "disconnection_order"},
 ]
-RECONNECTION_TEXT = "Thank you for your payment: your arrears are cleared and supply is being reconnected."
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ class DunningPolicySchema(Schema):
 
     steps = fields.List(fields.Nested(StepSchema), load_default=lambda: [dict(s) for s in DEFAULT_STEPS])
     good_credit_grades = fields.List(fields.String(), load_default=lambda: ["AAA", "AA", "A"])
-    reconnection_text = fields.String(load_default=RECONNECTION_TEXT, validate=validate.Length(min=1, max=500))
+    # Empty: the catalogue's text in the [notifications] language (filled in by dunning_policy()).
+    reconnection_text = fields.String(load_default="", validate=validate.Length(max=500))
     plan_grace_days = fields.Integer(load_default=5, validate=validate.Range(min=0, max=90))
 
     @validates_schema
@@ -101,13 +103,22 @@ class DunningPolicySchema(Schema):
 
 
 def ladder(rules: dict) -> tuple[Step, ...]:
-    """The section's steps as Step, in order of days."""
-    return tuple(
-        Step(s["name"], s["days"], s["channel"], max(parse_yuan(s["min_amount"]), 1),
-             s["text"] or f"Electricity bill due on {{due_on}}: {s['name'].replace('_', ' ')}.")
-        for s in sorted(rules["steps"], key=lambda s: s["days"]))
+    """The steps of `rules` (as dunning_policy() gives them, texts filled in) as Step, in order of days."""
+    return tuple(Step(s["name"], s["days"], s["channel"], max(parse_yuan(s["min_amount"]), 1), s["text"])
+                 for s in sorted(rules["steps"], key=lambda s: s["days"]))
+
+
+def step_text(name: str, lang: str) -> str:
+    """The catalogue's text for step `name` ({due_on} left in): a default step's own, else the generic one."""
+    default = any(s["name"] == name for s in DEFAULT_STEPS)
+    return texts.template(f"dunning.{name}" if default else "dunning.step", lang)
 
 
 def dunning_policy() -> dict:
-    """The [dunning] section in force."""
-    return policy.section("dunning")
+    """The [dunning] section in force, every notice text the section leaves empty taken from the catalogue
+    in the [notifications] language."""
+    rules = policy.section("dunning")
+    lang = texts.language()
+    return {**rules,
+            "steps": [{**s, "text": s["text"] or step_text(s["name"], lang)} for s in rules["steps"]],
+            "reconnection_text": rules["reconnection_text"] or texts.template("dunning.reconnection", lang)}

@@ -1,9 +1,10 @@
-"""Writing to the outbox, in the caller's transaction."""
+"""Writing to the outbox, in the caller's transaction; the text of a customer notice in the utility's language."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from recovery.notifications import texts
 from recovery.notifications.models import Notification
 
 
@@ -14,3 +15,8 @@ def notify(session: Session, recipient: str, kind: str, body: str, *, subject_ty
                         channel=channel)
     session.add(note)
     return note
+
+
+def text(kind: str, **values: object) -> str:
+    """The customer notice `kind` in the language of [notifications], its placeholders filled in from `values`."""
+    return texts.render(kind, texts.language(), **values)

@@ -23,6 +23,7 @@ from recovery.collections.models import DisconnectionOrder, OrderStatus
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, DomainError, NotFound
 from recovery.money import format_yuan, parse_yuan
+from recovery.notifications import service as notices
 from recovery.notifications.models import Notification
 from recovery.payments.models import PrepaidAccount, PrepaidStatus
 from recovery.timeutil import now, today
@@ -124,15 +125,13 @@ def monitor(session: Session, day: dt.date) -> dict:
                     .values(warned_on=None))
 
     low = and_(PrepaidAccount.warned_on.is_(None), where_balance((b.credit_fen < warn) & (b.latest_fen < warn)))
-    _notify(session, low, "prepaid.low_balance",
-            f"Your prepaid electricity balance is below {format_yuan(warn)} yuan; please top up.")
+    _notify(session, low, "prepaid.low_balance", notices.text("prepaid.low_balance", amount=format_yuan(warn)))
     session.execute(update(PrepaidAccount).where(low).values(warned_on=day))
 
     negative = and_(PrepaidAccount.status == PrepaidStatus.active,
                     where_balance((b.credit_fen < stop) & (b.latest_fen < stop)))
     _notify(session, negative, "prepaid.stopped",
-            f"Your prepaid electricity balance is below {format_yuan(stop)} yuan and supply is stopped; "
-            f"top up within {grace} days to avoid disconnection.")
+            notices.text("prepaid.stopped", amount=format_yuan(stop), days=grace))
     session.execute(update(PrepaidAccount).where(negative).values(status=PrepaidStatus.stopped, stopped_since=day))
 
     # Stopped for the whole grace period and still below the stop level: one open order, never two.

@@ -17,6 +17,7 @@ from recovery.customers.models import Customer
 from recovery.events.models import Event
 from recovery.extensions import db
 from recovery.notifications.models import Notification
+from recovery.notifications.texts import NotificationsPolicySchema
 from recovery.payments import posting
 from recovery.payments.models import PaymentState
 from tests.factories import bill, customer, load
@@ -50,6 +51,11 @@ def notices(c: Customer) -> list[str]:
                                    .order_by(Notification.id)))
 
 
+def bodies(c: Customer) -> dict[str, str]:
+    return dict(db.session.execute(select(Notification.kind, Notification.body)
+                                   .where(Notification.subject_id == c.code)).all())
+
+
 def orders(c: Customer) -> list[tuple[str, str]]:
     db.session.expire_all()
     return [tuple(r) for r in db.session.execute(select(DisconnectionOrder.status, DisconnectionOrder.source)
@@ -80,6 +86,13 @@ def test_ladder_steps_are_reached_by_days_and_a_paid_customer_drops_back(distric
     assert notices(c1) == ["dunning.reminder_sms", "dunning.overdue_notice", "dunning.final_notice",
                            "dunning.disconnection_order"]
     assert orders(c1) == [("open", "collections")]
+    assert bodies(c1) == {
+        "dunning.reminder_sms": "温馨提示：您的电费将于2026-03-20到期，请按时缴纳。",
+        "dunning.overdue_notice": "您2026-03-20到期的电费已逾期未缴，请尽快缴纳，以免产生电费违约金。",
+        "dunning.final_notice": "催缴通知：您2026-03-20到期的电费至今仍未缴纳。"
+                                "请尽快缴清，否则将依照供用电有关规定中止供电。",
+        "dunning.disconnection_order": "停电通知：您2026-03-20到期的电费仍未缴纳，将依规中止供电。"
+                                       "立即缴清欠费可避免停电。"}
 
     pay("C1", 10_000, "2026-04-20T10:00:00+08:00")
     summary = run(D(2026, 4, 20))
@@ -145,7 +158,33 @@ def test_a_provisional_payment_cancels_the_order_at_issue_and_at_execute(distric
     assert run(D(2026, 4, 22))["reconnections"] == 1
     kinds = set(db.session.scalars(select(Event.kind).where(Event.customer_id == district["C3"].id)))
     assert kinds == {"disconnection", "reconnection"}
-    assert "dunning.reconnection" in notices(district["C3"])
+    said = bodies(district["C3"])
+    assert said["dunning.disconnected"] == "因欠缴电费，已对您中止供电。缴清欠费后将为您恢复供电。"
+    assert said["dunning.reconnection"] == "感谢您的缴费！您的欠费已结清，我们正在为您恢复供电。"
+
+
+def test_with_language_en_the_notices_are_in_english_and_a_step_s_own_text_still_wins(app, district):
+    app.config["POLICY_IN_FORCE"] = {
+        **app.config["POLICY_IN_FORCE"], "notifications": NotificationsPolicySchema().load({"language": "en"}),
+        "dunning": DunningPolicySchema().load({"steps": [
+            {"name": "overdue_notice", "days": 1, "channel": "sms"},
+            {"name": "second_reminder", "days": 10, "channel": "sms"},
+            {"name": "disconnection_order", "days": 30, "channel": "disconnection_order",
+             "text": "请于{due_on}前缴清电费。"}]})}
+    c1 = district["C1"]
+    run(D(2026, 3, 21))
+    run(D(2026, 3, 30))
+    run(D(2026, 4, 19))
+    order = db.session.scalar(select(DisconnectionOrder).where(DisconnectionOrder.customer_id == c1.id))
+    dunning.execute_order(db.session, order, by="zhao", on=D(2026, 4, 21))
+    db.session.commit()
+    assert bodies(c1) == {
+        "dunning.overdue_notice": "Your electricity bill due on 2026-03-20 is overdue. Please pay now to avoid "
+                                  "late-payment penalties.",
+        "dunning.second_reminder": "Your electricity bill due on 2026-03-20 is not yet paid. Please pay it soon.",
+        "dunning.disconnection_order": "请于2026-03-20前缴清电费。",
+        "dunning.disconnected": "Supply has been disconnected for unpaid electricity bills. Pay the arrears to be "
+                                "reconnected."}
 
 
 def _snapshot() -> dict:

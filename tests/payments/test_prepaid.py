@@ -55,6 +55,10 @@ def _notes(kind: str) -> list[tuple[str, str]]:
         select(Notification.recipient, Notification.subject_id).where(Notification.kind == kind))]
 
 
+def _bodies(kind: str) -> list[str]:
+    return list(db.session.scalars(select(Notification.body).where(Notification.kind == kind)))
+
+
 def _orders() -> list[tuple[int, dt.date, str, str]]:
     return [tuple(r) for r in db.session.execute(
         select(DisconnectionOrder.customer_id, DisconnectionOrder.ordered_on, DisconnectionOrder.status,
@@ -66,6 +70,7 @@ def test_a_balance_below_fifty_yuan_is_warned_of_once(accounts):
     summary = run(D(2026, 3, 5))  # 100 - 60 = 40 yuan left
     assert (summary["accounts"], summary["warned"], summary["stopped"]) == (2, 1, 0)
     assert _notes("prepaid.low_balance") == [("customer:P1", "P1")]
+    assert _bodies("prepaid.low_balance") == ["您的预付电费余额已低于50.00元，请及时充值，以免影响用电。"]
     assert _account().warned_on == D(2026, 3, 5)
 
     assert run(D(2026, 3, 5)) == summary  # a rerun of the day gives the same result
@@ -78,6 +83,8 @@ def test_a_negative_balance_stops_supply_and_seven_days_later_one_order_is_filed
     account = _account()
     assert (account.status, account.stopped_since) == ("stopped", D(2026, 3, 8))
     assert _notes("prepaid.stopped") == [("customer:P1", "P1")]
+    assert _bodies("prepaid.stopped") == ["您的预付电费余额已低于0.00元，供电已暂停。"
+                                          "请在7天内充值，逾期将依规中止供电。"]
 
     assert run(D(2026, 3, 14))["disconnection_orders"] == 0
     summary = run(D(2026, 3, 15))
@@ -116,13 +123,18 @@ def test_an_open_order_is_withdrawn_when_the_customer_pays(accounts):
     assert _account().warned_on is None  # 90 yuan now: the next drop below 50 is warned of again
 
 
-def test_thresholds_and_the_grace_period_come_from_the_policy(accounts, database_url, tmp_path):
+def test_thresholds_the_grace_period_and_the_notices_language_come_from_the_policy(accounts, database_url, tmp_path):
     custom = create_app({**_settings(database_url, tmp_path),
-                         "POLICY": {"prepayment": {"warn_below": "30.00", "order_after_days": 2}}})
+                         "POLICY": {"prepayment": {"warn_below": "30.00", "order_after_days": 2},
+                                    "notifications": {"language": "en"}}})
     with custom.app_context():
         assert prepaid.monitor(db.session, D(2026, 3, 5))["warned"] == 0  # 40 yuan is above 30
         prepaid.monitor(db.session, D(2026, 3, 8))
         assert prepaid.monitor(db.session, D(2026, 3, 10))["disconnection_orders"] == 1
+        assert _bodies("prepaid.low_balance") == [
+            "Your prepaid electricity balance is below 30.00 yuan; please top up."]
+        assert _bodies("prepaid.stopped") == ["Your prepaid electricity balance is below 0.00 yuan and supply is "
+                                              "stopped; top up within 2 days to avoid disconnection."]
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
