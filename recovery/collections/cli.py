@@ -71,4 +71,5 @@ def notices_send(limit: int) -> None:
     """Deliver unsent notices (SMS through NOTIFY_SMS_URL when set, else the log); failures stay queued."""
     from recovery.notifications.senders import send_pending
 
+    # send_pending commits each message as it goes: a crash keeps what was delivered, it is not all or nothing.
     click.echo(json.dumps(_commit(lambda: send_pending(db.session, limit=limit))))

@@ -5,10 +5,18 @@ run from there, and a site without an SMS gateway loses nothing. HttpSmsSender p
 JSON to the gateway at NOTIFY_SMS_URL (app config or environment):
 
     POST <url>  {"id": 17, "to": "13800000001", "text": "…", "kind": "dunning.overdue_notice"}
+    Idempotency-Key: notice-17
 
 and counts any answer outside 2xx, a timeout or a customer without a phone number as a failed
 attempt: the row stays unsent, with the attempt counted and the error kept, and is tried again on
 the next run until `max_attempts`.
+
+An SMS cannot be called back, so none may go twice: `send_pending` commits each message's outcome
+(sent, or the failed attempt) as soon as it is known, so a run that dies half-way (killed, the
+database lost) leaves every message delivered before it marked sent, and the rerun sends only the
+rest. The one message in flight when the run died may have reached the gateway without being marked;
+it goes again with the same Idempotency-Key (notice-<outbox id>), by which the gateway drops the
+duplicate. A gateway that ignores the key may deliver that one message twice, never more.
 """
 
 from __future__ import annotations
@@ -63,7 +71,8 @@ class HttpSmsSender:
             raise SendError(f"no phone number for {note.recipient}")
         body = json.dumps({"id": note.id, "to": address, "text": note.body, "kind": note.kind},
                           ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8"}
+        # The same key every time this message is tried: the gateway drops a repeat of one it already took.
+        headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"notice-{note.id}"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
@@ -97,7 +106,10 @@ def _channel(note: Notification) -> str:
 def send_pending(session: Session, senders: dict[str, Sender] | None = None, *, limit: int = 1000,
                  max_attempts: int = MAX_ATTEMPTS) -> dict:
     """Deliver up to `limit` unsent messages, oldest first; failures stay queued with the attempt counted.
-    Does not commit."""
+
+    Commits after each message, unlike other services: a delivered SMS cannot be rolled back, so its
+    `sent_at` must not wait for the end of the run (see the module's docstring). Call it with nothing
+    else pending in the session."""
     senders = senders or default_senders()
     notes = list(session.scalars(select(Notification)
                                  .where(Notification.sent_at.is_(None), Notification.attempts < max_attempts)
@@ -118,13 +130,14 @@ def send_pending(session: Session, senders: dict[str, Sender] | None = None, *, 
             note.last_error = str(e)[:1000]
             failed += 1
             log.warning("notice #%s not delivered (attempt %s): %s", note.id, note.attempts, e)
-            continue
-        note.sent_at = now()
-        note.last_error = None
-        sent += 1
+        else:
+            note.sent_at = now()
+            note.last_error = None
+            sent += 1
+        session.commit()
     return {"sent": sent, "failed": failed, "waiting": len(notes) - sent}
 
 
 def nightly(session: Session, day: dt.date) -> dict:
-    """Job notifications.send: deliver what the night's jobs queued."""
+    """Job notifications.send: deliver what the night's jobs queued (each message committed as it goes)."""
     return {"day": day.isoformat(), **send_pending(session)}
