@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -85,8 +86,21 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- officers and grids
 
 
-def customer_frame(session, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Per customer (index customer_id, with grid): due, collected, old, billed, kept, broken, in_arrears, visited."""
+@dataclass
+class CustomerSources:
+    """What customer_frame reads of the ledger for periods ending by `end`, read once: the year's table
+    filters these frames for each of its months and quarters instead of reading them sixteen times."""
+
+    end: dt.date
+    customers: pd.DataFrame  # index customer_id: grid
+    bills: pd.DataFrame  # bill_id, customer_id, amount_fen, due_on, issued_on (timestamps)
+    allocations: pd.DataFrame  # bill_id, paid_fen, day (the business day), issued_on (the bill's)
+    write_offs: pd.DataFrame  # customer_id, written_off_on (timestamp), open_fen
+    arrears: dict[dt.date, pd.DataFrame] = field(default_factory=dict)  # positions on a period's first day
+
+
+def read_customer_sources(session, end: dt.date) -> CustomerSources:
+    """The bills issued by `end`, what was allocated to them and what was written off by min(end, today)."""
     upto = min(end, today())
     session.flush()  # the reads below go through Core, which does not autoflush pending changes
     cust = bulk.read_frame(session, select(Customer.id.label("customer_id"), Grid.code.label("grid"))
@@ -94,33 +108,55 @@ def customer_frame(session, start: dt.date, end: dt.date) -> pd.DataFrame:
     bills = bulk.read_frame(session, select(Bill.id.label("bill_id"), Bill.customer_id, Bill.amount_fen, Bill.due_on,
                                             Bill.issued_on)
                             .where(Bill.issued_on <= end, Bill.amount_fen > 0))
+    bills = bills.astype({"bill_id": "int64", "customer_id": "int64", "amount_fen": "int64"})
+    bills["due_on"] = pd.to_datetime(bills["due_on"])
+    bills["issued_on"] = pd.to_datetime(bills["issued_on"])
     allocs = bulk.read_frame(session, select(Allocation.bill_id, Allocation.amount_fen.label("paid_fen"),
-                                             Allocation.allocated_at)
+                                             Allocation.allocated_at, Bill.issued_on)
                              .join(Bill, Bill.id == Allocation.bill_id)
                              .where(Bill.issued_on <= end, Allocation.allocated_at < start_of_day(
                                  upto + dt.timedelta(days=1))))
+    allocs = pd.DataFrame({"bill_id": allocs["bill_id"].astype("int64"), "paid_fen": allocs["paid_fen"].astype("int64"),
+                           "day": _local_days(allocs["allocated_at"]),
+                           "issued_on": pd.to_datetime(allocs["issued_on"])})
     wo = bulk.read_frame(session, select(WriteOff.customer_id, WriteOff.written_off_on,
                                          (WriteOff.amount_fen - WriteOff.recovered_fen).label("open_fen"))
                          .where(WriteOff.written_off_on <= upto))
+    wo["written_off_on"] = pd.to_datetime(wo["written_off_on"])
+    wo["open_fen"] = wo["open_fen"].astype("int64")
+    return CustomerSources(end, cust, bills, allocs, wo)
+
+
+def customer_frame(session, start: dt.date, end: dt.date, sources: CustomerSources | None = None) -> pd.DataFrame:
+    """Per customer (index customer_id, with grid): due, collected, old, billed, kept, broken, in_arrears, visited.
+
+    `sources` (read_customer_sources for an end on or after this one) saves reading the ledger again."""
+    if sources is None:
+        sources = read_customer_sources(session, end)
+    elif end > sources.end:
+        raise ValueError(f"the sources were read for periods ending by {sources.end}, not {end}")
+    upto = min(end, today())
+    cust = sources.customers
+    bills = sources.bills[sources.bills["issued_on"] <= pd.Timestamp(end)].copy()
+    allocs = sources.allocations[(sources.allocations["issued_on"] <= pd.Timestamp(end))
+                                 & (sources.allocations["day"] <= pd.Timestamp(upto))]
+    wo = sources.write_offs[sources.write_offs["written_off_on"] <= pd.Timestamp(upto)]
     promises = bulk.read_frame(session, select(Promise.customer_id, Promise.status)
                                .where(Promise.promised_on >= start, Promise.promised_on <= end,
                                       Promise.status.in_([PromiseStatus.kept, PromiseStatus.broken])))
     visited = bulk.read_frame(session, select(Visit.customer_id).distinct()
                               .where(Visit.visited_at >= start_of_day(start),
                                      Visit.visited_at < start_of_day(end + dt.timedelta(days=1))))
-    arrears = classify(bulk.read_frame(session, positions(start)), start)
+    if start not in sources.arrears:
+        sources.arrears[start] = classify(bulk.read_frame(session, positions(start)), start)
+    arrears = sources.arrears[start]
 
     out = pd.DataFrame(index=cust.index).assign(grid=cust["grid"])
     ts_start, ts_upto = pd.Timestamp(start), pd.Timestamp(upto)
     if not bills.empty:
-        bills = bills.astype({"bill_id": "int64", "customer_id": "int64", "amount_fen": "int64"})
-        bills["due_on"] = pd.to_datetime(bills["due_on"])
-        bills["issued_on"] = pd.to_datetime(bills["issued_on"])
         if allocs.empty:
             before = in_period = pd.Series(dtype="int64")
         else:
-            allocs["day"] = _local_days(allocs["allocated_at"])
-            allocs["paid_fen"] = allocs["paid_fen"].astype("int64")
             before = allocs[allocs["day"] < ts_start].groupby("bill_id")["paid_fen"].sum()
             in_period = allocs[allocs["day"] >= ts_start].groupby("bill_id")["paid_fen"].sum()
         bills["before"] = bills["bill_id"].map(before).fillna(0).astype("int64")
@@ -138,8 +174,6 @@ def customer_frame(session, start: dt.date, end: dt.date) -> pd.DataFrame:
     out = out.reindex(columns=["grid", "due", "collected", "old", "billed"])
     out[["due", "collected", "old", "billed"]] = out[["due", "collected", "old", "billed"]].fillna(0).astype("int64")
     if not wo.empty:
-        wo["written_off_on"] = pd.to_datetime(wo["written_off_on"])
-        wo["open_fen"] = wo["open_fen"].astype("int64")
         wo_before = wo[wo["written_off_on"] < ts_start].groupby("customer_id")["open_fen"].sum()
         wo_upto = wo[wo["written_off_on"] <= ts_upto].groupby("customer_id")["open_fen"].sum()
         # Written-off debt is no longer expected to come in: it leaves what was due and what is old.

@@ -24,9 +24,11 @@ def check_month(month: str) -> str:
     return month
 
 
-def period_table(session: Session, kind: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+def period_table(session: Session, kind: str, start: dt.date, end: dt.date,
+                 sources: measures.CustomerSources | None = None) -> pd.DataFrame:
     """Scores of every officer, grid or agent over [start, end]: the measures, their points, the score
-    (out of 100) and the pay factor; index `key` (username, grid code or agent code)."""
+    (out of 100) and the pay factor; index `key` (username, grid code or agent code). `sources`: the
+    ledger already read for the year (see yearly)."""
     if kind not in KINDS:
         raise Invalid(f"kind is one of {', '.join(KINDS)}", code="bad_kind")
     rule = policy.section("assessment")
@@ -35,7 +37,7 @@ def period_table(session: Session, kind: str, start: dt.date, end: dt.date) -> p
         # `volume` is measured per month, like its target, so a quarter is held to the same rule.
         out = scoring.score(frame, rule["agents"])
     else:
-        customers = measures.customer_frame(session, start, end)
+        customers = measures.customer_frame(session, start, end, sources)
         default = float(rule["officers"]["recovery"]["target"])
         overrides = {g: float(t) for g, t in rule["grid_targets"].items()}
         if kind == "grids":
@@ -65,13 +67,16 @@ def yearly(session: Session, kind: str, month: str) -> pd.DataFrame:
     rule = policy.section("assessment")
     year, last = (int(p) for p in check_month(month).split("-"))
     monthly_rows, quarterly_rows = [], []
+    # The ledger is read once, up to the last quarter's end; each month and quarter filters it.
+    sources = (None if kind == "agents" else
+               measures.read_customer_sources(session, measures.quarter_bounds(f"{year}-{last:02d}")[1]))
     for m in range(1, last + 1):
-        t = monthly(session, kind, f"{year}-{m:02d}")
+        t = period_table(session, kind, *measures.month_bounds(f"{year}-{m:02d}"), sources)
         monthly_rows.append(pd.DataFrame({"key": t.index, "score": t["score"].to_numpy(), "name": t["name"]
                                           .to_numpy()}))
     for q_first in range(1, last + 1, 3):
         start, end = measures.quarter_bounds(f"{year}-{q_first:02d}")
-        t = period_table(session, kind, start, end)
+        t = period_table(session, kind, start, end, sources)
         quarterly_rows.append(pd.DataFrame({"key": t.index, "score": t["score"].to_numpy()}))
     m_all, q_all = pd.concat(monthly_rows, ignore_index=True), pd.concat(quarterly_rows, ignore_index=True)
     out = pd.DataFrame({"name": m_all.groupby("key")["name"].first(),

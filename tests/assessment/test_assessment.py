@@ -186,3 +186,26 @@ def test_an_account_managers_customer_counts_for_the_manager_not_the_grids_offic
     session.commit()
     officers = service.monthly(session, "officers", MONTH)
     assert officers.loc["li", "recovery"] == 96.0 and officers.loc["wang", "recovery"] == 94.0
+
+
+def test_the_ledger_read_once_for_the_year_gives_each_period_the_table_read_on_its_own(session, recovery, tmp_path,
+                                                                                       march):
+    """The year's table reads bills, allocations and write-offs once and filters them per month and quarter: every
+    period must come out exactly as when it is read alone (bills issued later, payments after the period left out)."""
+    from recovery.assessment import measures
+
+    load(recovery, tmp_path, customers=[customer("C8", "G1")],
+         bills=[bill("B8-01", "C8", "300.00", "2026-01", "2026-01-03", "2026-01-20"),
+                bill("B8-02", "C8", "200.00", "2026-02", "2026-02-03", "2026-02-20"),
+                bill("B8-04", "C8", "100.00", "2026-04", "2026-04-03", "2026-04-20")],
+         payments=[payment("P8a", "C8", "250.00", paid_at="2026-02-27T23:30:00+08:00"),
+                   payment("P8b", "C8", "150.00", paid_at="2026-04-02T10:00:00+08:00")])
+    sources = measures.read_customer_sources(session, dt.date(2026, 6, 30))
+    periods = [measures.month_bounds(f"2026-{m:02d}") for m in range(1, 7)] + [
+        measures.quarter_bounds("2026-01"), measures.quarter_bounds("2026-04")]
+    for kind in ("grids", "officers"):
+        for start, end in periods:
+            pd.testing.assert_frame_equal(service.period_table(session, kind, start, end, sources),
+                                          service.period_table(session, kind, start, end))
+    with pytest.raises(ValueError):
+        measures.customer_frame(session, dt.date(2026, 7, 1), dt.date(2026, 7, 31), sources)
