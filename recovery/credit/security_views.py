@@ -283,10 +283,12 @@ def customer_page(code: str):
 
 
 def _act(code: str, roles: frozenset[str], work, done: str):
-    """Run one form's action in one transaction; a refusal comes back as a message, nothing changed."""
+    """Run one form's action in one transaction: a role that may not use the form is refused with 403 (as
+    with the pages it may not open); any other refusal comes back as a message, nothing changed."""
     customer = _page_customer(code)
+    if current_user.role not in roles:
+        abort(403)
     try:
-        _allowed(roles)
         work(customer)
         db.session.commit()
         flash(done, "success")

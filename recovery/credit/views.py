@@ -31,6 +31,9 @@ api_bp = ApiBlueprint("credit_api", __name__, url_prefix="/api/v1/customers",
                       description="Credit ratings with their history and reasons, overrides and settlement terms.")
 
 SUPERVISING = (Role.supervisor, Role.admin)
+# Credit work on a customer (recomputing the rating, proposing new terms) is the officers' and supervisors';
+# clerks and cashiers read the credit page but do not act on it.
+CREDIT_WORKERS = (Role.officer, Role.supervisor, Role.admin)
 
 
 # ---------------------------------------------------------------------------------------------- shared
@@ -99,6 +102,16 @@ def _require_supervisor() -> None:
         abort(403)
 
 
+def _require_credit_worker() -> None:
+    if current_user.role not in CREDIT_WORKERS:
+        abort(403)
+
+
+def _api_credit_worker() -> None:
+    if current_user.role not in CREDIT_WORKERS:
+        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
+
+
 # ---------------------------------------------------------------------------------------------- pages
 
 
@@ -111,6 +124,7 @@ def credit_page(code: str):
     return render_template("credit/customer_credit.html", customer=customer, info=info,
                            chart=chart(info["history"], today()), grades=rating_policy().grades,
                            supervisor=current_user.role in SUPERVISING, today=today(),
+                           can_act=current_user.role in CREDIT_WORKERS,
                            max_until=today() + dt.timedelta(days=rating_policy().override_max_days),
                            overrides=overrides.overrides_of(db.session, customer.id))
 
@@ -145,7 +159,8 @@ def override_form(code: str):
 @bp.route("/customers/<code>/credit/recompute", methods=["POST"])
 @login_required
 def recompute_form(code: str):
-    """Recompute this customer's rating now."""
+    """Recompute this customer's rating now (officers and supervisors)."""
+    _require_credit_worker()
     customer = _customer_or_404(code)
     rate(db.session, today(), [customer.id])
     db.session.commit()
@@ -156,7 +171,8 @@ def recompute_form(code: str):
 @bp.route("/customers/<code>/credit/terms", methods=["POST"])
 @login_required
 def terms_form(code: str):
-    """Propose a change of settlement terms (a supervisor approves it)."""
+    """Propose a change of settlement terms (officers and supervisors; another supervisor approves it)."""
+    _require_credit_worker()
     customer = _customer_or_404(code)
     try:
         terms.propose_terms(db.session, customer.id, request.form.get("terms", ""), request.form.get("reason", ""),
@@ -272,8 +288,10 @@ class RatingRecompute(MethodView):
     decorators = (api_login_required,)
 
     @api_bp.response(200, RatingSchema)
+    @api_bp.alt_response(403, description="Only officers and supervisors recompute a rating")
     def post(self, code: str):
-        """Recompute the customer's rating today (on demand) and return it."""
+        """Recompute the customer's rating today (on demand; officers and supervisors) and return it."""
+        _api_credit_worker()
         customer = _customer(code)
         rate(db.session, today(), [customer.id])
         db.session.commit()
@@ -314,9 +332,11 @@ class CustomerTerms(MethodView):
 
     @api_bp.arguments(TermsIn)
     @api_bp.response(201, TermsSchema)
+    @api_bp.alt_response(403, description="Only officers and supervisors propose terms")
     @api_bp.alt_response(409, description="A proposal for this customer is already waiting")
     def post(self, data, code: str):
-        """Propose a change of the customer's terms; it takes effect when a supervisor approves it."""
+        """Propose a change of the customer's terms (officers, supervisors); a supervisor's approval applies it."""
+        _api_credit_worker()
         customer = _customer(code)
         terms.propose_terms(db.session, customer.id, data["terms"], data["reason"], current_user.username)
         db.session.commit()

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, NotFound
+from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
 
 
@@ -29,7 +29,8 @@ def form_errors(error: ValidationError) -> str:
 
 def act_on_customer(code: str, work: Callable[[Customer], object], done: str, anchor: str) -> Response:
     """Run `work(customer)` for the user's customer `code` in one transaction and go back to its page at
-    `anchor`: done, or refused with the reason and nothing changed. Another grid's customer is a 404."""
+    `anchor`: done, or refused with the reason and nothing changed. Another grid's customer is a 404; a role
+    that may not do this at all (`role_not_allowed`) is a 403, as the pages it may not open are."""
     try:
         customer = customers.get_customer(db.session, current_user, code)
     except NotFound:
@@ -41,6 +42,11 @@ def act_on_customer(code: str, work: Callable[[Customer], object], done: str, an
     except ValidationError as e:
         db.session.rollback()
         flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
+    except Forbidden as e:
+        db.session.rollback()
+        if e.code == "role_not_allowed":
+            abort(403)
+        flash(e.message, "error")
     except DomainError as e:
         db.session.rollback()
         flash(e.message, "error")

@@ -144,6 +144,9 @@ def _act(work, done: str):
 @login_required
 def done_form(item_id: int):
     """Form: the item is done, with this outcome."""
+    if current_user.role not in service.WORKERS:
+        abort(403)
+
     def work():
         data = DoneIn().load({k: v for k, v in request.form.items() if k in ("outcome", "note") and v.strip()})
         service.complete(db.session, current_user, item_id, outcome=data["outcome"], note=data.get("note"))
@@ -154,6 +157,9 @@ def done_form(item_id: int):
 @login_required
 def dismiss_form(item_id: int):
     """Form: set the item aside."""
+    if current_user.role not in service.WORKERS:
+        abort(403)
+
     def work():
         service.dismiss(db.session, current_user, item_id, note=request.form.get("note"))
     return _act(work, _("Dismissed."))
