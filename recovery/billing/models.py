@@ -15,7 +15,8 @@ from recovery.types import BigId, UTCDateTime
 
 class Bill(db.Model):
     __tablename__ = "bills"
-    __table_args__ = (Index("ix_bills_customer_due", "customer_id", "due_on"),)
+    # The amounts in the index: a position reads bills from it alone (migration 0018).
+    __table_args__ = (Index("ix_bills_customer_due", "customer_id", "due_on", "issued_on", "amount_fen"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -44,7 +45,8 @@ class LedgerEntry(db.Model):
     """One movement on a customer's account: positive owes the utility more, negative less."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_customer_effective", "customer_id", "effective_on"),)
+    # Kind and amount in the index: a balance is summed from it alone (migration 0018).
+    __table_args__ = (Index("ix_ledger_customer_effective", "customer_id", "effective_on", "kind", "amount_fen"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
