@@ -67,7 +67,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.assessment.views import api_bp as assessment_api
     from recovery.assessment.views import bp as assessment_bp
     from recovery.auth.views import bp as auth_bp
-    from recovery.auth.views import load_user
+    from recovery.auth.views import json_writes_only, load_user
     from recovery.collections.views import api_bp as collections_api
     from recovery.collections.views import pages as collections_pages
     from recovery.collections.writeoff_views import api_bp as writeoff_api
@@ -101,25 +101,21 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(writeoff_pages)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(worklist_bp)
-    # The JSON API authenticates officers itself (and partner agents by signature): no CSRF token.
-    csrf.exempt(customers_api)
-    csrf.exempt(credit_api)  # JSON bodies only (flask-smorest arguments), staff signed in
-    csrf.exempt(security_api)  # JSON bodies only, staff signed in
-    csrf.exempt(collections_api)  # JSON bodies only, staff signed in
+    # The JSON API authenticates partner agents and kiosks by signature, and staff by their signed-in session.
+    # Staff APIs take no CSRF token; instead every write must come as JSON (`json_writes_only`): a page of
+    # another site cannot send that with the user's cookie without the browser asking first (CORS), and this
+    # app answers no such question.
+    staff_apis = (customers_api, credit_api, security_api, collections_api, channels_api, writeoff_api,
+                  assessment_api, worklist_api)
+    for blueprint in staff_apis:
+        csrf.exempt(blueprint)
+    staff_api_names = frozenset(b.name for b in staff_apis)
+    app.before_request(lambda: json_writes_only(staff_api_names))
     csrf.exempt(agent_payments_api)
     csrf.exempt(kiosk_payments_api)
-    csrf.exempt(channels_api)  # JSON bodies only: see recovery/payments/channel_views.py
-    api.register_blueprint(customers_api)
-    api.register_blueprint(credit_api)
-    api.register_blueprint(security_api)
-    api.register_blueprint(collections_api)
-    api.register_blueprint(agent_payments_api)
-    api.register_blueprint(kiosk_payments_api)
-    api.register_blueprint(channels_api)
-    api.register_blueprint(writeoff_api)
-    api.register_blueprint(assessment_api)
-    csrf.exempt(worklist_api)  # JSON bodies only, staff signed in
-    api.register_blueprint(worklist_api)
+    for blueprint in (customers_api, credit_api, security_api, collections_api, agent_payments_api,
+                      kiosk_payments_api, channels_api, writeoff_api, assessment_api, worklist_api):
+        api.register_blueprint(blueprint)
     _serve_swagger_ui(app)
     return app
 

@@ -44,6 +44,11 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class ImportRejected(DomainError):
     """An import file with bad rows: nothing of it was stored."""
 

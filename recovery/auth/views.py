@@ -17,7 +17,7 @@ from sqlalchemy import select
 from recovery import LOCALES
 from recovery.auth import service
 from recovery.auth.models import User, password_matches
-from recovery.errors import Unauthorized
+from recovery.errors import Unauthorized, UnsupportedMediaType
 from recovery.extensions import db
 from recovery.extensions import login as login_manager
 from recovery.ops import logs, ratelimit
@@ -128,6 +128,20 @@ def set_language(code: str):
     if code in LOCALES:
         session["lang"] = code
     return redirect(_safe_next(request.form.get("next")))
+
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def json_writes_only(blueprints: frozenset[str]) -> None:
+    """Before each request: a write to a staff API (one of these blueprints) must carry a JSON body
+    (Content-Type: application/json).
+
+    The staff APIs take no CSRF token: they are protected by this instead, since no other site's page can send
+    a JSON request with the user's cookie without a CORS preflight, which this app never grants."""
+    if request.method in WRITES and request.blueprint in blueprints and not request.is_json:
+        raise UnsupportedMediaType("send the request body as JSON (Content-Type: application/json), even when "
+                                   "it is empty: {}", code="json_required")
 
 
 def api_login_required(view):

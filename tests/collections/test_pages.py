@@ -87,5 +87,5 @@ def test_api_pay_plan_and_order_execution_respect_roles_and_grids(client, distri
     assert (r.json["outcome"], r.json["order"]["status"]) == ("awaiting_approval", "open")
     assert r.json["order"]["approval_request_id"] == r.json["request_id"] and r.json["order"]["requested_by"] == "li"
     assert client.get("/api/v1/customers/C1/dunning").json["orders"][0]["approval_request_id"] == r.json["request_id"]
-    assert client.post(f"/api/v1/disconnection-orders/{order.id}/execute").status_code == 409  # one request waits
+    assert client.post(f"/api/v1/disconnection-orders/{order.id}/execute", json={}).status_code == 409  # one waits
     assert "/api/v1/disconnection-orders/{order_id}/execute" in client.get("/api/openapi.json").json["paths"]

@@ -107,11 +107,11 @@ def test_recompute_on_demand_for_one_customer(client, district, recovery, tmp_pa
                                       "occurred_on": (today() - dt.timedelta(days=1)).isoformat(), "amount": ""}])
     sign_in(client, "li")
     before = client.get("/api/v1/customers/C1/rating").get_json()["computed"]
-    doc = client.post("/api/v1/customers/C1/rating/recompute").get_json()
+    doc = client.post("/api/v1/customers/C1/rating/recompute", json={}).get_json()
     assert doc["computed"]["rated_on"] == today().isoformat()
     assert doc["computed"]["points"] == before["points"] - 8
     # Nothing changed since: a second recompute stores no new row.
-    client.post("/api/v1/customers/C1/rating/recompute")
+    client.post("/api/v1/customers/C1/rating/recompute", json={})
     assert len(client.get("/api/v1/customers/C1/rating-history").get_json()) == 3
 
 

@@ -117,7 +117,7 @@ def test_a_qualification_review_on_demand_through_the_api(client, recovery, tmp_
     staff()
     sign_in(client, "li")
     assert client.get("/api/v1/customers/C1/qualification").status_code == 404
-    made = client.post("/api/v1/customers/C1/qualification")
+    made = client.post("/api/v1/customers/C1/qualification", json={})
     assert made.status_code == 201, made.get_json()
     doc = client.get("/api/v1/customers/C1/qualification").get_json()
     assert {k: doc[k] for k in ("outcome", "findings", "identity_valid", "registered_capital", "threshold")} == {

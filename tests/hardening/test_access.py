@@ -106,7 +106,9 @@ def test_an_officer_reaches_no_route_of_another_grids_customer(app, client, dist
     for rule, method in _routes(app):
         if "<code>" not in rule.rule or not rule.rule.startswith(("/customers", "/api/v1/customers")):
             continue
-        answer = client.open(_url(rule, "C4"), method=method, data={"csrf_token": "x"} if method != "GET" else None)
+        api = rule.rule.startswith("/api/")
+        body = {} if method == "GET" else {"json": {}} if api else {"data": {"csrf_token": "x"}}
+        answer = client.open(_url(rule, "C4"), method=method, **body)
         if answer.status_code not in (403, 404, 422):  # 422: the body was refused before anything was looked up
             reached.append((method, rule.rule, answer.status_code))
     assert reached == []
@@ -126,3 +128,16 @@ def test_each_staff_page_opens_for_its_roles_only(app, client, district, role):
         if status != expected:
             wrong[path] = (status, expected)
     assert wrong == {}
+
+
+def test_a_staff_api_write_without_a_json_body_is_refused_before_anything_runs(app, client, district):
+    """The staff APIs take no CSRF token because no other site's page can send JSON with the user's cookie; a
+    form or plain-text post (which any page can send) is refused with 415, and nothing is written."""
+    _sign_in(client, "zhao")
+    before = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    for body in ({"data": {"reason": "x"}}, {"data": "{}", "content_type": "text/plain"}, {}):
+        answer = client.post("/api/v1/customers/C1/rating/recompute", **body)
+        assert answer.status_code == 415 and answer.get_json()["code"] == "json_required", answer.get_data()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before
+    assert client.post("/api/v1/customers/C1/rating/recompute", json={}).status_code == 200
