@@ -42,14 +42,15 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: a sign-in link must not bounce the officer to another host."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only same-site paths (else `default`, the risk list): a link or a form must not bounce the officer to
+    another host."""
     # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil" and "/\t/evil"
     # would leave the site as surely as "//evil" does.
     if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
             and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) and not urlsplit(target).netloc):
         return target
-    return url_for("web.customers")
+    return default or url_for("web.customers")
 
 
 def _fresh_session() -> None:
@@ -96,7 +97,7 @@ def login():
             db.session.commit()
             _fresh_session()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         config = current_app.config
         until = service.record_failed_sign_in(
             db.session, username, at=at, source=request.remote_addr or "",
@@ -110,7 +111,7 @@ def login():
             return _refused(_locked_message(until, at), username, 401)
         return _refused(_("Wrong user name or password."), username, 401)
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", username="")
 
 
@@ -127,7 +128,7 @@ def set_language(code: str):
     """Remember the chosen language for this session."""
     if code in LOCALES:
         session["lang"] = code
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

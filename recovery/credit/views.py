@@ -15,7 +15,7 @@ from sqlalchemy import select
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import decide
 from recovery.auth.models import Role
-from recovery.auth.views import api_login_required
+from recovery.auth.views import api_login_required, safe_next
 from recovery.credit import overrides, terms
 from recovery.credit.models import CreditRating, SettlementTerms
 from recovery.credit.ratings import current_ratings, history, rate, rating_policy
@@ -237,7 +237,7 @@ def revoke_form(override_id: int):
     except DomainError as e:
         db.session.rollback()
         flash(e.message, "error")
-    return redirect(request.form.get("back") or url_for("credit.supervisor_page"))
+    return redirect(safe_next(request.form.get("back"), url_for("credit.supervisor_page")))
 
 
 @bp.route("/credit/proposals/<int:request_id>", methods=["POST"])
@@ -253,7 +253,7 @@ def decide_form(request_id: int):
     except DomainError as e:
         db.session.rollback()
         flash(e.message, "error")
-    return redirect(request.form.get("back") or url_for("credit.supervisor_page"))
+    return redirect(safe_next(request.form.get("back"), url_for("credit.supervisor_page")))
 
 
 # ---------------------------------------------------------------------------------------------- API

@@ -144,8 +144,12 @@ def test_supervisor_page_lists_overrides_in_force_and_revokes_them(client, distr
     page = client.get("/credit/supervisor").get_data(as_text=True)
     assert "bankrupt" in page
     oid = db.session.scalar(select(CreditOverride.id))
-    client.post(f"/credit/overrides/{oid}/revoke", data={"reason": "paid up"})
+    # The form's way back must stay on the site: another host is replaced by the supervisor page.
+    answer = client.post(f"/credit/overrides/{oid}/revoke", data={"reason": "paid up", "back": "//evil.example/x"})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/credit/supervisor"
     assert "bankrupt" not in client.get("/credit/supervisor").get_data(as_text=True)
+    assert client.post("/credit/proposals/999", data={"back": "/customers/C1/credit"}).headers["Location"] == \
+        "/customers/C1/credit"
 
 
 def test_credit_pages_are_in_chinese_by_default(client, district):
