@@ -106,7 +106,10 @@ def card_breaks(session: Session, day: dt.date) -> tuple[pd.DataFrame, pd.DataFr
         .where(Payment.channel == Channel.card, Payment.paid_at >= start, Payment.paid_at < end,
                Payment.state != PaymentState.reversed).group_by(Payment.channel_account)).all(),
         columns=["batch", "ledger_fen"])
-    both = redeemed.merge(ledger, on="batch", how="outer").fillna(0)
+    # Whole fen on both sides (nullable, so that the outer join keeps integers); a batch missing on one side
+    # counts 0 there.
+    amounts = {"redeemed_fen": "Int64", "redeemed_count": "Int64"}
+    both = redeemed.astype(amounts).merge(ledger.astype({"ledger_fen": "Int64"}), on="batch", how="outer").fillna(0)
     both = both[(both["redeemed_fen"] != 0) | (both["ledger_fen"] != 0)]
     acct = ("card" + SEP + both["batch"].astype(str)).to_numpy()
     figures = pd.DataFrame({"account": acct, "statement_total_fen": both["redeemed_fen"].astype("int64").to_numpy(),
