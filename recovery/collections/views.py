@@ -19,7 +19,7 @@ from sqlalchemy import select
 from recovery.approvals.models import ApprovalRequest
 from recovery.auth.models import Role
 from recovery.auth.service import visible_customers
-from recovery.auth.views import api_login_required
+from recovery.auth.views import api_login_required, require_role
 from recovery.billing.models import Bill
 from recovery.collections import dunning, promises, visits
 from recovery.collections.models import (
@@ -51,7 +51,7 @@ from recovery.collections.schemas import (
 )
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import Forbidden, Invalid, NotFound
+from recovery.errors import Invalid, NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.notifications.models import Notification
@@ -67,11 +67,6 @@ api_bp = Blueprint("collections", __name__, url_prefix="/api/v1",
                                "state, exemptions from disconnection, disputed bills on hold, disconnection orders "
                                "(re-checked against the latest payments when carried out).")
 pages = PageBlueprint("collections_pages", __name__)
-
-
-def _allowed(roles: frozenset[str]) -> None:
-    if current_user.role not in roles:
-        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
 
 
 def _customer(code: str) -> Customer:
@@ -171,7 +166,7 @@ class CustomerVisits(MethodView):
     @api_bp.response(201, VisitOut)
     def post(self, data, code: str):
         """Log a visit or call: outcome, note, next step and when."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         visit = _record_visit(_customer(code), data)
         db.session.commit()
         return visit
@@ -190,7 +185,7 @@ class CustomerPromises(MethodView):
     @api_bp.response(201, PromiseOut)
     def post(self, data, code: str):
         """Record a promise to pay an amount by a date (checked nightly: kept or broken)."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         promise = _make_promise(_customer(code), data)
         db.session.commit()
         return promise
@@ -203,7 +198,7 @@ class PromiseCancel(MethodView):
     @api_bp.response(200, PromiseOut)
     def post(self, code: str, promise_id: int):
         """Withdraw an open promise."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         promise = promises.cancel_promise(db.session, _customer(code), promise_id, by=current_user.username)
         db.session.commit()
         return promise
@@ -222,7 +217,7 @@ class CustomerPayPlans(MethodView):
     @api_bp.response(201, PayPlanOut)
     def post(self, data, code: str):
         """Agree a pay plan: dated installments adding up to the total (checked nightly: completed or broken)."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         customer = _customer(code)
         plan = _create_plan(customer, data)
         db.session.commit()
@@ -237,7 +232,7 @@ class PayPlanCancel(MethodView):
     @api_bp.response(200, PayPlanOut)
     def post(self, data, code: str, plan_id: int):
         """End an active pay plan by agreement (no rating effect)."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         customer = _customer(code)
         promises.cancel_plan(db.session, customer, plan_id, by=current_user.username, reason=data["reason"])
         db.session.commit()
@@ -262,7 +257,7 @@ class CustomerExemptions(MethodView):
     @api_bp.response(201, ExemptionOut)
     def post(self, data, code: str):
         """Exempt the customer from disconnection (a critical load: hospital, water works); supervisors only."""
-        _allowed(DECIDERS)
+        require_role(DECIDERS)
         row = _set_exemption(_customer(code), data)
         db.session.commit()
         return row
@@ -275,7 +270,7 @@ class ExemptionRevoke(MethodView):
     @api_bp.response(200, ExemptionOut)
     def post(self, code: str, exemption_id: int):
         """End an exemption from today; supervisors only."""
-        _allowed(DECIDERS)
+        require_role(DECIDERS)
         row = dunning.revoke_exemption(db.session, _customer(code), exemption_id, by=current_user.username)
         db.session.commit()
         return row
@@ -289,7 +284,7 @@ class CustomerHolds(MethodView):
     @api_bp.response(201, HoldOut)
     def post(self, data, code: str):
         """Put a disputed bill on hold: the dunning ladder leaves it out until it is released."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         customer = _customer(code)
         hold = dunning.place_hold(db.session, customer, data["bill_id"], reason=data["reason"],
                                   by=current_user.username)
@@ -304,7 +299,7 @@ class HoldRelease(MethodView):
     @api_bp.response(200, HoldOut)
     def post(self, code: str, hold_id: int):
         """Release a hold: from today the bill counts on the ladder again."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         customer = _customer(code)
         dunning.release_hold(db.session, customer, hold_id, by=current_user.username)
         db.session.commit()
@@ -338,7 +333,7 @@ class OrderExecute(MethodView):
         approvals page, and only then is supply cut (four eyes). The latest payments (provisional ones included)
         are checked first: a customer who has paid, or is exempt, is not cut off and the order is cancelled
         instead, with nothing to approve; they are checked again when the request is approved."""
-        _allowed(WORKERS)
+        require_role(WORKERS)
         order = dunning.get_order(db.session, order_id, visible_customers(current_user))
         result = dunning.request_execution(db.session, order, by=current_user.username, note=data.get("note"))
         db.session.commit()
@@ -353,7 +348,7 @@ class OrderWithdraw(MethodView):
     @api_bp.response(200, OrderOut)
     def post(self, data, order_id: int):
         """Withdraw an open order (supervisors), with the reason."""
-        _allowed(DECIDERS)
+        require_role(DECIDERS)
         order = dunning.get_order(db.session, order_id, visible_customers(current_user))
         dunning.withdraw_order(db.session, order, by=current_user.username, reason=data["reason"])
         db.session.commit()
@@ -398,7 +393,7 @@ def _installments(text: str) -> list[dict]:
 def _act(code: str, roles: frozenset[str], work, done: str):
     """Run one form's action in one transaction and go back to the customer page with a message."""
     def allowed_work(customer: Customer) -> None:
-        _allowed(roles)
+        require_role(roles)
         work(customer)
 
     return act_on_customer(code, allowed_work, done, "#collection-work")

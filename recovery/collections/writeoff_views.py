@@ -11,14 +11,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from recovery.auth.models import Role
-from recovery.auth.views import api_login_required
+from recovery.auth.views import api_login_required, require_role
 from recovery.collections import writeoff
 from recovery.collections.writeoff_models import ReferralStatus
 from recovery.credit.deposits import arrears_fen
 from recovery.credit.security_schemas import YUAN, ApprovalOut, Yuan, _In
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import Forbidden
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.timeutil import today
@@ -90,31 +89,26 @@ class ReferralOut(Schema):
 # ---------------------------------------------------------------- the work, shared by API and forms
 
 
-def _allowed(roles: frozenset[str]) -> None:
-    if current_user.role not in roles:
-        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
-
-
 def _customer(code: str) -> Customer:
     return customers.get_customer(db.session, current_user, code)
 
 
 def _request(customer: Customer, data: dict):
-    _allowed(REQUESTERS)
+    require_role(REQUESTERS)
     return writeoff.request_write_off(db.session, customer, amount_fen=parse_yuan(data["amount"]),
                                       reason=data["reason"], evidence=data["evidence"],
                                       requested_by=current_user.username)
 
 
 def _refer(customer: Customer, data: dict):
-    _allowed(SUPERVISORS)
+    require_role(SUPERVISORS)
     return writeoff.refer(db.session, customer, agency=data["agency"], amount_fen=parse_yuan(data["amount"]),
                           referred_on=data.get("referred_on"), referred_by=current_user.username,
                           note=data.get("note"))
 
 
 def _close(customer: Customer, referral_id: int, data: dict):
-    _allowed(SUPERVISORS)
+    require_role(SUPERVISORS)
     ref = writeoff.get_referral(db.session, referral_id, customer)
     return writeoff.close_referral(db.session, ref, status=data["status"], closed_by=current_user.username,
                                    recovered_fen=parse_yuan(data["recovered"]) if data.get("recovered") else 0,

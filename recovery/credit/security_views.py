@@ -17,7 +17,7 @@ from sqlalchemy import select
 from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.auth.models import Role
-from recovery.auth.views import api_login_required
+from recovery.auth.views import api_login_required, require_role
 from recovery.credit import deposits, guarantees, qualification
 from recovery.credit.review import customer_security
 from recovery.credit.security_models import Deposit, Guarantee
@@ -35,7 +35,7 @@ from recovery.credit.security_schemas import (
 )
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.errors import DomainError, NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.timeutil import today
@@ -51,11 +51,6 @@ api_bp = Blueprint("security", __name__, url_prefix="/api/v1/customers",
                    description="A customer's deposits, guarantees, qualification review and required versus held "
                                "security. Paying security out or calling a guarantee files a request for a supervisor.")
 pages = PageBlueprint("security_pages", __name__)
-
-
-def _allowed(roles: frozenset[str]) -> None:
-    if current_user.role not in roles:
-        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
 
 
 def _customer(code: str) -> Customer:
@@ -103,7 +98,7 @@ class CustomerDeposits(MethodView):
     @api_bp.response(201, DepositOut)
     def post(self, data, code: str):
         """Ask the customer for a deposit (default: the top-up to the recommended deposit)."""
-        _allowed(ACTORS)
+        require_role(ACTORS)
         customer = _customer(code)
         d = deposits.request_deposit(db.session, customer, requested_by=current_user.username, reason=data["reason"],
                                      amount_fen=_amount(data))
@@ -126,7 +121,7 @@ class DepositReceipts(MethodView):
     @api_bp.response(201, DepositOut)
     def post(self, data, code: str, deposit_id: int):
         """Record money received on a deposit (a liability: the bill balance does not change)."""
-        _allowed(RECEIVERS)
+        require_role(RECEIVERS)
         customer = _customer(code)
         deposits.receive(db.session, customer, amount_fen=parse_yuan(data["amount"]), reference=data["reference"],
                          received_by=current_user.username, received_on=data.get("received_on"),
@@ -141,7 +136,7 @@ def _deposit_request(kind: str):
     @api_bp.arguments(PayOutIn)
     @api_bp.response(202, ApprovalOut)
     def post(self, data, code: str, deposit_id: int):
-        _allowed(ACTORS)
+        require_role(ACTORS)
         d = deposits.get_deposit(db.session, deposit_id, _customer(code))
         req = propose(db.session, d, requested_by=current_user.username, reason=data["reason"],
                       amount_fen=_amount(data))
@@ -178,7 +173,7 @@ class CustomerGuarantees(MethodView):
     @api_bp.response(201, GuaranteeOut)
     def post(self, data, code: str):
         """Register a guarantee: bank guarantee letter, letter of credit, surety, mortgage or pledge."""
-        _allowed(ACTORS)
+        require_role(ACTORS)
         g = guarantees.register(db.session, _customer(code), kind=data["kind"], guarantor=data["guarantor"],
                                 reference=data["reference"], amount_fen=parse_yuan(data["amount"]),
                                 valid_from=data["valid_from"], valid_until=data["valid_until"],
@@ -195,7 +190,7 @@ class GuaranteeCalls(MethodView):
     @api_bp.response(202, ApprovalOut)
     def post(self, data, code: str, guarantee_id: int):
         """Ask a supervisor to call the guarantee against the customer's arrears."""
-        _allowed(ACTORS)
+        require_role(ACTORS)
         g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
         req = guarantees.propose_call(db.session, g, requested_by=current_user.username, reason=data["reason"],
                                       amount_fen=_amount(data))
@@ -211,7 +206,7 @@ class GuaranteeRelease(MethodView):
     @api_bp.response(200, GuaranteeOut)
     def post(self, data, code: str, guarantee_id: int):
         """Hand the guarantee back: it no longer counts as security."""
-        _allowed(ACTORS)
+        require_role(ACTORS)
         g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
         guarantees.release(db.session, g, released_by=current_user.username, reason=data["reason"])
         db.session.commit()
@@ -234,7 +229,7 @@ class CustomerQualification(MethodView):
     @api_bp.response(201, QualificationOut)
     def post(self, code: str):
         """Review the customer's qualification now: identity check digits and registered capital."""
-        _allowed(ACTORS)
+        require_role(ACTORS)
         review = qualification.review_customer(db.session, _customer(code), reviewed_by=current_user.username)
         db.session.commit()
         return review

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import decide
 from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, safe_next
+from recovery.auth.views import api_login_required, require_role, safe_next
 from recovery.credit import overrides, terms
 from recovery.credit.models import CreditRating, SettlementTerms
 from recovery.credit.ratings import current_ratings, history, rate, rating_policy
@@ -105,11 +105,6 @@ def _require_supervisor() -> None:
 def _require_credit_worker() -> None:
     if current_user.role not in CREDIT_WORKERS:
         abort(403)
-
-
-def _api_credit_worker() -> None:
-    if current_user.role not in CREDIT_WORKERS:
-        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
 
 
 # ---------------------------------------------------------------------------------------------- pages
@@ -291,7 +286,7 @@ class RatingRecompute(MethodView):
     @api_bp.alt_response(403, description="Only officers and supervisors recompute a rating")
     def post(self, code: str):
         """Recompute the customer's rating today (on demand; officers and supervisors) and return it."""
-        _api_credit_worker()
+        require_role(CREDIT_WORKERS)
         customer = _customer(code)
         rate(db.session, today(), [customer.id])
         db.session.commit()
@@ -336,7 +331,7 @@ class CustomerTerms(MethodView):
     @api_bp.alt_response(409, description="A proposal for this customer is already waiting")
     def post(self, data, code: str):
         """Propose a change of the customer's terms (officers, supervisors); a supervisor's approval applies it."""
-        _api_credit_worker()
+        require_role(CREDIT_WORKERS)
         customer = _customer(code)
         terms.propose_terms(db.session, customer.id, data["terms"], data["reason"], current_user.username)
         db.session.commit()
