@@ -107,15 +107,12 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     # app answers no such question.
     staff_apis = (customers_api, credit_api, security_api, collections_api, channels_api, writeoff_api,
                   assessment_api, worklist_api)
-    for blueprint in staff_apis:
+    signed_apis = (agent_payments_api, kiosk_payments_api)
+    for blueprint in (*staff_apis, *signed_apis):
         csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
     staff_api_names = frozenset(b.name for b in staff_apis)
     app.before_request(lambda: json_writes_only(staff_api_names))
-    csrf.exempt(agent_payments_api)
-    csrf.exempt(kiosk_payments_api)
-    for blueprint in (customers_api, credit_api, security_api, collections_api, agent_payments_api,
-                      kiosk_payments_api, channels_api, writeoff_api, assessment_api, worklist_api):
-        api.register_blueprint(blueprint)
     _serve_swagger_ui(app)
     return app
 
