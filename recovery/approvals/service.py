@@ -101,6 +101,17 @@ def cancel(session: Session, request_id: int, *, cancelled_by: str) -> ApprovalR
     return req
 
 
+def waiting(session: Session, kind: str, subject_type: str, subject_ids: list[str]) -> dict[str, ApprovalRequest]:
+    """The pending request of `kind` about each of these subjects (at most one each: request_approval refuses a
+    second), by subject id; one query for all."""
+    if not subject_ids:
+        return {}
+    rows = session.scalars(select(ApprovalRequest).where(
+        ApprovalRequest.kind == kind, ApprovalRequest.subject_type == subject_type,
+        ApprovalRequest.subject_id.in_(subject_ids), ApprovalRequest.status == ApprovalStatus.pending))
+    return {r.subject_id: r for r in rows}
+
+
 def pending(session: Session, kind: str | None = None) -> list[ApprovalRequest]:
     """Pending requests, oldest first."""
     stmt = select(ApprovalRequest).where(ApprovalRequest.status == ApprovalStatus.pending)

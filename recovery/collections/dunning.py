@@ -24,8 +24,8 @@ from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, l
 from sqlalchemy.orm import Session
 
 from recovery import bulk, policy
-from recovery.approvals.models import ApprovalRequest, ApprovalStatus
-from recovery.approvals.service import request_approval
+from recovery.approvals import service as approvals
+from recovery.approvals.models import ApprovalRequest
 from recovery.audit import service as audit
 from recovery.billing.models import Bill, LedgerEntry
 from recovery.collections.models import (
@@ -373,20 +373,24 @@ def get_order(session: Session, order_id: int, visible=None) -> DisconnectionOrd
     return order
 
 
-def _paid_since(session: Session, order: DisconnectionOrder, customer: Customer) -> bool:
-    """Whether the latest data (provisional payments included) show the order's reason gone."""
+def _paid_since(session: Session, order: DisconnectionOrder, customer: Customer) -> tuple[bool, int]:
+    """Whether the latest data (provisional payments included) show the order's reason gone, and what the
+    customer owes on them (overdue bills; for a prepaid order, the balance owed)."""
     if order.source == "prepaid":
         stop = policy.section("prepayment")["stop_below_fen"]
-        return -_ledger_balance(session, customer) >= stop
+        balance = _ledger_balance(session, customer)
+        return -balance >= stop, max(balance, 0)
     arrears = customer_arrears(session, customer)
     step = next((s for s in ladder(dunning_policy()) if s.name == order.reason), None)
     least = step.min_fen if step else 1
-    return arrears["overdue_fen"] < least or arrears["balance_fen"] <= 0
+    return arrears["overdue_fen"] < least or arrears["balance_fen"] <= 0, arrears["overdue_fen"]
 
 
-def _recheck(session: Session, order: DisconnectionOrder, *, by: str, on: dt.date) -> tuple[Customer, str | None]:
-    """Lock the order's customer and read the latest data: the order's customer, and why the order must not be
-    carried out (paid, or exempt), in which case it is cancelled (audited). Refused when it is not open."""
+def _recheck(session: Session, order: DisconnectionOrder, *, by: str,
+             on: dt.date) -> tuple[Customer, str | None, int]:
+    """Lock the order's customer and read the latest data: the order's customer, why the order must not be
+    carried out (paid, or exempt), in which case it is cancelled (audited), and what the customer owes.
+    Refused when the order is not open."""
     # Serialise with a payment being posted for this customer (it locks the same row).
     session.execute(select(Customer.id).where(Customer.id == order.customer_id).with_for_update())
     session.refresh(order)
@@ -394,7 +398,8 @@ def _recheck(session: Session, order: DisconnectionOrder, *, by: str, on: dt.dat
         raise Conflict(f"disconnection order #{order.id} is {order.status}, not open", code="order_not_open")
     customer = session.get(Customer, order.customer_id)
     why = None
-    if _paid_since(session, order, customer):
+    paid, owed_fen = _paid_since(session, order, customer)
+    if paid:
         why = "paid"
     elif (exempt := exemption_of(session, customer, on)) and (order.source == SOURCE
                                                                or exempt == ExemptionKind.critical_load):
@@ -403,7 +408,7 @@ def _recheck(session: Session, order: DisconnectionOrder, *, by: str, on: dt.dat
         order.status, order.closed_on = OrderStatus.cancelled, on
         audit.record(session, "disconnection.cancel", "disconnection_order", str(order.id), actor=by,
                      customer=customer.code, reason=why)
-    return customer, why
+    return customer, why, owed_fen
 
 
 def request_execution(session: Session, order: DisconnectionOrder, *, by: str, note: str | None = None,
@@ -412,15 +417,13 @@ def request_execution(session: Session, order: DisconnectionOrder, *, by: str, n
     customer off alone). The latest data are checked first: an order whose customer has paid, or is exempt,
     is cancelled at once instead, with nothing to approve. One request per order waits at a time."""
     on = on or today()
-    customer, why = _recheck(session, order, by=by, on=on)
+    customer, why, owed_fen = _recheck(session, order, by=by, on=on)
     if why:
         return {"order": order, "outcome": "cancelled", "reason": why, "request_id": None}
-    arrears = customer_arrears(session, customer, on)
     reason = (note or "").strip() or f"{order.reason} ({order.source}), ordered on {order.ordered_on.isoformat()}"
-    request = request_approval(session, EXECUTE_KIND, "disconnection_order", str(order.id), reason=reason,
-                               requested_by=by, payload={"customer": customer.code, "step": order.reason,
-                                                         "amount_fen": arrears["overdue_fen"] if order.source == SOURCE
-                                                         else max(arrears["balance_fen"], 0)})
+    request = approvals.request_approval(
+        session, EXECUTE_KIND, "disconnection_order", str(order.id), reason=reason, requested_by=by,
+        payload={"customer": customer.code, "step": order.reason, "amount_fen": owed_fen})
     return {"order": order, "outcome": "awaiting_approval", "reason": order.reason, "request_id": request.id}
 
 
@@ -441,13 +444,8 @@ def carry_out_execution(session: Session, request: ApprovalRequest, decided_by: 
 
 def pending_execution(session: Session, order_ids: list[int]) -> dict[int, ApprovalRequest]:
     """The waiting execution request of each of these orders, by order id."""
-    if not order_ids:
-        return {}
-    rows = session.scalars(select(ApprovalRequest).where(
-        ApprovalRequest.kind == EXECUTE_KIND, ApprovalRequest.subject_type == "disconnection_order",
-        ApprovalRequest.subject_id.in_([str(i) for i in order_ids]),
-        ApprovalRequest.status == ApprovalStatus.pending))
-    return {int(r.subject_id): r for r in rows}
+    waiting = approvals.waiting(session, EXECUTE_KIND, "disconnection_order", [str(i) for i in order_ids])
+    return {int(subject): req for subject, req in waiting.items()}
 
 
 def execute_order(session: Session, order: DisconnectionOrder, *, by: str, on: dt.date | None = None) -> dict:
@@ -456,7 +454,7 @@ def execute_order(session: Session, order: DisconnectionOrder, *, by: str, on: d
 
     Only an approved request reaches this (`carry_out_execution`); people ask through `request_execution`."""
     on = on or today()
-    customer, why = _recheck(session, order, by=by, on=on)
+    customer, why, _owed = _recheck(session, order, by=by, on=on)
     if why:
         return {"order": order, "outcome": "cancelled", "reason": why}
     order.status, order.closed_on = OrderStatus.executed, on
