@@ -15,7 +15,7 @@ from recovery.payments.models import Payment
 from recovery.reconcile.models import ReconBreak, ReconRun
 from recovery.reconcile.report import day_report
 from recovery.reconcile.service import reconcile_day
-from recovery.timeutil import now, today
+from recovery.timeutil import now, start_of_day, today
 from tests.factories import customer, load
 from tests.web.data import PASSWORD, cheap_password_hashing
 
@@ -32,7 +32,8 @@ def customers(recovery, tmp_path):
 
 def _kiosk_day(session, counted_fen: int) -> dt.date:
     kiosk = kiosks.register_kiosk(session, "K1", location="营业厅").kiosk
-    at = now() - dt.timedelta(minutes=5)
+    # A few minutes ago, but never before today's business day began (a run just after midnight).
+    at = max(now() - dt.timedelta(minutes=5), start_of_day(today()))
     kiosks.post_kiosk_payment(session, kiosk, customer_code="C1", amount_fen=10000, channel_ref="K1-1", paid_at=at,
                               tender="cash")
     kiosks.post_kiosk_payment(session, kiosk, customer_code="C2", amount_fen=5000, channel_ref="K1-2", paid_at=at,

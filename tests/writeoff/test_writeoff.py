@@ -15,7 +15,7 @@ from recovery.customers import service as customers
 from recovery.errors import Forbidden, Invalid
 from recovery.extensions import db
 from recovery.payments.models import Allocation
-from recovery.timeutil import today
+from recovery.timeutil import start_of_day, today
 from tests.credit.security_helpers import PASSWORD, cust, staff
 from tests.factories import bill, customer, load, payment
 from tests.web.data import cheap_password_hashing
@@ -88,7 +88,7 @@ def test_a_payment_after_write_off_is_taken_as_recovery_of_the_written_off_debt(
                                      requested_by="li")
     approvals.decide(session, req.id, approve=True, decided_by="zhao", role="supervisor")
     session.commit()
-    paid_at = f"{today().isoformat()}T09:00:00+08:00"
+    paid_at = start_of_day(today()).isoformat()  # today, and never in the future (a run just after midnight)
     load(recovery, tmp_path, payments=[payment("R1", "C1", "400.00", paid_at=paid_at)])
     assert customers.position(session, owing, today())["balance_fen"] == -40000  # a credit, until recovered
 
