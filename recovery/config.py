@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,17 @@ def _encryption_keys(instance: Path) -> list[str]:
     return [instance_secret(instance / "encryption_key", lambda: Fernet.generate_key().decode())]
 
 
+def _ratio(text: str) -> Decimal:
+    """A non-negative decimal ratio from the environment (never a float: it multiplies money)."""
+    try:
+        ratio = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"RECOVERY_AGENT_LIMIT_RATIO must be a decimal number, not {text!r}") from None
+    if not ratio.is_finite() or ratio < 0:
+        raise ValueError(f"RECOVERY_AGENT_LIMIT_RATIO must be a non-negative number, not {text!r}")
+    return ratio
+
+
 def from_environment(instance: Path) -> dict:
     """The settings the contract names, with their defaults."""
     tz = os.environ.get("RECOVERY_TZ", "Asia/Shanghai")
@@ -65,7 +77,7 @@ def from_environment(instance: Path) -> dict:
         # Trained model versions (XGBoost UBJ + manifest); default: the instance folder's `models`.
         "MODELS_DIR": os.environ.get("RECOVERY_MODELS_DIR"),
         # An agent may hold unremitted takings up to its deposit times this.
-        "AGENT_LIMIT_RATIO": float(os.environ.get("RECOVERY_AGENT_LIMIT_RATIO", "1")),
+        "AGENT_LIMIT_RATIO": _ratio(os.environ.get("RECOVERY_AGENT_LIMIT_RATIO", "1")),
         # The largest request body taken (bytes): a bigger one is refused with 413 before it is read.
         # JSON calls are tiny; the ceiling is for uploaded bank files.
         "MAX_CONTENT_LENGTH": int(os.environ.get("RECOVERY_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),

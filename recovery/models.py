@@ -3,8 +3,7 @@
 from recovery.approvals.models import ApprovalRequest
 from recovery.audit.models import AuditEntry
 from recovery.auth.models import LoginThrottle, User, officer_grids
-from recovery.billing.models import Bill, LedgerEntry
-from recovery.billing.penalty_models import PenaltyAllocation
+from recovery.billing.models import Bill
 from recovery.collections.models import (
     BillHold,
     CollectionExemption,
@@ -30,13 +29,13 @@ from recovery.credit.security_models import (
 from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
 from recovery.jobs.models import JobLock, JobRun
+from recovery.ledger.models import Allocation, LedgerEntry, PenaltyAllocation
 from recovery.notifications.models import Notification
 from recovery.payments.debit_models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
 from recovery.payments.models import (
     Agent,
     AgentForfeiture,
     AgentSecret,
-    Allocation,
     Card,
     CardBatch,
     CardSale,

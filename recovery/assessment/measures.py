@@ -37,12 +37,13 @@ from sqlalchemy import func, select, union_all
 from recovery import bulk
 from recovery.auth.models import Role, User, officer_grids
 from recovery.billing.models import Bill
-from recovery.billing.positions import classify, positions
 from recovery.collections.models import Promise, PromiseStatus, Visit
 from recovery.collections.writeoff_models import WriteOff
 from recovery.credit.deposits import months_before
 from recovery.customers.models import Customer, Grid
-from recovery.payments.models import Agent, Allocation, Channel, Payment, PaymentState, Remittance
+from recovery.ledger.models import Allocation
+from recovery.ledger.positions import classify, positions
+from recovery.payments.models import Agent, Channel, Payment, PaymentState, Remittance
 from recovery.reconcile.models import ReconBreak
 from recovery.timeutil import business_tz, start_of_day, today
 from recovery.worklist.models import AccountManager

@@ -27,17 +27,17 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, String, and_, func, insert, literal, select, type_coerce
+from sqlalchemy import Date, String, and_, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from recovery import bulk, locks, policy
+from recovery import bulk, ledger, locks, policy
 from recovery.audit import service as audit
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.billing.penalty_policy import PPM
 from recovery.customers.models import Customer
 from recovery.errors import Invalid
-from recovery.payments.models import Allocation
-from recovery.payments.service import reallocate
+from recovery.ledger.allocations import reallocate
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from recovery.timeutil import business_tz, now, today
 
 ADVISORY_LOCK = 0x70656E616C7479  # "penalty"
@@ -223,18 +223,15 @@ def _post(session: Session, diff: pd.DataFrame, day: dt.date) -> None:
         .correlate(staged).scalar_subquery())
     # A day older than one already accrued (a backfill): what is posted for the later days stays as it
     # was, by taking the difference back on the bill's next accrued day.
-    session.execute(insert(LedgerEntry).from_select(
-        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "bill_id", "note"],
-        select(s.customer_id, literal(EntryKind.penalty.value), -s.amount_fen, later,
-               literal(stamp, LedgerEntry.posted_at.type), s.bill_id,
-               literal(f"penalty: {day.isoformat()} recomputed, later days unchanged"))
-        .where(later.is_not(None)),
-    ))
-    session.execute(insert(LedgerEntry).from_select(
-        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "bill_id", "note"],
-        select(s.customer_id, literal(EntryKind.penalty.value), s.amount_fen, literal(day, Date()),
-               literal(stamp, LedgerEntry.posted_at.type), s.bill_id, literal(f"penalty to {day.isoformat()}")),
-    ))
+    columns = ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "bill_id", "note"]
+    ledger.post_select(session, select(
+        s.customer_id, literal(EntryKind.penalty.value), -s.amount_fen, later,
+        literal(stamp, LedgerEntry.posted_at.type), s.bill_id,
+        literal(f"penalty: {day.isoformat()} recomputed, later days unchanged"))
+        .where(later.is_not(None)), columns)
+    ledger.post_select(session, select(
+        s.customer_id, literal(EntryKind.penalty.value), s.amount_fen, literal(day, Date()),
+        literal(stamp, LedgerEntry.posted_at.type), s.bill_id, literal(f"penalty to {day.isoformat()}")), columns)
 
 
 def nightly(session: Session, day: dt.date) -> dict:
@@ -244,7 +241,7 @@ def nightly(session: Session, day: dt.date) -> dict:
 
 def bill_penalties(session: Session, customer_id: int) -> list[dict]:
     """A customer's bills with a penalty: bill code, penalty posted, what payments settled of it."""
-    from recovery.billing.penalty_models import PenaltyAllocation
+    from recovery.ledger.models import PenaltyAllocation
 
     paid = (select(PenaltyAllocation.bill_id, func.sum(PenaltyAllocation.amount_fen).label("paid"))
             .where(PenaltyAllocation.customer_id == customer_id).group_by(PenaltyAllocation.bill_id).subquery())

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recovery import bulk
-from recovery.billing.models import Bill, LedgerEntry
-from recovery.billing.positions import classify, positions
+from recovery.billing.models import Bill
 from recovery.customers.models import Customer
 from recovery.events.models import Event
+from recovery.ledger.models import LedgerEntry
+from recovery.ledger.positions import classify, positions
 from recovery.money import format_yuan, format_yuan_array
 from recovery.payments.models import Payment
 

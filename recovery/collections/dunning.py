@@ -27,7 +27,7 @@ from recovery import bulk, policy
 from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest
 from recovery.audit import service as audit
-from recovery.billing.models import Bill, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.collections.models import (
     BillHold,
     CollectionExemption,
@@ -44,9 +44,9 @@ from recovery.credit.models import CreditOverride, CreditRating
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.events.models import Event, EventKind
+from recovery.ledger.models import Allocation, LedgerEntry
 from recovery.notifications import service as notices
 from recovery.notifications.models import Notification
-from recovery.payments.models import Allocation
 from recovery.timeutil import now, start_of_day, today
 
 SOURCE = "collections"

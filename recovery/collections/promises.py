@@ -16,7 +16,6 @@ from sqlalchemy import and_, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from recovery.audit import service as audit
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.collections.models import (
     PayPlan,
     PayPlanInstallment,
@@ -31,6 +30,7 @@ from recovery.collections.policy import dunning_policy
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.events.models import Event, EventKind
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Payment, PaymentState
 from recovery.timeutil import now, today
 

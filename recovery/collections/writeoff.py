@@ -18,19 +18,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk
+from recovery import bulk, ledger
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.auth.models import User
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.collections.writeoff_models import Referral, ReferralStatus, WriteOff
 from recovery.credit.deposits import arrears_fen
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.money import format_yuan
 from recovery.timeutil import now, today
 
@@ -77,19 +77,17 @@ def carry_out_write_off(session: Session, request: ApprovalRequest, decided_by: 
                        f"{format_yuan(amount)} yuan to write off: reject this request and file a new one",
                        code="write_off_above_overdue")
     user_id = session.scalar(select(User.id).where(User.username == decided_by))
-    entry = LedgerEntry(customer_id=customer.id, kind=EntryKind.write_off, amount_fen=-amount, effective_on=day,
-                        note=f"write-off: {request.reason}"[:500], created_by=user_id)
-    session.add(entry)
-    session.flush()  # the write-off row points at the entry
+    entry_id = ledger.post(session, customer_id=customer.id, kind=EntryKind.write_off, amount_fen=-amount,
+                           effective_on=day, note=f"write-off: {request.reason}", created_by=user_id)
     wo = WriteOff(customer_id=customer.id, amount_fen=amount, recovered_fen=0, written_off_on=day,
                   reason=request.reason, evidence=request.payload.get("evidence"), requested_by=request.requested_by,
-                  approved_by=decided_by, approval_id=request.id, entry_id=entry.id)
+                  approved_by=decided_by, approval_id=request.id, entry_id=entry_id)
     session.add(wo)
     session.flush()  # its id goes into the audit entry
     audit.record(session, "debt.written_off", "customer", customer.code, actor=decided_by, write_off_id=wo.id,
-                 entry_id=entry.id, amount=format_yuan(amount), request_id=request.id,
+                 entry_id=entry_id, amount=format_yuan(amount), request_id=request.id,
                  requested_by=request.requested_by)
-    return {"write_off_id": wo.id, "entry_id": entry.id, "amount": format_yuan(amount)}
+    return {"write_off_id": wo.id, "entry_id": entry_id, "amount": format_yuan(amount)}
 
 
 def write_offs_of(session: Session, customer: Customer) -> list[WriteOff]:
@@ -135,11 +133,10 @@ def recover(session: Session, day: dt.date) -> dict:
     frame["take_fen"] = pd.concat([open_fen, (credit - before).clip(lower=0)], axis=1).min(axis=1)
     frame = frame[frame["take_fen"] > 0]
     stamp = now()
-    session.execute(insert(LedgerEntry), [
-        {"customer_id": int(r.customer_id), "kind": EntryKind.write_off.value, "amount_fen": int(r.take_fen),
-         "effective_on": day, "posted_at": stamp, "corrects_id": int(r.entry_id),
-         "note": f"recovered after write-off #{int(r.id)}"}
-        for r in frame.itertuples(index=False)])
+    ledger.post_frame(session, pd.DataFrame({
+        "customer_id": frame["customer_id"], "kind": EntryKind.write_off.value, "amount_fen": frame["take_fen"],
+        "effective_on": pd.Timestamp(day), "posted_at": pd.Timestamp(stamp), "corrects_id": frame["entry_id"],
+        "note": "recovered after write-off #" + frame["id"].astype(str)}))
     session.execute(
         update(WriteOff.__table__).where(WriteOff.__table__.c.id == bindparam("wo_id"))
         .values(recovered_fen=WriteOff.__table__.c.recovered_fen + bindparam("take")),

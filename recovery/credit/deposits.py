@@ -21,7 +21,6 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.billing.models import Bill
-from recovery.billing.positions import classify, positions
 from recovery.credit.security_models import (
     MONEY_KINDS,
     Deposit,
@@ -31,8 +30,10 @@ from recovery.credit.security_models import (
 )
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
+from recovery.ledger.models import Allocation
+from recovery.ledger.positions import classify, positions
 from recovery.money import format_yuan
-from recovery.payments.models import Allocation, Channel, PaymentState
+from recovery.payments.models import Channel, PaymentState
 from recovery.payments.posting import post_payment
 from recovery.timeutil import business_tz, now, today
 

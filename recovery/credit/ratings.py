@@ -43,7 +43,7 @@ from recovery.credit.models import CreditOverride, CreditRating
 from recovery.credit.rating_policy import RatingPolicy
 from recovery.customers.models import Customer
 from recovery.events.models import Event
-from recovery.payments.models import Allocation
+from recovery.ledger.models import Allocation
 from recovery.timeutil import now, start_of_day, today
 
 RATING_COLUMNS = ["points", "points_grade", "grade", "cash_only", "upgrade_blocked"]

@@ -29,18 +29,19 @@ import pandas as pd
 from sqlalchemy import String, and_, func, insert, literal, select, true, type_coerce, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk, policy
+from recovery import bulk, ledger, policy
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.audit.models import AuditEntry
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.credit.models import InterimBill, SettlementTerms, Terms, TermsBasis
 from recovery.credit.rating_policy import SettlementPolicy
 from recovery.credit.ratings import current_ratings
 from recovery.customers.models import Customer
 from recovery.errors import Invalid, NotFound
-from recovery.payments.service import reallocate
+from recovery.ledger.allocations import reallocate
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.timeutil import now, today
 
 KIND = "terms.change"
@@ -249,11 +250,11 @@ def issue_interim_bills(session: Session, day: dt.date, readings: dict[int, floa
         "due_on": due, "created_at": stamp}))
     new = Bill.code.in_(frame["code"].tolist())
     # The ledger entry the import would write for a bill: its amount, effective on its issue date.
-    session.execute(insert(LedgerEntry).from_select(
-        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "bill_id", "note"],
-        select(Bill.customer_id, literal(EntryKind.bill.value), Bill.amount_fen, Bill.issued_on,
-               literal(stamp.to_pydatetime(), LedgerEntry.posted_at.type), Bill.id,
-               literal(f"split settlement {seq} of {len(p.interim_days) + 1}")).where(new)))
+    ledger.post_select(session, select(
+        Bill.customer_id, literal(EntryKind.bill.value), Bill.amount_fen, Bill.issued_on,
+        literal(stamp.to_pydatetime(), LedgerEntry.posted_at.type), Bill.id,
+        literal(f"split settlement {seq} of {len(p.interim_days) + 1}")).where(new),
+        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "bill_id", "note"])
     bills = bulk.read_frame(session, select(Bill.id, Bill.code).where(new)).set_index("code")["id"]
     bulk.insert_frame(session, InterimBill.__table__, pd.DataFrame({
         "customer_id": frame["customer_id"].to_numpy(), "bill_id": bills.reindex(frame["code"]).to_numpy(),
@@ -287,7 +288,7 @@ def true_up(session: Session, day: dt.date, customer_ids: list[int] | None = Non
                                      LedgerEntry.kind == EntryKind.bill).group_by(LedgerEntry.bill_id))
     rows = rows.merge(entries, on="bill_id", how="left")
     stamp = pd.Timestamp(now())
-    bulk.insert_frame(session, LedgerEntry.__table__, pd.DataFrame({
+    ledger.post_frame(session, pd.DataFrame({
         "customer_id": rows["customer_id"].to_numpy(), "kind": EntryKind.reversal.value,
         "amount_fen": -rows["amount_fen"].astype("int64").to_numpy(),
         "effective_on": pd.to_datetime(rows["issued_on"]).to_numpy(), "posted_at": stamp,

@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session, aliased
 
 from recovery.auth.models import User
 from recovery.auth.service import visible_customers
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
-from recovery.billing.penalty_models import PenaltyAllocation
-from recovery.billing.positions import classify, positions
+from recovery.billing.models import Bill
 from recovery.collections.models import DisconnectionOrder
 from recovery.credit.models import CreditOverride, CreditRating
 from recovery.credit.ratings import rating_policy
 from recovery.customers.models import Customer, Grid
 from recovery.errors import NotFound
-from recovery.payments.models import Allocation, Payment
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry, PenaltyAllocation
+from recovery.ledger.positions import classify, positions
+from recovery.payments.models import Payment
 from recovery.risk.models import RiskScore, in_latest_run, latest_run_keys
 
 SORTS = {

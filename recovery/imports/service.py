@@ -16,17 +16,18 @@ import pandas as pd
 from sqlalchemy import Table, and_, case, exists, func, insert, literal, not_, select
 from sqlalchemy.orm import Session
 
-from recovery import bulk
+from recovery import bulk, ledger
 from recovery.audit import service as audit
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.customers.models import Customer, CustomerClass, Grid
 from recovery.errors import ImportRejected
 from recovery.events.models import Event, EventKind
 from recovery.imports import csvfile
 from recovery.imports.fields import Checker
+from recovery.ledger.allocations import reallocate
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.receipts import issue_missing as issue_missing_receipts
-from recovery.payments.service import reallocate
 from recovery.timeutil import business_tz, now
 
 KINDS = ("customers", "bills", "payments", "events")
@@ -255,12 +256,10 @@ def load_bills(session: Session, frame: pd.DataFrame, source: str = "bills") -> 
                literal(stamp, Bill.created_at.type))
         .where(s.bill_id.in_(select(new_codes.c.code))),
     ))
-    session.execute(insert(LedgerEntry).from_select(
-        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "bill_id"],
-        select(Bill.customer_id, literal(EntryKind.bill.value), Bill.amount_fen, Bill.issued_on,
-               literal(stamp, LedgerEntry.posted_at.type), Bill.id)
-        .where(Bill.code.in_(select(new_codes.c.code))),
-    ))
+    ledger.post_select(session, select(
+        Bill.customer_id, literal(EntryKind.bill.value), Bill.amount_fen, Bill.issued_on,
+        literal(stamp, LedgerEntry.posted_at.type), Bill.id).where(Bill.code.in_(select(new_codes.c.code))),
+        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "bill_id"])
     if inserted:
         reallocate(session, _touched_customers(session, staged))
     return inserted
@@ -315,13 +314,11 @@ def load_payments(session: Session, frame: pd.DataFrame, source: str = "payments
                s.paid_at, literal(state.value), literal(stamp, Payment.created_at.type))
         .where(s.payment_id.in_(select(new_refs.c.code))),
     ))
-    session.execute(insert(LedgerEntry).from_select(
-        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "payment_id"],
-        select(Payment.customer_id, literal(EntryKind.payment.value), -Payment.amount_fen, s.paid_on,
-               literal(stamp, LedgerEntry.posted_at.type), Payment.id)
-        .join(staged, s.payment_id == Payment.code)
-        .where(Payment.code.in_(select(new_refs.c.code))),
-    ))
+    ledger.post_select(session, select(
+        Payment.customer_id, literal(EntryKind.payment.value), -Payment.amount_fen, s.paid_on,
+        literal(stamp, LedgerEntry.posted_at.type), Payment.id)
+        .join(staged, s.payment_id == Payment.code).where(Payment.code.in_(select(new_refs.c.code))),
+        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "payment_id"])
     if inserted:
         reallocate(session, _touched_customers(session, staged))
     return inserted

@@ -76,8 +76,38 @@ def _too_many(err: RateLimited) -> tuple[Response, int]:
     return response, err.status
 
 
+class WorkerMemoryStorage(storage.MemoryStorage):
+    """The `limits` memory storage without its expiry timer, for the fixed window used here.
+
+    The library's storage restarts a 10 ms timer thread on every counted call once the previous one has
+    fired, which on a busy API costs a thread start per request (most of a signed posting's time). A fixed
+    window needs no timer: a counter is dropped when it is read after its expiry (`get`), and the ones nobody
+    reads again are swept at most once every SWEEP_SECONDS, by the call that finds the sweep due.
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, uri: str | None = None, **options: str) -> None:
+        super().__init__(uri, **options)
+        self.timer.cancel()
+        self._swept = time.monotonic()
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        if time.monotonic() - self._swept >= self.SWEEP_SECONDS:
+            self._swept = time.monotonic()
+            for stale in [k for k, at in list(self.expirations.items()) if at <= time.time()]:
+                self.get(stale)
+        self.get(key)
+        with self.locks[key]:
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = time.time() + expiry
+        return self.storage.get(key, 0)
+
+
 def init_app(app: Flask) -> None:
-    app.extensions[_KEY] = strategies.FixedWindowRateLimiter(
-        storage.storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    counters = WorkerMemoryStorage(uri) if uri.startswith("memory://") else storage.storage_from_string(uri)
+    app.extensions[_KEY] = strategies.FixedWindowRateLimiter(counters)
     # More specific than the DomainError handler: the same JSON shape, plus Retry-After.
     app.register_error_handler(RateLimited, _too_many)

@@ -7,10 +7,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from recovery import crypto
@@ -30,9 +33,11 @@ class NewSecret:
     secret: str
 
 
-def limit_for(deposit_fen: int) -> int:
-    """The collection limit a deposit buys (configuration: RECOVERY_AGENT_LIMIT_RATIO)."""
-    return int(deposit_fen * current_app.config["AGENT_LIMIT_RATIO"])
+def limit_for(deposit_fen: int, ratio: Decimal | None = None) -> int:
+    """The collection limit a deposit buys (configuration: RECOVERY_AGENT_LIMIT_RATIO, a decimal), in whole fen
+    rounded down: a limit never exceeds what the deposit covers."""
+    ratio = Decimal(current_app.config["AGENT_LIMIT_RATIO"]) if ratio is None else ratio
+    return int((deposit_fen * ratio).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def _new_secret(session: Session, agent: Agent) -> str:
@@ -108,59 +113,127 @@ def sign(secret: str, method: str, path: str, timestamp: str, key: str, body: by
     return hmac.new(secret.encode(), canonical(method, path, timestamp, key, body), hashlib.sha256).hexdigest()
 
 
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"[0-9a-f]{64}")
+CACHE_SECONDS = 30.0
+_DECOY = b"\0" * 32
+_REFUSED = ("the signature does not match: sign METHOD, PATH, X-Timestamp, Idempotency-Key and the body's SHA-256 "
+            "with your current secret")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed caller (an agent or a kiosk) as authentication found it: who it is, its status when it was
+    read, and its valid secrets (decrypted) with when each stops being valid."""
+
+    id: int
+    code: str
+    status: str
+    secrets: tuple[tuple[str, dt.datetime | None], ...]
+    read_at: float = field(default=0.0, compare=False)
+
+
+Loader = Callable[[Session, str], "Caller | None"]
+
+
+def cached_caller(session: Session, kind: str, code: str, load: Loader, *, fresh: bool = False) -> Caller | None:
+    """The caller `code` of `kind`, from this worker's cache (kept CACHE_SECONDS) or read through `load`.
+
+    Every posting checks the caller's status again in its own guard (the limit's or the kiosk's UPDATE),
+    so a suspension takes effect at once; a rotated secret is found by re-reading on a mismatch.
+    """
+    cache = current_app.extensions.setdefault("signed_callers", {})
+    hit = cache.get((kind, code))
+    if not fresh and hit is not None and time.monotonic() - hit.read_at < CACHE_SECONDS:
+        return hit
+    caller = load(session, code)
+    if caller is None:
+        cache.pop((kind, code), None)
+        return None
+    caller = Caller(caller.id, caller.code, caller.status, caller.secrets, read_at=time.monotonic())
+    cache[(kind, code)] = caller
+    return caller
+
+
+def _load_agent(session: Session, code: str) -> Caller | None:
+    agent = session.execute(select(Agent.id, Agent.code, Agent.status).where(Agent.code == code)).first()
+    if agent is None:
+        return None
+    rows = session.execute(select(AgentSecret.secret_encrypted, AgentSecret.expires_at)
+                           .where(AgentSecret.agent_id == agent.id)).all()
+    return Caller(agent.id, agent.code, agent.status, tuple((crypto.decrypt(t), until) for t, until in rows))
+
+
 def check_signature_headers(id_header: str, presented: str | None, timestamp: str | None,
                             signature: str | None) -> None:
-    """401 unless the caller's id, a fresh X-Timestamp and X-Signature are all there (agents and kiosks alike)."""
+    """401 unless the caller's id, a fresh X-Timestamp and X-Signature are all there, each in its fixed
+    ASCII shape (agents and kiosks alike). A malformed id or signature gets the answer a wrong one gets."""
     if not presented or not timestamp or not signature:
         raise Unauthorized(f"{id_header}, X-Timestamp and X-Signature headers are required", code="missing_signature")
-    if not timestamp.isdigit():
+    if not TIMESTAMP.fullmatch(timestamp):
         raise Unauthorized("X-Timestamp must be Unix seconds", code="bad_timestamp")
     skew = abs(now().timestamp() - int(timestamp))
     if skew > CLOCK_WINDOW:
         raise Unauthorized(f"X-Timestamp is {int(skew)} s from the server's clock; at most {CLOCK_WINDOW} s allowed",
                            code="stale_timestamp")
+    if not CODE.fullmatch(presented) or not SIGNATURE.fullmatch(signature):
+        raise Unauthorized(_REFUSED, code="bad_signature")
 
 
-def check_signed_by(encrypted_secrets: list[str], signature: str, *, method: str, path: str, timestamp: str,
-                    key: str, body: bytes) -> None:
-    """401 unless one of the caller's valid secrets (encrypted, as stored) made this signature."""
-    for token in encrypted_secrets:
-        expected = sign(crypto.decrypt(token), method, path, timestamp, key, body)
-        if hmac.compare_digest(expected, signature):
-            return
-    # One answer for unknown callers and wrong signatures: no probing for codes.
-    raise Unauthorized("the signature does not match: sign METHOD, PATH, X-Timestamp, Idempotency-Key and the "
-                       "body's SHA-256 with your current secret", code="bad_signature")
+def _signed_by(caller: Caller | None, signature: str, message: bytes) -> bool:
+    if caller is None:
+        hmac.compare_digest(hmac.new(_DECOY, message, hashlib.sha256).hexdigest(), signature)  # the same work
+        return False
+    at = now()
+    return any(hmac.compare_digest(hmac.new(secret.encode(), message, hashlib.sha256).hexdigest(), signature)
+               for secret, until in caller.secrets if until is None or until > at)
+
+
+def authenticate_caller(session: Session, kind: str, load: Loader, *, id_header: str, presented: str | None,
+                        timestamp: str | None, signature: str | None, method: str, path: str, key: str,
+                        body: bytes) -> Caller:
+    """The caller whose valid secret signed this request; 401 otherwise (one answer for unknown callers and
+    wrong signatures: no probing for codes). Its status is the caller's to check."""
+    check_signature_headers(id_header, presented, timestamp, signature)
+    message = canonical(method, path, timestamp, key, body)
+    caller = cached_caller(session, kind, presented, load)
+    if not _signed_by(caller, signature, message):
+        # A secret rotated since the cache read it: read again once.
+        caller = cached_caller(session, kind, presented, load, fresh=True)
+        if not _signed_by(caller, signature, message):
+            raise Unauthorized(_REFUSED, code="bad_signature")
+    return caller
 
 
 def authenticate(session: Session, *, agent_code: str | None, timestamp: str | None, signature: str | None,
-                 method: str, path: str, key: str, body: bytes) -> Agent:
+                 method: str, path: str, key: str, body: bytes) -> Caller:
     """The agent whose valid secret signed this request; 401 otherwise, 403 when it is suspended."""
-    check_signature_headers("X-Agent-Id", agent_code, timestamp, signature)
-    agent = session.scalar(select(Agent).where(Agent.code == agent_code))
-    rows = [] if agent is None else list(session.scalars(
-        select(AgentSecret.secret_encrypted)
-        .where(AgentSecret.agent_id == agent.id, or_(AgentSecret.expires_at.is_(None), AgentSecret.expires_at > now()))
-    ))
-    check_signed_by(rows, signature, method=method, path=path, timestamp=timestamp, key=key, body=body)
+    agent = authenticate_caller(session, "agent", _load_agent, id_header="X-Agent-Id", presented=agent_code,
+                                timestamp=timestamp, signature=signature, method=method, path=path, key=key,
+                                body=body)
     if agent.status != AgentStatus.active:
         raise Forbidden(f"agent {agent.code} is suspended", code="agent_suspended")
     return agent
 
 
-def take(session: Session, agent: Agent, amount_fen: int) -> None:
+_agents = Agent.__table__.c
+_TAKE = (update(Agent.__table__)  # built once: every agent posting runs it
+         .where(_agents.id == bindparam("agent_id"), _agents.status == AgentStatus.active,
+                _agents.unremitted_fen + bindparam("amount") <= _agents.limit_fen)
+         .values(unremitted_fen=_agents.unremitted_fen + bindparam("amount")))
+
+
+def take(session: Session, agent: Caller | Agent, amount_fen: int) -> None:
     """Add to the agent's takings, atomically refusing what would pass its limit.
 
     One conditional UPDATE: concurrent postings serialise on the agent's row and each re-checks
     the limit against the committed total, so no race lets two payments through past it.
     """
-    done = session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id, Agent.status == AgentStatus.active,
-               Agent.unremitted_fen + amount_fen <= Agent.limit_fen)
-        .values(unremitted_fen=Agent.unremitted_fen + amount_fen)
-    ).rowcount
+    done = session.execute(_TAKE, {"agent_id": agent.id, "amount": amount_fen}).rowcount
     if not done:
+        agent = session.execute(select(Agent.code, Agent.status, Agent.limit_fen).where(Agent.id == agent.id)).one()
+        if agent.status != AgentStatus.active:
+            raise Forbidden(f"agent {agent.code} is suspended", code="agent_suspended")
         raise Forbidden(
             f"agent {agent.code}'s unremitted takings plus this payment would exceed its deposit-backed limit "
             f"of {agent.limit_fen // 100}.{agent.limit_fen % 100:02d} yuan; remit collected money first",

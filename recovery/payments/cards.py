@@ -218,7 +218,7 @@ def redeem(session: Session, serial: str, pin: str, customer_code: str, *, redee
     # A card was paid for when the distributor bought it: its payment is settled at once.
     payment = posting.post_payment(session, channel=Channel.card, channel_account=batch.code,
                                    customer_code=customer_code, amount_fen=batch.face_value_fen, channel_ref=serial,
-                                   paid_at=stamp, state=PaymentState.settled, first_write=claim)
+                                   paid_at=stamp, state=PaymentState.settled, guard=claim)
     session.execute(update(Card).where(Card.id == card_id)
                     .values(customer_id=payment.customer_id, payment_id=payment.id)
                     .execution_options(synchronize_session=False))

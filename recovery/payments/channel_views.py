@@ -82,10 +82,10 @@ class KioskPayments(MethodView):
         kiosk_id = kiosk.id
 
         def work() -> dict:
-            payment, _receipt = kiosks.post_kiosk_payment(
+            payment, receipt = kiosks.post_kiosk_payment(
                 db.session, kiosk, customer_code=data["customer_id"], amount_fen=parse_yuan(data["amount"]),
                 channel_ref=data["channel_ref"], paid_at=data["paid_at"], tender=data["tender"])
-            return kiosks.kiosk_answer(db.session, payment)
+            return kiosks.kiosk_answer(db.session, payment, receipt)
 
         return answer_once(kiosk_id, work, keys=KioskIdempotencyKey)
 

@@ -111,7 +111,7 @@ def post_counter_payment(session: Session, username: str, *, customer_code: str,
     state = PaymentState.settled if tender == Tender.cash else PaymentState.provisional
     payment = posting.post_payment(session, channel=Channel.counter, channel_account=username,
                                    customer_code=customer_code, amount_fen=amount_fen, channel_ref=ref, paid_at=stamp,
-                                   state=state, first_write=take)
+                                   state=state, guard=take)
     receipt = receipts.issue(session, payment, day=day, tender=tender)
     audit.record(session, "counter.payment", "payment", payment.code, cashier=username, amount_fen=amount_fen,
                  tender=tender, receipt_no=receipt.receipt_no)

@@ -31,12 +31,14 @@ from marshmallow import Schema, fields
 from sqlalchemy import Date, and_, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk
+from recovery import bulk, ledger
 from recovery.audit import service as audit
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, ImportRejected, Invalid, NotFound
 from recovery.events.models import Event, EventKind
+from recovery.ledger.allocations import reallocate
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from recovery.money import format_yuan
 from recovery.payments.debit_models import (
     BatchStatus,
@@ -47,9 +49,8 @@ from recovery.payments.debit_models import (
     ItemStatus,
     MandateStatus,
 )
-from recovery.payments.models import Allocation, Channel, Payment, PaymentState
+from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.reversals import reverse_many, settle_payments
-from recovery.payments.service import reallocate
 from recovery.timeutil import now, start_of_day, today
 
 RESULT_FORMATS = ("csv", "pain002", "camt054")
@@ -201,11 +202,11 @@ def send_batch(session: Session, code: str, *, actor: str | None = None) -> Debi
     posted = and_(Payment.channel == Channel.direct_debit, Payment.channel_ref == i.end_to_end_id)
     session.execute(update(DebitItem).where(mine).values(
         payment_id=select(Payment.id).where(posted).scalar_subquery()))
-    session.execute(insert(LedgerEntry).from_select(
-        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "payment_id"],
-        select(Payment.customer_id, literal(EntryKind.payment.value), -Payment.amount_fen,
-               literal(batch.created_for, Date()), literal(stamp, LedgerEntry.posted_at.type), Payment.id)
-        .join(DebitItem, DebitItem.payment_id == Payment.id).where(DebitItem.batch_id == batch.id)))
+    ledger.post_select(session, select(
+        Payment.customer_id, literal(EntryKind.payment.value), -Payment.amount_fen, literal(batch.created_for, Date()),
+        literal(stamp, LedgerEntry.posted_at.type), Payment.id)
+        .join(DebitItem, DebitItem.payment_id == Payment.id).where(DebitItem.batch_id == batch.id),
+        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "payment_id"])
     touched = bulk.temp_table(session, "debit_customers", {"id": bulk.ID})
     session.execute(insert(touched).from_select(
         ["id"], select(DebitItem.customer_id).where(DebitItem.batch_id == batch.id).distinct()))

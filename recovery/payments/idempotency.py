@@ -1,26 +1,31 @@
 """Idempotency keys for signed POSTs (agents, kiosks): the same key and body get the same answer, never a
-second posting. Each kind of caller has its own key table (`model`, whose `owner_column` names the caller).
+second posting. Each kind of caller has its own key space (`model`, whose `owner_column` names the caller),
+so two agents may use the same key.
 
-A key is claimed in its own short transaction before any work (so a concurrent request with the
-same key sees it and answers 409), and completed inside the payment's transaction (so the stored
-answer and the payment commit together). A claim whose request died is taken over after a while.
+The key is claimed inside the posting's own transaction, as its first write, and completed with the
+answer just before the commit: the payment and the stored answer commit together, and a request that
+dies (a crash, a refusal, a killed worker) leaves nothing behind, so its retry simply posts. While the
+first request is in flight a concurrent duplicate answers 409: on PostgreSQL the claim takes a
+transaction-scoped advisory lock on the key and the duplicate finds it taken; on SQLite the database's
+single writer queues the duplicate behind the first, which then finds the answer to replay.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Text, bindparam, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from recovery.errors import Conflict
-from recovery.extensions import db
 from recovery.payments.models import IdempotencyKey
 from recovery.timeutil import now
 
+# A claim committed in flight can only come from a request of an earlier version that died; it is taken over.
 ABANDONED_AFTER = dt.timedelta(seconds=60)
 
 
@@ -30,47 +35,65 @@ class Replay:
     body: dict
 
 
-def _owner(model: type) -> InstrumentedAttribute:
-    return getattr(model, model.owner_column)
+@functools.cache
+def _claim_statement(model: type, dialect: str):
+    """INSERT the claim unless the key exists (built once per key table and database)."""
+    table = model.__table__
+    row = select(bindparam("p_owner", type_=table.c[model.owner_column].type),
+                 bindparam("p_key", type_=table.c.key.type),
+                 bindparam("p_request_hash", type_=table.c.request_hash.type), literal("in_flight", table.c.state.type),
+                 bindparam("p_created_at", type_=table.c.created_at.type))
+    if dialect == "postgresql":
+        # Whoever holds the key's lock is answering it; a duplicate skips the insert instead of waiting on it.
+        row = row.where(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("p_lock", type_=Text()), 0)))
+    else:
+        row = row.where(bindparam("p_lock", type_=Text()).is_not(None))  # the same parameters on SQLite
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (insert.from_select([model.owner_column, "key", "request_hash", "state", "created_at"], row)
+            .on_conflict_do_nothing(index_elements=[model.owner_column, "key"]).returning(table.c.id))
 
 
-def claim(owner_id: int, key: str, request_hash: str, *, model: type = IdempotencyKey) -> Replay | None:
-    """Claim the key (committed at once); or the stored answer to replay; or 409."""
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(model.__table__.insert().values({
-                model.owner_column: owner_id, "key": key, "request_hash": request_hash, "state": "in_flight",
-                "created_at": now()}))
+def claim(session: Session, owner_id: int, key: str, request_hash: str, *,
+          model: type = IdempotencyKey) -> Replay | None:
+    """Claim the key in the session's transaction (the caller's posting follows in it); or the stored answer
+    to replay; or 409 when another request with the key is in flight or the key came with another body."""
+    table = model.__table__
+    owner = table.c[model.owner_column]
+    claimed = session.execute(_claim_statement(model, session.get_bind().dialect.name), {
+        "p_owner": owner_id, "p_key": key, "p_request_hash": request_hash, "p_created_at": now(),
+        "p_lock": f"{table.name}:{owner_id}:{key}"}).scalar()
+    if claimed is not None:
         return None
-    except IntegrityError:
-        pass  # the key exists: replay, refuse, or take over an abandoned claim
-    with db.engine.begin() as conn:
-        row = conn.execute(select(model.__table__).where(_owner(model) == owner_id, model.key == key)).one()
-        if row.request_hash != request_hash:
-            raise Conflict("this Idempotency-Key was already used with a different request body; use a new key "
-                           "for a new payment", code="idempotency_key_reused")
-        if row.state == "done":
-            return Replay(row.response_status, json.loads(row.response_body))
-        # A claim left by a request that died is taken over; a live one is still being answered.
-        taken = conn.execute(
-            update(model).where(model.id == row.id, model.state == "in_flight",
-                                model.created_at < now() - ABANDONED_AFTER)
-            .values(created_at=now())
-        ).rowcount
-        if taken:
-            return None
+    stored = session.execute(select(table.c.id, table.c.request_hash, table.c.state, table.c.response_status,
+                                    table.c.response_body, table.c.created_at)
+                             .where(owner == owner_id, table.c.key == key)).first()
+    if stored is None:  # PostgreSQL: the key's lock is held by a request still being answered
         raise Conflict("a request with this Idempotency-Key is still in flight; retry in a moment",
                        code="idempotency_key_in_flight")
+    if stored.request_hash != request_hash:
+        raise Conflict("this Idempotency-Key was already used with a different request body; use a new key "
+                       "for a new payment", code="idempotency_key_reused")
+    if stored.state == "done":
+        return Replay(stored.response_status, json.loads(stored.response_body))
+    taken = session.execute(
+        update(table).where(table.c.id == stored.id, table.c.state == "in_flight",
+                            table.c.created_at < now() - ABANDONED_AFTER).values(created_at=now())
+    ).rowcount
+    if taken:
+        return None
+    raise Conflict("a request with this Idempotency-Key is still in flight; retry in a moment",
+                   code="idempotency_key_in_flight")
 
 
 def complete(session: Session, owner_id: int, key: str, status: int, body: dict, *,
              model: type = IdempotencyKey) -> None:
     """Store the answer in the caller's transaction (it commits with the payment)."""
-    session.execute(update(model).where(_owner(model) == owner_id, model.key == key)
-                    .values(state="done", response_status=status, response_body=json.dumps(body)))
+    session.execute(_complete_statement(model), {"p_owner": owner_id, "p_key": key, "p_status": status,
+                                                 "p_body": json.dumps(body)})
 
 
-def release(owner_id: int, key: str, *, model: type = IdempotencyKey) -> None:
-    """Give the key back after a refused request, so the caller may retry it once the cause is fixed."""
-    with db.engine.begin() as conn:
-        conn.execute(delete(model).where(_owner(model) == owner_id, model.key == key, model.state == "in_flight"))
+@functools.cache
+def _complete_statement(model: type):
+    table = model.__table__
+    return (update(table).where(table.c[model.owner_column] == bindparam("p_owner"), table.c.key == bindparam("p_key"))
+            .values(state="done", response_status=bindparam("p_status"), response_body=bindparam("p_body")))

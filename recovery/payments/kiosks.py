@@ -12,7 +12,7 @@ import secrets as token
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from recovery import crypto
@@ -64,16 +64,21 @@ def get_kiosk(session: Session, code: str) -> Kiosk:
     return kiosk
 
 
+def _load_kiosk(session: Session, code: str) -> agents.Caller | None:
+    kiosk = session.execute(select(Kiosk.id, Kiosk.code, Kiosk.status).where(Kiosk.code == code)).first()
+    if kiosk is None:
+        return None
+    rows = session.execute(select(KioskSecret.secret_encrypted, KioskSecret.expires_at)
+                           .where(KioskSecret.kiosk_id == kiosk.id)).all()
+    return agents.Caller(kiosk.id, kiosk.code, kiosk.status, tuple((crypto.decrypt(t), until) for t, until in rows))
+
+
 def authenticate(session: Session, *, presented: str | None, timestamp: str | None, signature: str | None,
-                 method: str, path: str, key: str, body: bytes) -> Kiosk:
+                 method: str, path: str, key: str, body: bytes) -> agents.Caller:
     """The kiosk whose valid secret signed this request; 401 otherwise, 403 when it is retired."""
-    agents.check_signature_headers("X-Kiosk-Id", presented, timestamp, signature)
-    kiosk = session.scalar(select(Kiosk).where(Kiosk.code == presented))
-    rows = [] if kiosk is None else list(session.scalars(
-        select(KioskSecret.secret_encrypted)
-        .where(KioskSecret.kiosk_id == kiosk.id, or_(KioskSecret.expires_at.is_(None), KioskSecret.expires_at > now()))
-    ))
-    agents.check_signed_by(rows, signature, method=method, path=path, timestamp=timestamp, key=key, body=body)
+    kiosk = agents.authenticate_caller(session, "kiosk", _load_kiosk, id_header="X-Kiosk-Id", presented=presented,
+                                       timestamp=timestamp, signature=signature, method=method, path=path, key=key,
+                                       body=body)
     if kiosk.status != KioskStatus.active:
         raise Forbidden(f"kiosk {kiosk.code} is retired", code="kiosk_retired")
     return kiosk
@@ -87,8 +92,8 @@ def _lock(session: Session, kiosk_id: int, code: str) -> None:
         raise Forbidden(f"kiosk {code} is retired", code="kiosk_retired")
 
 
-def post_kiosk_payment(session: Session, kiosk: Kiosk, *, customer_code: str, amount_fen: int, channel_ref: str,
-                       paid_at: dt.datetime, tender: str) -> tuple[Payment, Receipt]:
+def post_kiosk_payment(session: Session, kiosk: Kiosk | agents.Caller, *, customer_code: str, amount_fen: int,
+                       channel_ref: str, paid_at: dt.datetime, tender: str) -> tuple[posting.Posted, Receipt]:
     """Post a kiosk payment (cash or bank card) and issue its receipt; provisional until balanced."""
     if tender not in Tender.__members__:
         raise Invalid(f"tender must be cash or card, not {tender!r}", code="bad_tender")
@@ -96,19 +101,20 @@ def post_kiosk_payment(session: Session, kiosk: Kiosk, *, customer_code: str, am
     payment = posting.post_payment(
         session, channel=Channel.kiosk, channel_account=code, customer_code=customer_code, amount_fen=amount_fen,
         channel_ref=channel_ref, paid_at=paid_at, state=PaymentState.provisional,
-        first_write=lambda: _lock(session, kiosk_id, code))
+        guard=lambda: _lock(session, kiosk_id, code))
     receipt = receipts.issue(session, payment, day=business_date(paid_at), tender=tender)
     return payment, receipt
 
 
-def kiosk_answer(session: Session, payment: Payment) -> dict:
+def kiosk_answer(session: Session, payment: Payment | posting.Posted, receipt: Receipt | None = None) -> dict:
     """The agent API's answer plus the kiosk's receipt number and tender."""
-    receipt = session.scalar(select(Receipt).where(Receipt.payment_id == payment.id))
+    if receipt is None:
+        receipt = session.scalar(select(Receipt).where(Receipt.payment_id == payment.id))
     return {**posting.payment_answer(session, payment), "kiosk_id": payment.channel_account,
             "receipt_no": receipt.receipt_no if receipt else None, "tender": receipt.tender if receipt else None}
 
 
-def kiosk_payment(session: Session, kiosk: Kiosk, code: str) -> Payment:
+def kiosk_payment(session: Session, kiosk: Kiosk | agents.Caller, code: str) -> Payment:
     """One of the kiosk's own payments; another's answers NotFound."""
     payment = session.scalar(select(Payment).where(
         Payment.code == code, Payment.channel == Channel.kiosk, Payment.channel_account == kiosk.code))

@@ -51,20 +51,6 @@ class Payment(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
-class Allocation(db.Model):
-    """The part of a payment that settled a bill; rebuilt oldest-bill-first whenever history changes."""
-
-    __tablename__ = "allocations"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
-    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    # When this part of the bill was paid: the later of the payment and the bill's issue.
-    allocated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
 class AgentStatus(StrEnum):
     active = "active"
     suspended = "suspended"

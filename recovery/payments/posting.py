@@ -1,100 +1,165 @@
-"""Posting one payment from a channel: ledger entry, allocation, and the answer the channel gets."""
+"""Posting one payment from a channel: the payment, its ledger entry, its allocation, and the answer.
+
+Every channel (agents, kiosks, the counter, recharge cards, deposits applied, guarantees called,
+suspense items assigned) posts through `post_payment`. It is the hot path of the service, so it is
+written as a few Core statements in the caller's transaction, in this order:
+
+1. the customer's row, locked (PostgreSQL): postings and re-allocations of one customer queue here;
+2. the payment, inserted unless its channel reference is already posted (ON CONFLICT DO NOTHING, so a
+   race between two postings of one reference answers 409, never a unique violation);
+3. its ledger entry, then its allocation against the customer's open items (recovery.ledger);
+4. the channel's guard last (an agent's limit, a kiosk's or a drawer's row, a card's state): a
+   conditional UPDATE that may refuse the posting, taken last so that the row it locks, which every
+   posting of that channel shares, is held only until the commit that follows.
+
+The answer is built from what was written, never read back.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery import ledger
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
+from recovery.ledger import allocations
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from recovery.money import format_yuan
 from recovery.ops import metrics
 from recovery.payments import agents
-from recovery.payments.models import Agent, Allocation, Channel, Payment, PaymentState
-from recovery.payments.service import reallocate
+from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.timeutil import business_date, now
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+_payments = Payment.__table__
 
 
 def new_payment_code() -> str:
     return "P" + secrets.token_hex(12).upper()
 
 
-def post_agent_payment(session: Session, agent: Agent, *, customer_code: str, amount_fen: int, channel_ref: str,
-                       paid_at: dt.datetime) -> Payment:
+@dataclass(frozen=True)
+class Posted:
+    """A payment as just posted: what the channel is answered with, without reading it back."""
+
+    id: int
+    code: str
+    customer_id: int
+    customer_code: str
+    channel: str
+    channel_account: str
+    channel_ref: str
+    amount_fen: int
+    paid_at: dt.datetime
+    state: str
+    allocations: tuple[tuple[str, int], ...]  # (bill code, fen), in the order the bills fall due
+    balance_fen: int  # the customer's ledger balance after the payment
+
+
+def post_agent_payment(session: Session, agent: agents.Caller, *, customer_code: str, amount_fen: int,
+                       channel_ref: str, paid_at: dt.datetime) -> Posted:
     """Post an agent's payment: provisional until the agent's daily statement settles it."""
-    # The limit check is the transaction's first write: from here on this agent's postings queue.
     return post_payment(session, channel=Channel.agent, channel_account=agent.code, customer_code=customer_code,
                         amount_fen=amount_fen, channel_ref=channel_ref, paid_at=paid_at,
-                        state=PaymentState.provisional, first_write=lambda: agents.take(session, agent, amount_fen))
+                        state=PaymentState.provisional, guard=lambda: agents.take(session, agent, amount_fen))
+
+
+@functools.cache
+def _insert_payment_statement(dialect: str):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(_payments).on_conflict_do_nothing(index_elements=["channel", "channel_account", "channel_ref"])
+            .returning(_payments.c.id))
+
+
+def _insert_payment(session: Session, values: dict) -> int | None:
+    """Insert the payment unless its (channel, account, reference) is taken; its id, or None."""
+    return session.execute(_insert_payment_statement(session.get_bind().dialect.name), values).scalar()
+
+
+_LOCK_CUSTOMER = select(Customer.id).where(Customer.code == bindparam("code")).with_for_update()
 
 
 def post_payment(session: Session, *, channel: Channel, channel_account: str, customer_code: str, amount_fen: int,
                  channel_ref: str, paid_at: dt.datetime, state: PaymentState,
-                 first_write: Callable[[], None] | None = None, note: str | None = None) -> Payment:
-    """Post one payment from any channel: checks, ledger entry, oldest-bill-first allocation.
+                 guard: Callable[[], None] | None = None, note: str | None = None) -> Posted:
+    """Post one payment from any channel: checks, payment, ledger entry, allocation, the channel's guard.
 
-    `first_write` runs after the checks and before anything is stored: the channel's guard (a limit,
-    a card's state, a drawer's row) that serialises its postings and may refuse this one.
+    `guard` is the channel's conditional UPDATE (a limit, a card's state, a drawer's row); it runs after
+    everything else is written and raises to refuse the posting, which the caller's rollback undoes.
     """
-    if paid_at > now() + FUTURE_TOLERANCE:
+    stamp = now()
+    if paid_at > stamp + FUTURE_TOLERANCE:
         raise Invalid("paid_at lies in the future", code="paid_at_in_future")
     if amount_fen <= 0:
         raise Invalid("a payment must be greater than 0", code="bad_amount")
-    customer = session.scalar(select(Customer).where(Customer.code == customer_code))
-    if customer is None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what the caller staged in the unit of work goes before the Core statements below
+    # Postings and re-allocations of one customer queue on its row (PostgreSQL; SQLite has one writer).
+    customer_id = session.execute(_LOCK_CUSTOMER, {"code": customer_code}).scalar()
+    if customer_id is None:
         raise NotFound(f"no customer {customer_code}", code="customer_not_found")
-    existing = session.scalar(select(Payment).where(
-        Payment.channel == channel, Payment.channel_account == channel_account, Payment.channel_ref == channel_ref))
-    if existing is not None:
-        raise Conflict(f"channel_ref {channel_ref} is already posted as payment {existing.code}",
+    code = new_payment_code()
+    payment_id = _insert_payment(session, {
+        "code": code, "customer_id": customer_id, "channel": str(channel), "channel_account": channel_account,
+        "channel_ref": channel_ref, "amount_fen": amount_fen, "paid_at": paid_at, "state": str(state),
+        "created_at": stamp})
+    if payment_id is None:
+        existing = session.execute(select(Payment.code).where(
+            Payment.channel == channel, Payment.channel_account == channel_account,
+            Payment.channel_ref == channel_ref)).scalar()
+        raise Conflict(f"channel_ref {channel_ref} is already posted as payment {existing}",
                        code="channel_ref_already_posted")
-    if first_write is not None:
-        first_write()
-    # Lock the customer before inserting: the payment's foreign key takes a share lock on the customer's row,
-    # and two postings for one customer each holding it would deadlock at re-allocation's FOR UPDATE.
-    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
-    payment = Payment(code=new_payment_code(), customer_id=customer.id, channel=channel,
-                      channel_account=channel_account, channel_ref=channel_ref, amount_fen=amount_fen, paid_at=paid_at,
-                      state=state)
-    session.add(payment)
-    session.flush()  # the ledger entry and the allocation need payment.id
-    session.add(LedgerEntry(customer_id=customer.id, kind=EntryKind.payment, amount_fen=-amount_fen,
-                            effective_on=business_date(paid_at), payment_id=payment.id, note=note))
-    session.flush()  # re-allocation reads the new payment through SQL
-    reallocate(session, [customer.id])
+    ledger.post(session, customer_id=customer_id, kind=EntryKind.payment, amount_fen=-amount_fen,
+                effective_on=business_date(paid_at), payment_id=payment_id, note=note, posted_at=stamp)
+    settled = allocations.allocate_payment(session, customer_id=customer_id, payment_id=payment_id,
+                                           amount_fen=amount_fen, paid_at=paid_at)
+    if guard is not None:
+        guard()
     metrics.payment_posted(session, channel, amount_fen)  # counted when the caller commits
-    return payment
+    return Posted(id=payment_id, code=code, customer_id=customer_id, customer_code=customer_code,
+                  channel=str(channel), channel_account=channel_account, channel_ref=channel_ref,
+                  amount_fen=amount_fen, paid_at=paid_at, state=str(state), allocations=settled.bills,
+                  balance_fen=settled.balance_fen)
 
 
-def payment_answer(session: Session, payment: Payment) -> dict:
-    """The contract's answer for a posted payment: allocations and the customer's balance after it."""
-    allocations = session.execute(
-        select(Bill.code, Allocation.amount_fen).join(Bill, Bill.id == Allocation.bill_id)
-        .where(Allocation.payment_id == payment.id).order_by(Bill.due_on, Bill.id)
-    ).all()
-    balance = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
-                             .where(LedgerEntry.customer_id == payment.customer_id))
-    customer_code = session.scalar(select(Customer.code).where(Customer.id == payment.customer_id))
+def payment_answer(session: Session, payment: Payment | Posted) -> dict:
+    """The contract's answer for a payment: allocations and the customer's balance after it.
+
+    A payment just posted is answered from what was written; a stored one (a GET) is read.
+    """
+    if isinstance(payment, Posted):
+        settled, balance, customer_code = payment.allocations, payment.balance_fen, payment.customer_code
+    else:
+        from recovery.billing.models import Bill
+
+        settled = session.execute(
+            select(Bill.code, Allocation.amount_fen).join(Bill, Bill.id == Allocation.bill_id)
+            .where(Allocation.payment_id == payment.id).order_by(Bill.due_on, Bill.id)
+        ).all()
+        balance = int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
+                                     .where(LedgerEntry.customer_id == payment.customer_id)))
+        customer_code = session.scalar(select(Customer.code).where(Customer.id == payment.customer_id))
     return {
         "payment_id": payment.code,
         "customer_id": customer_code,
         "amount": format_yuan(payment.amount_fen),
         "channel_ref": payment.channel_ref,
         "paid_at": payment.paid_at.isoformat(),
-        "status": payment.state,
-        "allocations": [{"bill_id": code, "amount": format_yuan(amount)} for code, amount in allocations],
-        "balance": format_yuan(int(balance)),
+        "status": str(payment.state),
+        "allocations": [{"bill_id": code, "amount": format_yuan(amount)} for code, amount in settled],
+        "balance": format_yuan(balance),
     }
 
 
-def agent_payment(session: Session, agent: Agent, code: str) -> Payment:
+def agent_payment(session: Session, agent: agents.Caller, code: str) -> Payment:
     """One of the agent's own payments; another agent's answers NotFound, as if it did not exist."""
     payment = session.scalar(select(Payment).where(
         Payment.code == code, Payment.channel == Channel.agent, Payment.channel_account == agent.code))

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from recovery import bulk, policy
 from recovery.audit import service as audit
-from recovery.billing.models import LedgerEntry
 from recovery.collections.models import DisconnectionOrder, OrderStatus
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, DomainError, NotFound
+from recovery.ledger.models import LedgerEntry
 from recovery.money import format_yuan, parse_yuan
 from recovery.notifications import service as notices
 from recovery.notifications.models import Notification

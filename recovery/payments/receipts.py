@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recovery import bulk
-from recovery.billing.models import EntryKind, LedgerEntry
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Channel, Kiosk, Payment, Receipt
 
 PREFIX = {Channel.kiosk: "K", Channel.counter: "C", Channel.card: "R"}

@@ -15,16 +15,17 @@ import pandas as pd
 from sqlalchemy import Select, Table, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk
+from recovery import bulk, ledger
 from recovery.audit import service as audit
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.errors import Conflict, Invalid
+from recovery.ledger.allocations import reallocate
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Agent, Channel, Payment, PaymentState
-from recovery.payments.service import reallocate
+from recovery.payments.posting import Posted
 from recovery.timeutil import now, today
 
 
-def reverse_payment(session: Session, payment: Payment, reason: str, code: str, actor: str | None = None, *,
+def reverse_payment(session: Session, payment: Payment | Posted, reason: str, code: str, actor: str | None = None, *,
                     on: dt.date | None = None) -> LedgerEntry:
     """Reverse one payment: state reversed, a `reversal` entry correcting its entry, re-allocation, audit.
 
@@ -33,6 +34,8 @@ def reverse_payment(session: Session, payment: Payment, reason: str, code: str, 
     """
     if not code or not code.strip():
         raise Invalid("a reversal needs a reason code")
+    if not isinstance(payment, Payment):  # one just posted: its stored row
+        payment = session.get(Payment, payment.id)
     day = on or today()
     done = session.execute(
         update(Payment).where(Payment.id == payment.id, Payment.state != PaymentState.reversed)
@@ -42,18 +45,16 @@ def reverse_payment(session: Session, payment: Payment, reason: str, code: str, 
         raise Conflict(f"payment {payment.code} is already reversed", code="already_reversed")
     original = session.scalar(select(LedgerEntry).where(
         LedgerEntry.payment_id == payment.id, LedgerEntry.kind == EntryKind.payment).order_by(LedgerEntry.id).limit(1))
-    entry = LedgerEntry(customer_id=payment.customer_id, kind=EntryKind.reversal,
-                        amount_fen=-original.amount_fen if original else payment.amount_fen, effective_on=day,
-                        payment_id=payment.id, corrects_id=original.id if original else None,
-                        note=_note(code, reason))
-    session.add(entry)
+    entry_id = ledger.post(session, customer_id=payment.customer_id, kind=EntryKind.reversal,
+                           amount_fen=-original.amount_fen, effective_on=day, payment_id=payment.id,
+                           corrects_id=original.id, note=_note(code, reason))
     _release_agent_takings(session, [payment.id])
     session.flush()  # re-allocation reads the payment's new state through SQL
     session.expire(payment, ["state"])
     reallocate(session, [payment.customer_id])
     audit.record(session, "payment.reverse", "payment", payment.code, actor=actor, code=code, reason=reason,
                  amount_fen=payment.amount_fen, effective_on=day.isoformat())
-    return entry
+    return session.get(LedgerEntry, entry_id)
 
 
 def _note(code: str, reason: str | None) -> str:
@@ -107,13 +108,11 @@ def reverse_many(session: Session, reversals: Table, *, on: dt.date, actor: str 
                                                         LedgerEntry.kind == EntryKind.payment)
                 .correlate(todo).scalar_subquery())
     original_amount = (select(LedgerEntry.amount_fen).where(LedgerEntry.id == original).scalar_subquery())
-    session.execute(insert(LedgerEntry).from_select(
-        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "payment_id", "corrects_id", "note"],
-        select(Payment.customer_id, literal(EntryKind.reversal.value),
-               -func.coalesce(original_amount, -Payment.amount_fen), literal(on, LedgerEntry.effective_on.type),
-               literal(stamp, LedgerEntry.posted_at.type), Payment.id, original, note)
-        .join(todo, t.payment_id == Payment.id),
-    ))
+    ledger.post_select(session, select(
+        Payment.customer_id, literal(EntryKind.reversal.value), -original_amount,
+        literal(on, LedgerEntry.effective_on.type), literal(stamp, LedgerEntry.posted_at.type), Payment.id, original,
+        note).join(todo, t.payment_id == Payment.id),
+        ["customer_id", "kind", "amount_fen", "effective_on", "posted_at", "payment_id", "corrects_id", "note"])
     _release_agent_takings(session, select(t.payment_id))
     touched = bulk.temp_table(session, "reversal_customers", {"id": bulk.ID})
     session.execute(insert(touched).from_select(

@@ -22,19 +22,23 @@ from recovery.payments.schemas import AgentPaymentIn, AgentPaymentOut
 api_bp = Blueprint("agent_payments", __name__, url_prefix="/api/v1/payments",
                    description="Partner agents post payments and read their own. Every request is signed.")
 
-KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_SIGNED_BODY = 8 * 1024  # a payment is well under 2 KB
 
 
 def signed_by(id_header: str, authenticate: Callable[..., object], attribute: str):
     """A decorator verifying the caller's signature (contracts.md's scheme) before anything else.
 
-    `authenticate(session, presented=…, timestamp=…, signature=…, method=…, path=…, key=…, body=…)`
-    returns the caller, who is then in `g.<attribute>`; agents and kiosks share this path.
+    The body is refused unread when it is larger than a signed request needs, and is parsed only once
+    its signature holds. `authenticate(session, presented=…, timestamp=…, signature=…, method=…, path=…,
+    key=…, body=…)` returns the caller, who is then in `g.<attribute>`; agents and kiosks share this path.
     """
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            # Refused unread past what a signed request needs (413, Content-Length or streamed alike).
+            request.max_content_length = MAX_SIGNED_BODY
             body = request.get_data(cache=True)
             key = request.headers.get("Idempotency-Key", "") if request.method == "POST" else ""
             setattr(g, attribute, authenticate(
@@ -42,7 +46,7 @@ def signed_by(id_header: str, authenticate: Callable[..., object], attribute: st
                 signature=request.headers.get("X-Signature"), method=request.method, path=request.path, key=key,
                 body=body,
             ))
-            if request.method == "POST" and not KEY.match(key):
+            if request.method == "POST" and not KEY.fullmatch(key):
                 raise Invalid("Idempotency-Key is required: 1-64 characters of A-Z a-z 0-9 _ -",
                               code="bad_idempotency_key")
             g.idempotency_key = key
@@ -63,25 +67,21 @@ limited = per_caller("agent", "AGENT_RATE_LIMIT")  # inside the signature check:
 
 
 def answer_once(owner_id: int, work: Callable[[], dict], *, keys: type = IdempotencyKey) -> Response:
-    """Do `work` (which returns the answer) at most once for the request's Idempotency-Key: the answer is
-    stored with the work in one transaction, and a retry with the same key and body replays it."""
-    key = g.idempotency_key
-    # End authentication's read transaction before claiming the key on a connection of its own:
-    # a request then holds one connection at a time, and a burst cannot exhaust the pool waiting
-    # for a second. (The caller reads owner_id first: touching an expired row would reconnect.)
-    db.session.commit()
-    replay = idempotency.claim(owner_id, key, g.body_hash, model=keys)
-    if replay is not None:
-        response = jsonify(replay.body)
-        response.status_code = replay.status
-        return response
+    """Do `work` (which returns the answer) at most once for the request's Idempotency-Key: the key is
+    claimed in the posting's own transaction and its answer stored in it, so a retry with the same key
+    and body replays the answer, and a request that fails leaves the key free."""
     try:
+        replay = idempotency.claim(db.session, owner_id, g.idempotency_key, g.body_hash, model=keys)
+        if replay is not None:
+            db.session.rollback()
+            response = jsonify(replay.body)
+            response.status_code = replay.status
+            return response
         answer = work()
-        idempotency.complete(db.session, owner_id, key, 201, answer, model=keys)
+        idempotency.complete(db.session, owner_id, g.idempotency_key, 201, answer, model=keys)
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        idempotency.release(owner_id, key, model=keys)
         raise
     response = jsonify(answer)
     response.status_code = 201

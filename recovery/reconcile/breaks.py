@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from recovery import ledger
 from recovery.audit import service as audit
 from recovery.auth.models import User
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.errors import Conflict, Invalid, NotFound
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Payment, PaymentState
 from recovery.payments.posting import post_payment
 from recovery.reconcile.models import BreakKind, BreakStatus, ReconBreak, Resolution, StatementLine, SuspenseItem
@@ -139,15 +140,14 @@ def resolve_adjust(session: Session, break_id: int, *, by: str, note: str) -> Re
     user_id = session.scalar(select(User.id).where(User.username == by))
     # Claim the break first: a second click finds it resolved and posts nothing.
     _transition(session, b, _resolve_values(Resolution.adjusted, by, note))
-    entry = LedgerEntry(customer_id=payment.customer_id, kind=EntryKind.adjustment, amount_fen=amount,
-                        effective_on=b.day, corrects_id=entry_id, created_by=user_id,
-                        note=f"reconciliation break #{b.id} ({b.kind}): {note.strip()}"[:500])
-    session.add(entry)
-    session.flush()  # the break records the entry's id
-    session.execute(update(ReconBreak).where(ReconBreak.id == b.id).values(adjustment_entry_id=entry.id))
+    entry_id_new = ledger.post(session, customer_id=payment.customer_id, kind=EntryKind.adjustment,
+                               amount_fen=amount, effective_on=b.day, corrects_id=entry_id, created_by=user_id,
+                               note=f"reconciliation break #{b.id} ({b.kind}): {note.strip()}")
+    session.execute(update(ReconBreak).where(ReconBreak.id == b.id).values(adjustment_entry_id=entry_id_new))
     session.refresh(b)
     audit.record(session, "reconcile.break.adjust", "recon_break", str(b.id), actor=by, kind=b.kind,
-                 payment=payment.code, amount_fen=amount, ledger_entry=entry.id, corrects=entry_id, note=note.strip())
+                 payment=payment.code, amount_fen=amount,
+                 ledger_entry=entry_id_new, corrects=entry_id, note=note.strip())
     return b
 
 

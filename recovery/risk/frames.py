@@ -13,7 +13,8 @@ from recovery.credit.models import CreditRating
 from recovery.credit.security_models import MONEY_KINDS, DepositEntry, Guarantee, GuaranteeStatus
 from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
-from recovery.payments.models import Allocation, Payment, PaymentState
+from recovery.ledger.models import Allocation
+from recovery.payments.models import Payment, PaymentState
 from recovery.timeutil import business_tz
 from scoring import Frames
 

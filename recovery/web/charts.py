@@ -20,8 +20,8 @@ from recovery import bulk
 from recovery.auth.models import User
 from recovery.auth.service import visible_customers
 from recovery.billing.models import Bill
-from recovery.billing.positions import BUCKETS, classify, positions
 from recovery.customers.models import Customer, Grid
+from recovery.ledger.positions import BUCKETS, classify, positions
 from recovery.payments.models import Payment, PaymentState
 from recovery.reconcile.models import BreakStatus, ReconBreak
 from recovery.risk.models import RiskScore, in_latest_run

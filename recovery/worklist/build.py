@@ -37,8 +37,7 @@ from sqlalchemy import Integer, and_, case, cast, exists, func, insert, literal,
 from sqlalchemy.orm import Session
 
 from recovery import bulk
-from recovery.billing.models import Bill, LedgerEntry
-from recovery.billing.positions import positions
+from recovery.billing.models import Bill
 from recovery.collections.models import (
     ContactKind,
     PayPlan,
@@ -52,7 +51,8 @@ from recovery.collections.models import (
 )
 from recovery.collections.promises import paid_between
 from recovery.credit.models import CreditRating
-from recovery.payments.models import Allocation
+from recovery.ledger.models import Allocation, LedgerEntry
+from recovery.ledger.positions import positions
 from recovery.timeutil import now, start_of_day
 from recovery.worklist import coverage
 from recovery.worklist.models import CustomerSegment, ValueSegment

@@ -7,8 +7,9 @@ import json
 
 from sqlalchemy import func, select
 
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.billing.penalties import accrue, penalties_as_of
+from recovery.ledger.models import EntryKind, LedgerEntry
 from tests.factories import bill, customer, load, payment
 
 

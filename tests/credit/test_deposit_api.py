@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from recovery.approvals.models import ApprovalRequest
-from recovery.billing.models import LedgerEntry
 from recovery.credit.security_models import Deposit
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.timeutil import today
 from tests.credit.security_helpers import PASSWORD, cust, load_customers, monthly_bills, rate, staff
 from tests.factories import customer

@@ -8,10 +8,10 @@ import threading
 from sqlalchemy import func, select
 
 from recovery.approvals.service import decide
-from recovery.billing.models import LedgerEntry
 from recovery.credit import deposits
 from recovery.credit.security_models import Deposit, DepositEntry
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.payments.models import Payment
 from recovery.timeutil import today
 from tests.credit.security_helpers import one_customer

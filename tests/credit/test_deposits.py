@@ -11,12 +11,12 @@ from sqlalchemy.exc import DBAPIError
 from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import decide
 from recovery.audit.models import AuditEntry
-from recovery.billing.models import LedgerEntry
 from recovery.credit import deposits
 from recovery.credit.security_models import Deposit, DepositEntry, DepositStatus
 from recovery.customers import service as customers
 from recovery.errors import Conflict, Forbidden, Invalid
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.payments.models import Payment
 from recovery.timeutil import today
 from tests.credit.security_helpers import cust, load_customers, monthly_bills, one_customer, set_policy

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import decide
 from recovery.audit.models import AuditEntry
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.credit.models import InterimBill, SettlementTerms, Terms
 from recovery.credit.ratings import rate
 from recovery.credit.terms import current_terms, issue_interim_bills, propose_terms, review, true_up
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Forbidden, Invalid
-from recovery.payments.models import Allocation
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from tests.factories import bill, customer, load, payment
 
 DAY = dt.date(2026, 11, 30)

@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.extensions import db
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments import agents
 from recovery.payments.idempotency import ABANDONED_AFTER
 from recovery.payments.models import Agent, IdempotencyKey, Payment

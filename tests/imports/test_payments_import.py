@@ -6,8 +6,9 @@ import json
 
 from sqlalchemy import select
 
-from recovery.billing.models import Bill, LedgerEntry
-from recovery.payments.models import Allocation, Payment
+from recovery.billing.models import Bill
+from recovery.ledger.models import Allocation, LedgerEntry
+from recovery.payments.models import Payment
 from tests.factories import PAYMENT_COLUMNS, bill, customer, load, payment, write_csv
 
 JAN = bill("B-JAN", amount="100.00", period="2026-01", issued_on="2026-02-03", due_on="2026-02-20")

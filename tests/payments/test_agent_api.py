@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from recovery.billing.models import LedgerEntry
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.payments import agents
 from recovery.payments.models import Agent, AgentSecret, IdempotencyKey, Payment
 from tests.factories import bill, customer, load
@@ -190,6 +190,9 @@ def test_secrets_are_stored_encrypted_and_rotation_keeps_both_valid(client, agen
     db.session.execute(AgentSecret.__table__.update().where(AgentSecret.expires_at.is_not(None))
                        .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     db.session.commit()
+    # Each worker keeps what it read of a caller's secrets for agents.CACHE_SECONDS: the cache running out is
+    # what makes a worker read the changed expiry.
+    client.application.extensions["signed_callers"].clear()
     assert post(client, agent, payment_body(channel_ref="R-late"), key="late").status_code == 401
 
 
@@ -206,3 +209,12 @@ def test_agent_create_prints_the_secret_once_as_json(recovery):
     printed = json.loads(result.stdout)
     assert (printed["code"], printed["limit"]) == ("AG07", "20000.00")
     assert len(printed["secret"]) >= 32
+
+
+def test_an_agent_suspended_after_its_secret_was_cached_is_refused_at_once(client, agent):
+    assert post(client, agent, payment_body(channel_ref="R-1"), key="k-1").status_code == 201  # now cached
+    db.session.execute(Agent.__table__.update().where(Agent.code == "AG01").values(status="suspended"))
+    db.session.commit()
+    response = post(client, agent, payment_body(channel_ref="R-2"), key="k-2")
+    assert (response.status_code, response.json["code"]) == (403, "agent_suspended")
+    assert _count(Payment) == 1

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recovery.payments.allocation import fifo_allocate, fifo_allocate_rows
+from recovery.ledger.fifo import fifo_allocate, fifo_allocate_rows
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
 

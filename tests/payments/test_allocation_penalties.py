@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recovery.payments.allocation import allocate, allocate_rows
+from recovery.ledger.fifo import allocate, allocate_rows
 from tests.factories import bill, customer, load, payment
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
@@ -145,6 +145,6 @@ def test_bills_first_settles_the_bill_and_leaves_the_penalty(app, recovery, tmp_
     assert out[1] == "C1,7.35,7.35,,current"
     from sqlalchemy import select
 
-    from recovery.billing.penalty_models import PenaltyAllocation
+    from recovery.ledger.models import PenaltyAllocation
 
     assert session.scalars(select(PenaltyAllocation.amount_fen)).all() == [500]

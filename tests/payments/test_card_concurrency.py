@@ -9,9 +9,9 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from recovery.billing.models import LedgerEntry
 from recovery.errors import DomainError
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.notifications.models import Notification
 from recovery.payments import cards
 from recovery.payments.models import Card, Distributor, Payment

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from recovery.audit.models import AuditEntry
 from recovery.auth.service import create_user
-from recovery.billing.models import LedgerEntry
 from recovery.errors import Conflict, Invalid
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.notifications.models import Notification
 from recovery.payments import cards
 from recovery.payments.models import Card, CardStatus, Distributor, Payment, Receipt

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from recovery.audit.models import AuditEntry
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.errors import Conflict, ImportRejected
 from recovery.events.models import Event
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.debit_models import DebitItem, DebitItemBill
 from recovery.payments.direct_debit import (
     batch_items,

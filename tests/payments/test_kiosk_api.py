@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from recovery.billing.models import LedgerEntry
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.payments import agents, kiosks
 from recovery.payments.models import KioskCollection, Payment, Receipt
 from tests.factories import PAYMENT_COLUMNS, bill, customer, load, payment, write_csv

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recovery.audit.models import AuditEntry
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.errors import Conflict
 from recovery.extensions import db
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from recovery.payments import agents
-from recovery.payments.models import Agent, Allocation, Payment, PaymentState
+from recovery.payments.models import Agent, Payment, PaymentState
 from recovery.payments.posting import post_agent_payment
 from recovery.payments.reversals import reverse_payment, settle_payments
 from tests.factories import bill, customer, load, payment

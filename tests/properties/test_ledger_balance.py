@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from recovery.auth.service import create_user
 from recovery.billing import penalties
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.customers.models import Customer
 from recovery.extensions import db
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from recovery.money import format_yuan
 from recovery.payments import posting, reversals
-from recovery.payments.models import Allocation, Channel, Payment, PaymentState
+from recovery.payments.models import Channel, Payment, PaymentState
 from tests.conftest import FreshContextClient
 from tests.factories import bill, customer, load
 from tests.fuzz.api import PASSWORD, sign_in

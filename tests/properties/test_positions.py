@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from recovery.billing.models import Bill, LedgerEntry
-from recovery.billing.positions import positions
+from recovery.billing.models import Bill
 from recovery.customers.models import Customer
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
+from recovery.ledger.positions import positions
 from recovery.money import format_yuan
 from recovery.payments import posting
 from recovery.payments.models import Channel, PaymentState

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from recovery.audit.models import AuditEntry
-from recovery.billing.models import LedgerEntry
 from recovery.errors import Conflict, Invalid
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.payments.models import Payment
 from recovery.reconcile import breaks
 from recovery.reconcile.models import ReconBreak, SuspenseItem

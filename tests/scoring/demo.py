@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.demo.generator import generate
-from recovery.payments.allocation import fifo_allocate
+from recovery.ledger.fifo import fifo_allocate
 from scoring.frames import Frames
 
 TZ = "Asia/Shanghai"

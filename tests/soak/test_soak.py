@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from recovery.billing.models import EntryKind, LedgerEntry
 from recovery.extensions import db
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Payment
 from tests.conftest import FreshContextClient
 from tests.factories import PAYMENT_COLUMNS, customer, load, payment, write_csv

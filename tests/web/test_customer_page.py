@@ -8,12 +8,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
+from recovery.billing.models import Bill
 from recovery.collections.models import DisconnectionOrder
 from recovery.credit import guarantees
 from recovery.credit.models import CreditRating
 from recovery.customers.models import Customer
 from recovery.extensions import db
+from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.timeutil import today
 from tests.web.data import load_district
 from tests.web.test_pages import page, sign_in, table

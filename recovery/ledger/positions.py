@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Select, and_, case, cast, func, literal, select, union_all
 
-from recovery.billing.models import Bill, EntryKind, LedgerEntry
-from recovery.billing.penalty_models import PenaltyAllocation
+from recovery.billing.models import Bill
 from recovery.customers.models import Customer
+from recovery.ledger.models import EntryKind, LedgerEntry, PenaltyAllocation
 from recovery.timeutil import start_of_day
 
 BUCKETS = ["current", "1-30", "31-60", "61-90", "91-180", "180+"]

@@ -101,7 +101,7 @@ BILL, PENALTY = "bill", "penalty"
 ORDERS = ("bills_first", "penalties_first", "oldest_first")
 
 
-def _order_key(order: str, kind: str, due_on, issued_on, bill_id) -> tuple:
+def order_key(order: str, kind: str, due_on, issued_on, bill_id) -> tuple:
     """Where an item stands in the settling order (the [allocation] policy)."""
     bill_rank = 0 if kind == BILL else 1
     if order == "bills_first":
@@ -131,11 +131,11 @@ def allocate_rows(bills: list[tuple], penalties: list[tuple], payments: list[tup
     for bill_id, customer_id, amount, due, issued, issued_at in bills:
         if amount > 0:
             items.setdefault(customer_id, []).append(
-                [_order_key(order, BILL, due, issued, bill_id), BILL, bill_id, amount, issued_at, None])
+                [order_key(order, BILL, due, issued, bill_id), BILL, bill_id, amount, issued_at, None])
     for bill_id, customer_id, amount, due, issued, available_at in penalties:
         if amount > 0:
             items.setdefault(customer_id, []).append(
-                [_order_key(order, PENALTY, due, issued, bill_id), PENALTY, bill_id, amount, available_at,
+                [order_key(order, PENALTY, due, issued, bill_id), PENALTY, bill_id, amount, available_at,
                  available_at])
     pays: dict[object, list[tuple]] = {}
     for p in payments:
