@@ -35,6 +35,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        # No validator badge: Swagger UI would send the whole document to an outside service for it.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=None,
         SESSION_COOKIE_HTTPONLY=True,
@@ -55,7 +57,10 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login.init_app(app)
-    api.init_app(app)
+    from recovery.apidoc import CallerDoc
+
+    caller_doc = CallerDoc()  # the signed and the staff APIs' guards, in the OpenAPI document
+    api.init_app(app, spec_kwargs={"extra_plugins": [caller_doc]})
     errors.register(app)
     inputguard.register(app)  # before any route: NUL bytes, control characters, ids past 64 bits refused
     from recovery import ops
@@ -107,11 +112,12 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     # app answers no such question.
     staff_apis = (customers_api, credit_api, security_api, collections_api, channels_api, writeoff_api,
                   assessment_api, worklist_api)
-    signed_apis = (agent_payments_api, kiosk_payments_api)
+    signed_apis = {agent_payments_api: "X-Agent-Id", kiosk_payments_api: "X-Kiosk-Id"}  # -> the caller's header
+    staff_api_names = frozenset(b.name for b in staff_apis)
+    caller_doc.describe(signed={b.name: header for b, header in signed_apis.items()}, staff=staff_api_names)
     for blueprint in (*staff_apis, *signed_apis):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    staff_api_names = frozenset(b.name for b in staff_apis)
     app.before_request(lambda: json_writes_only(staff_api_names))
     _serve_swagger_ui(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 
@@ -58,6 +59,16 @@ class ImportRejected(DomainError):
     def __init__(self, errors: list[str]):
         self.errors = errors
         super().__init__(f"{len(errors)} row error(s); nothing was imported")
+
+
+class ErrorSchema(Schema):
+    """The error answer, as `register` writes it (the OpenAPI document's `Error`)."""
+
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    code = fields.String(required=True, metadata={"description": "What went wrong, for programs: bad_signature, "
+                                                                 "json_required, customer_not_found, ..."})
+    message = fields.String(required=True, metadata={"description": "What went wrong and what to do, for people"})
+    errors = fields.Dict(metadata={"description": "422: the messages of each field, by location (json, query)"})
 
 
 def _wants_json() -> bool:

@@ -9,6 +9,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from recovery.errors import ErrorSchema
+
 # Named constraints so that Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -25,7 +27,13 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = Api()
+
+
+class _Api(Api):
+    ERROR_SCHEMA = ErrorSchema  # the answer recovery.errors gives, not flask-smorest's own
+
+
+api = _Api()
 login = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()

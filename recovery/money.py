@@ -48,3 +48,15 @@ def format_yuan_array(fen: np.ndarray | pd.Series) -> pd.Series:
     return pd.Series(sign).str.cat(pd.Series(whole.astype(str))).str.cat(
         pd.Series(part.astype(str)).str.zfill(2), sep="."
     )
+
+
+
+def prorate_half_up(amount: np.ndarray | pd.Series | int, part: np.ndarray | pd.Series | int,
+                    whole: np.ndarray | pd.Series | int) -> np.ndarray:
+    """Element-wise amount × part / whole, rounded to a whole number with halves up (ROUND_HALF_UP), exactly.
+
+    For non-negative amounts and parts and positive wholes. The arithmetic is on Python integers: the
+    product never overflows int64, and no float lands a half on the wrong side.
+    """
+    a, p, w = (np.asarray(x, dtype="int64").astype(object) for x in (amount, part, whole))
+    return np.asarray((2 * a * p + w) // (2 * w)).astype("int64")

@@ -42,6 +42,7 @@ from recovery.customers.models import Customer
 from recovery.errors import Invalid, NotFound
 from recovery.ledger.allocations import reallocate
 from recovery.ledger.models import EntryKind, LedgerEntry
+from recovery.money import prorate_half_up
 from recovery.timeutil import now, today
 
 KIND = "terms.change"
@@ -201,9 +202,35 @@ def _recent(session: Session, ids: list[int], months: int) -> pd.DataFrame:
     frame = bulk.read_frame(session, select(ranked.c.customer_id, ranked.c.period, ranked.c.amount_fen, ranked.c.kwh)
                             .where(ranked.c.n <= months))
     if frame.empty:
-        return pd.DataFrame(columns=["amount_fen", "kwh", "days"], dtype="float64")
+        return pd.DataFrame(columns=["amount_fen", "kwh_milli", "days"], dtype="int64")
     frame["days"] = [calendar.monthrange(int(p[:4]), int(p[5:7]))[1] for p in frame["period"]]
-    return frame.groupby("customer_id")[["amount_fen", "kwh", "days"]].sum().astype("float64")
+    frame["kwh_milli"] = _milli(frame["kwh"])
+    return frame.groupby("customer_id")[["amount_fen", "kwh_milli", "days"]].sum().astype("int64")
+
+
+def _milli(kwh: pd.Series) -> np.ndarray:
+    """kWh (a quantity, stored as a float) in whole thousandths, so the prices worked out of it are exact."""
+    return np.rint(kwh.to_numpy(dtype="float64") * 1000).astype("int64")
+
+
+def interim_figures(recent: pd.DataFrame, metered_kwh: pd.Series, stretch: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kWh and the amount in fen of each customer's interim bill for `stretch` days (pure).
+
+    recent: per customer, amount_fen, kwh_milli and days of its recent month-end bills; metered_kwh: the
+    reading where one was given (NaN where not). A reading is priced at the recent unit price; without one,
+    kWh and amount are the recent daily averages times the stretch. Money is integer fen throughout: each
+    figure is one exact fraction rounded half up to the fen (kWh to the whole kWh), never a float.
+    """
+    amount_fen, kwh_milli, days = (recent[c].to_numpy(dtype="int64") for c in ("amount_fen", "kwh_milli", "days"))
+    is_metered = metered_kwh.notna().to_numpy()
+    reading_milli = _milli(metered_kwh.fillna(0))
+    priced = kwh_milli > 0
+    dated = days > 0
+    metered_fen = np.where(priced, prorate_half_up(amount_fen, reading_milli, np.where(priced, kwh_milli, 1)), 0)
+    estimated_fen = np.where(dated, prorate_half_up(amount_fen, stretch, np.where(dated, days, 1)), 0)
+    estimated_kwh = np.where(dated, prorate_half_up(kwh_milli, stretch, np.where(dated, days, 1) * 1000), 0)
+    kwh = np.where(is_metered, metered_kwh.fillna(0).to_numpy(dtype="float64"), estimated_kwh)
+    return kwh, np.where(is_metered, metered_fen, estimated_fen).astype("int64")
 
 
 def issue_interim_bills(session: Session, day: dt.date, readings: dict[int, float] | None = None,
@@ -225,16 +252,10 @@ def issue_interim_bills(session: Session, day: dt.date, readings: dict[int, floa
     ids = [i for i in ids if i not in done]
     if not ids:
         return {"day": day.isoformat(), "interim_bills": 0}
-    recent = _recent(session, ids, p.estimate_months).reindex(ids).fillna(0.0)
-    readings = readings or {}
-    metered = pd.Series(readings, dtype="float64").reindex(ids)
-    price = np.where(recent["kwh"] > 0, recent["amount_fen"] / recent["kwh"].where(recent["kwh"] > 0, 1), 0.0)
-    daily_kwh = np.where(recent["days"] > 0, recent["kwh"] / recent["days"].where(recent["days"] > 0, 1), 0.0)
-    daily_fen = np.where(recent["days"] > 0, recent["amount_fen"] / recent["days"].where(recent["days"] > 0, 1), 0.0)
+    recent = _recent(session, ids, p.estimate_months).reindex(ids, fill_value=0)
+    metered = pd.Series(readings or {}, dtype="float64").reindex(ids)
     is_metered = metered.notna().to_numpy()
-    kwh = np.where(is_metered, metered.fillna(0).to_numpy(), np.rint(daily_kwh * stretch))
-    # Money stays integral: the estimate is rounded to the fen once, here.
-    amount = np.where(is_metered, np.rint(kwh * price), np.rint(daily_fen * stretch)).astype("int64")
+    kwh, amount = interim_figures(recent, metered, stretch)
     codes = bulk.read_frame(session, select(Customer.id, Customer.code).where(Customer.id.in_(ids))) \
         .set_index("id")["code"].reindex(ids)
     frame = pd.DataFrame({"customer_id": ids, "kwh": kwh, "amount_fen": amount, "metered": is_metered,

@@ -159,6 +159,29 @@ def test_metered_interim_bill_prices_the_reading_at_the_recent_unit_price(sessio
     assert (row.basis, row.kwh, row.amount_fen) == ("metered", 1500, 150000)
 
 
+def test_interim_amounts_are_exact_fractions_of_fen_rounded_half_up(recovery, tmp_path, session):
+    # C6: 3 x 2000.17 yuan for 3 x 3000 kWh (Jul-Sep); a reading of 1500 kWh costs 1500 x 600051 / 9000
+    # = 100008.5 fen -> 100009. Through a float unit price (600051 / 9000 = 66.67233...) the product is
+    # 100008.49999999999 and rounds to 100008, a fen short.
+    # C7: 3000.01 + 3000.02 yuan over 30 + 30 days (Jun, Sep); 10 days' estimate is 600003 x 10 / 60
+    # = 100000.5 fen -> 100001 (half up, where rounding half to even gave 100000).
+    load(recovery, tmp_path, customers=[customer("C6", customer_class="industrial"),
+                                        customer("C7", customer_class="industrial")],
+         bills=[*(bill(f"M{m:02d}", "C6", amount="2000.17", kwh="3000", period=f"2026-{m:02d}",
+                       issued_on=f"2026-{m + 1:02d}-03", due_on=f"2026-{m + 1:02d}-13") for m in (7, 8, 9)),
+                bill("N06", "C7", amount="3000.01", kwh="3000", period="2026-06", issued_on="2026-07-03",
+                     due_on="2026-07-13"),
+                bill("N09", "C7", amount="3000.02", kwh="3000", period="2026-09", issued_on="2026-10-03",
+                     due_on="2026-10-13")])
+    c6, c7 = cid(session, "C6"), cid(session, "C7")
+    for c in (c6, c7):
+        decide(session, propose_terms(session, c, "split", "large customer", "officer01").id, approve=True,
+               decided_by="boss", role="supervisor")
+    issue_interim_bills(session, dt.date(2026, 10, 10), readings={c6: 1500})
+    rows = {r.customer_id: (r.basis, r.kwh, r.amount_fen) for r in session.scalars(select(InterimBill))}
+    assert rows == {c6: ("metered", 1500, 100009), c7: ("estimated", 1000, 100001)}
+
+
 def test_true_up_at_the_month_end_bill_reverses_interims_and_moves_their_payments(
         session, split_customer, recovery, tmp_path):
     issue_interim_bills(session, dt.date(2026, 10, 10))
