@@ -12,8 +12,8 @@ import time_machine
 from sqlalchemy import func, select, update
 
 from recovery import crypto
-from recovery.billing.models import LedgerEntry
 from recovery.extensions import db
+from recovery.ledger.models import LedgerEntry
 from recovery.payments import agents, kiosks
 from recovery.payments.models import (
     Agent,
