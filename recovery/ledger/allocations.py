@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     type_coerce,
     union_all,
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session
 from recovery import bulk, policy
 from recovery.billing.models import Bill
 from recovery.customers.models import Customer
+from recovery.ledger import entries
 from recovery.ledger.fifo import BILL, PENALTY, allocate, allocate_rows, fifo_allocate_rows, order_key
 from recovery.ledger.models import Allocation, EntryKind, LedgerEntry, PenaltyAllocation
 from recovery.payments.models import Payment, PaymentState
@@ -192,7 +194,10 @@ def _open_items():
         _typed_null(Date()).label("due_on"), _typed_null(Date()).label("issued_on"),
         (total(Payment.amount_fen, others) - total(Allocation.amount_fen, Allocation.customer_id == customer_id)
          - total(PenaltyAllocation.amount_fen, PenaltyAllocation.customer_id == customer_id)).label("left_fen"),
-        total(LedgerEntry.amount_fen, LedgerEntry.customer_id == customer_id).label("balance_fen"),
+        # The balance before this payment's own entry (which the caller adds): the same figure whether or not
+        # the read sees the entry (PostgreSQL posts it in the same statement, whose snapshot precedes it).
+        total(LedgerEntry.amount_fen, LedgerEntry.customer_id == customer_id,
+              or_(LedgerEntry.payment_id.is_(None), LedgerEntry.payment_id != payment_id)).label("balance_fen"),
         select(func.max(Payment.paid_at)).where(others).scalar_subquery().label("latest"),
     )
     no_balance, no_instant = _typed_null(BigInteger()), _typed_null(Payment.paid_at.type)
@@ -208,18 +213,46 @@ def _open_items():
     return union_all(head, bills, penalties)
 
 
+@functools.cache
+def _post_and_read():
+    """The payment's ledger entry and the read of the open items in one statement (PostgreSQL)."""
+    values = {c: bindparam(f"e_{c}", type_=LedgerEntry.__table__.c[c].type) for c in entries.COLUMNS}
+    entry = insert(LedgerEntry.__table__).values(values).cte("posted_entry")
+    return _open_items().add_cte(entry)
+
+
+def settle_payment(session: Session, *, customer_id: int, payment_id: int, amount_fen: int, paid_at: dt.datetime,
+                   effective_on: dt.date, posted_at: dt.datetime, note: str | None = None) -> Settled:
+    """Post a new payment's ledger entry and allocate it (`allocate_payment`); on PostgreSQL the entry and the
+    read of the open items are one statement."""
+    if session.get_bind().dialect.name != "postgresql":
+        entries.post(session, customer_id=customer_id, kind=EntryKind.payment, amount_fen=-amount_fen,
+                     effective_on=effective_on, payment_id=payment_id, note=note, posted_at=posted_at)
+        return allocate_payment(session, customer_id=customer_id, payment_id=payment_id, amount_fen=amount_fen,
+                                paid_at=paid_at)
+    entry = {f"e_{c}": None for c in entries.COLUMNS} | {
+        "e_customer_id": customer_id, "e_kind": EntryKind.payment.value, "e_amount_fen": -amount_fen,
+        "e_effective_on": effective_on, "e_posted_at": posted_at, "e_payment_id": payment_id,
+        "e_note": note[:entries.NOTE_LENGTH] if note else None}
+    rows = session.execute(_post_and_read(), {"customer_id": customer_id, "payment_id": payment_id} | entry).all()
+    return allocate_payment(session, customer_id=customer_id, payment_id=payment_id, amount_fen=amount_fen,
+                            paid_at=paid_at, open_items=rows)
+
+
 def allocate_payment(session: Session, *, customer_id: int, payment_id: int, amount_fen: int,
-                     paid_at: dt.datetime) -> Settled:
+                     paid_at: dt.datetime, open_items: list | None = None) -> Settled:
     """Allocate a payment just posted (its ledger entry written, its customer's row locked) against what
-    the customer still owes, in the [allocation] order: one read of the open items, one write.
+    the customer still owes, in the [allocation] order: one read of the open items (`open_items` when the
+    caller read them already), one write.
 
     Allocating from the remaining amounts gives what a full recompute gives as long as the payment is the
     customer's latest; a payment dated before another live payment changes the past, so it is allocated
     by recomputing the customer (`reallocate`). Either way the result equals the sequential reference.
     """
-    rows = session.execute(_open_items(), {"customer_id": customer_id, "payment_id": payment_id}).all()
+    rows = open_items if open_items is not None else session.execute(
+        _open_items(), {"customer_id": customer_id, "payment_id": payment_id}).all()
     head, items = rows[0], rows[1:]
-    balance = int(head.balance_fen)
+    balance = int(head.balance_fen) - amount_fen
     latest = head.latest
     if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=dt.UTC)

@@ -4,11 +4,11 @@ Every channel (agents, kiosks, the counter, recharge cards, deposits applied, gu
 suspense items assigned) posts through `post_payment`. It is the hot path of the service, so it is
 written as a few Core statements in the caller's transaction, in this order:
 
-1. the customer's row, locked (PostgreSQL): postings and re-allocations of one customer queue here;
-2. the payment, inserted unless its channel reference is already posted (ON CONFLICT DO NOTHING, so a
-   race between two postings of one reference answers 409, never a unique violation);
-3. its ledger entry, then its allocation against the customer's open items (recovery.ledger);
-4. the channel's guard last (an agent's limit, a kiosk's or a drawer's row, a card's state): a
+1. the customer's row locked (PostgreSQL: postings and re-allocations of one customer queue on it) and
+   the payment inserted unless its channel reference is already posted (ON CONFLICT DO NOTHING, so a
+   race between two postings of one reference answers 409, never a unique violation), in one statement;
+2. its ledger entry and its allocation against the customer's open items (recovery.ledger);
+3. the channel's guard last (an agent's limit, a kiosk's or a drawer's row, a card's state): a
    conditional UPDATE that may refuse the posting, taken last so that the row it locks, which every
    posting of that channel shares, is held only until the commit that follows.
 
@@ -23,15 +23,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from recovery import ledger
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.ledger import allocations
-from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
+from recovery.ledger.models import Allocation, LedgerEntry
 from recovery.money import format_yuan
 from recovery.ops import metrics
 from recovery.payments import agents
@@ -72,19 +71,31 @@ def post_agent_payment(session: Session, agent: agents.Caller, *, customer_code:
                         state=PaymentState.provisional, guard=lambda: agents.take(session, agent, amount_fen))
 
 
+_customers = Customer.__table__.c
+_PAYMENT_COLUMNS = ("code", "channel", "channel_account", "channel_ref", "amount_fen", "paid_at", "state", "created_at")
+
+
 @functools.cache
 def _insert_payment_statement(dialect: str):
+    """Lock the customer's row and insert the payment unless its (channel, account, reference) is taken, in one
+    statement: postings and re-allocations of one customer queue on its row (PostgreSQL; SQLite has one
+    writer), and the statements after it read what the customer's earlier postings committed."""
+    customer = select(_customers.id).where(_customers.code == bindparam("p_customer_code", type_=String()))
+    if dialect == "postgresql":
+        locked = customer.with_for_update().cte("locked_customer")
+        customer = select(locked.c.id)
+    row = customer.add_columns(*(bindparam(f"p_{c}", type_=_payments.c[c].type) for c in _PAYMENT_COLUMNS))
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (insert(_payments).on_conflict_do_nothing(index_elements=["channel", "channel_account", "channel_ref"])
-            .returning(_payments.c.id))
+    return (insert(_payments).from_select(["customer_id", *_PAYMENT_COLUMNS], row)
+            .on_conflict_do_nothing(index_elements=["channel", "channel_account", "channel_ref"])
+            .returning(_payments.c.id, _payments.c.customer_id))
 
 
-def _insert_payment(session: Session, values: dict) -> int | None:
-    """Insert the payment unless its (channel, account, reference) is taken; its id, or None."""
-    return session.execute(_insert_payment_statement(session.get_bind().dialect.name), values).scalar()
-
-
-_LOCK_CUSTOMER = select(Customer.id).where(Customer.code == bindparam("code")).with_for_update()
+def _insert_payment(session: Session, customer_code: str, values: dict) -> tuple[int, int] | None:
+    """The new payment's id and its customer's; None when the customer is unknown or the reference taken."""
+    return session.execute(_insert_payment_statement(session.get_bind().dialect.name),
+                           {"p_customer_code": customer_code} | {f"p_{c}": values[c] for c in _PAYMENT_COLUMNS}
+                           ).first()
 
 
 def post_payment(session: Session, *, channel: Channel, channel_account: str, customer_code: str, amount_fen: int,
@@ -102,25 +113,22 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
         raise Invalid("a payment must be greater than 0", code="bad_amount")
     if session.new or session.dirty or session.deleted:
         session.flush()  # what the caller staged in the unit of work goes before the Core statements below
-    # Postings and re-allocations of one customer queue on its row (PostgreSQL; SQLite has one writer).
-    customer_id = session.execute(_LOCK_CUSTOMER, {"code": customer_code}).scalar()
-    if customer_id is None:
-        raise NotFound(f"no customer {customer_code}", code="customer_not_found")
     code = new_payment_code()
-    payment_id = _insert_payment(session, {
-        "code": code, "customer_id": customer_id, "channel": str(channel), "channel_account": channel_account,
-        "channel_ref": channel_ref, "amount_fen": amount_fen, "paid_at": paid_at, "state": str(state),
-        "created_at": stamp})
-    if payment_id is None:
+    inserted = _insert_payment(session, customer_code, {
+        "code": code, "channel": str(channel), "channel_account": channel_account, "channel_ref": channel_ref,
+        "amount_fen": amount_fen, "paid_at": paid_at, "state": str(state), "created_at": stamp})
+    if inserted is None:
+        if not session.execute(select(_customers.id).where(_customers.code == customer_code)).first():
+            raise NotFound(f"no customer {customer_code}", code="customer_not_found")
         existing = session.execute(select(Payment.code).where(
             Payment.channel == channel, Payment.channel_account == channel_account,
             Payment.channel_ref == channel_ref)).scalar()
         raise Conflict(f"channel_ref {channel_ref} is already posted as payment {existing}",
                        code="channel_ref_already_posted")
-    ledger.post(session, customer_id=customer_id, kind=EntryKind.payment, amount_fen=-amount_fen,
-                effective_on=business_date(paid_at), payment_id=payment_id, note=note, posted_at=stamp)
-    settled = allocations.allocate_payment(session, customer_id=customer_id, payment_id=payment_id,
-                                           amount_fen=amount_fen, paid_at=paid_at)
+    payment_id, customer_id = inserted
+    settled = allocations.settle_payment(session, customer_id=customer_id, payment_id=payment_id,
+                                         amount_fen=amount_fen, paid_at=paid_at, effective_on=business_date(paid_at),
+                                         posted_at=stamp, note=note)
     if guard is not None:
         guard()
     metrics.payment_posted(session, channel, amount_fen)  # counted when the caller commits
