@@ -17,9 +17,9 @@ from recovery.extensions import db
 from recovery.reconcile.intake import take_in
 from recovery.reconcile.models import Statement, StatementLine, SuspenseItem
 from tests.factories import customer, load, payment
+from tests.reconciliation.statement_data import shared_statements, statement_files
 
-STATEMENTS = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "statements"
-FILES = sorted(p for p in STATEMENTS.glob("*/*") if p.suffix in {".sta", ".txt", ".xml"}) if STATEMENTS.is_dir() else []
+FILES = statement_files(shared_statements())
 
 MT940 = """:20:STMT20261122
 :25:6222020200112233445
