@@ -354,7 +354,7 @@ def serve_command(host: str, port: int, debug: bool) -> None:
 from recovery.assessment.cli import assessment_command  # noqa: E402
 from recovery.collections.cli import collections_group, notices_group  # noqa: E402
 from recovery.credit.cli import credit_group  # noqa: E402
-from recovery.jobs.cli import jobs_group, policy_group, scheduler_command  # noqa: E402
+from recovery.jobs.cli import jobs_group, night_command, policy_group, scheduler_command  # noqa: E402
 from recovery.ops.cli import user_unlock  # noqa: E402
 from recovery.payments.channel_cli import (  # noqa: E402
     agent_forfeit,
@@ -372,6 +372,7 @@ from recovery.worklist.cli import segments_group, worklist_group  # noqa: E402
 # Each domain's command group lives beside the domain; they are attached here.
 cli.add_command(scheduler_command)
 cli.add_command(jobs_group)
+cli.add_command(night_command)
 cli.add_command(policy_group)
 cli.add_command(credit_group)
 cli.add_command(assessment_command)
