@@ -7,7 +7,9 @@ and only when stderr is a terminal; piped or redirected output stays exactly the
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from tqdm import tqdm
@@ -27,6 +29,25 @@ def progress(iterable: Iterable[T] | None = None, *, desc: str, total: int | Non
                 dynamic_ncols=True, **options)
 
 
-def steps(desc: str, names: list[str]) -> tqdm:
-    """A bar over the named steps of one command; `bar.set_postfix_str(name)` says which runs now."""
-    return progress(total=len(names), desc=desc, unit="step")
+@contextmanager
+def working(desc: str) -> Iterator[None]:
+    """One set-based step with no count to show (an import, a day's ratings): its name and the time it has
+    taken so far, refreshed twice a second on a terminal; nothing when piped."""
+    if not on_terminal():
+        yield
+        return
+    bar = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed}", file=sys.stderr, dynamic_ncols=True)
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(0.5):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, name="progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+        bar.close()
