@@ -87,3 +87,14 @@ def test_an_old_rabobank_file_the_library_misreads_is_read_whole_by_the_project(
     assert (fifth.opening_balance, fifth.closing_balance, fifth.balance_gap) == (2000000, 2050000, -10000)
     assert fifth.notes == ("read by the project's MT940 reader, not the library: amounts are written with '.' as "
                            "the decimal separator, which the library reads as whole units",)
+
+
+def test_under_ci_missing_shared_statements_fail_the_run_instead_of_skipping(monkeypatch, tmp_path):
+    from tests.reconciliation import statement_data
+
+    monkeypatch.setattr(statement_data, "SHARED", tmp_path / "absent")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="the shared statement files are missing"):
+        statement_data.shared_statements()
+    monkeypatch.setenv("CI", "false")
+    assert statement_data.shared_statements() is None
