@@ -69,7 +69,8 @@ def count_entries(text: str) -> list[tuple[str, int]]:
     """
     blocks: list[tuple[str, int]] = []
     for line in text.split("\n"):
-        tag = line.strip()
+        # \x1a, DOS's end-of-file mark, starts the line after it where two exports were joined.
+        tag = line.strip(" \t\r\x1a")
         if tag.startswith(":20:"):
             blocks.append((tag[4:].strip(), 0))
         elif tag.startswith(":61:"):
