@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+from recovery.auth.service import create_user
+from recovery.extensions import db
 from tests.factories import customer, load, payment, write_csv
+from tests.web.data import PASSWORD, cheap_password_hashing
 
 DAY, NEXT = "2026-11-22", "2026-11-23"
 
@@ -17,7 +20,7 @@ def _agent(recovery, day: str = DAY) -> dict:
     return agent
 
 
-def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recovery, tmp_path):
+def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recovery, tmp_path, client, monkeypatch):
     load(recovery, tmp_path, customers=[customer("C1"), customer("C2")],
          payments=[payment("R1", "C1", "120.50", f"{DAY}T09:00:00+08:00", channel="agent", account="AG01",
                            payment_id="P1"),
@@ -45,6 +48,14 @@ def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recover
     assert (after["statement_total"], after["ledger_total"]) == ("200.50", "80.00")
     assert [(b["kind"], b["channel_ref"], b["statement_amount"], b["ledger_amount"], b["status"])
             for b in after["breaks"]] == [("missing_in_ledger", "R1", "120.50", None, "open")]
+
+    # The clerk's break list shows it.
+    cheap_password_hashing(monkeypatch)
+    create_user(db.session, "qian", role="clerk", password=PASSWORD, display_name="钱会计")
+    db.session.commit()
+    assert client.post("/login", data={"username": "qian", "password": PASSWORD}).status_code == 302
+    page = client.get(f"/reconcile/breaks?date={DAY}&kind=missing_in_ledger&lang=en")
+    assert page.status_code == 200 and "R1" in page.get_data(as_text=True)
 
     again = recovery("jobs", "run", "reconcile.daily", "--date", NEXT)
     assert again.exit_code == 0, again.output
