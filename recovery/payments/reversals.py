@@ -120,7 +120,7 @@ def reverse_many(session: Session, reversals: Table, *, on: dt.date, actor: str 
     session.execute(insert(touched).from_select(
         ["id"], select(Payment.customer_id).where(Payment.id.in_(select(t.payment_id))).distinct()))
     reallocate(session, touched)
-    _reopen_reconciled_days(session, flipped)
+    _reopen_reconciled_days(session, select(ids.c.id))
     codes = [c for (c,) in session.execute(select(Payment.code).join(todo, t.payment_id == Payment.id)
                                            .order_by(Payment.code))]
     audit.record(session, "payment.reverse_many", "file" if source else "payments", source, actor=actor,
@@ -128,7 +128,7 @@ def reverse_many(session: Session, reversals: Table, *, on: dt.date, actor: str 
     return list(flipped)
 
 
-def _reopen_reconciled_days(session: Session, payment_ids: list[int]) -> None:
+def _reopen_reconciled_days(session: Session, payment_ids: list[int] | Select) -> None:
     """A reversal changes a day that may have reconciled already: its run is reopened for the night."""
     from recovery.reconcile.service import reopen_for_payments  # reconcile reads payments; not the reverse
 

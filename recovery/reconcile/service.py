@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, String, and_, delete, func, insert, literal, select, tuple_, type_coerce, update
+from sqlalchemy import Date, Select, String, and_, delete, func, insert, literal, select, tuple_, type_coerce, update
 from sqlalchemy.orm import Session
 
 from reconciliation.matching import BREAK_COLUMNS, Window, match
@@ -459,11 +459,12 @@ def rerun_reopened(session: Session, *, actor: str = SYSTEM) -> list[str]:
     return [f"{day.isoformat()} {ch}:{acct}" for day, ch, acct in waiting]
 
 
-def reopen_for_payments(session: Session, payment_ids: Iterable[int]) -> int:
+def reopen_for_payments(session: Session, payment_ids: Iterable[int] | Select) -> int:
     """Payments reversed after their day was reconciled: that day's run of each one's channel account is
-    reopened (the statement still shows the money; the rerun finds the difference). Returns runs reopened."""
-    ids = list(payment_ids)
-    if not ids:
+    reopened (the statement still shows the money; the rerun finds the difference). `payment_ids`: ids, or
+    a select of them (a whole result file's). Returns the runs reopened."""
+    ids = payment_ids if isinstance(payment_ids, Select) else list(payment_ids)
+    if isinstance(ids, list) and not ids:
         return 0
     paid = bulk.read_frame(session, select(Payment.channel, Payment.channel_account,
                                            type_coerce(Payment.paid_at, String).label("at"))

@@ -3,10 +3,17 @@ job reruns the reopened day and the clerk's report shows the new break (both dat
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pandas as pd
+from sqlalchemy import select
+
+from recovery import bulk
 from recovery.auth.service import create_user
 from recovery.extensions import db
+from recovery.payments.models import Payment
+from recovery.payments.reversals import reverse_many
 from tests.factories import customer, load, payment, write_csv
 from tests.web.data import PASSWORD, cheap_password_hashing
 
@@ -20,7 +27,8 @@ def _agent(recovery, day: str = DAY) -> dict:
     return agent
 
 
-def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recovery, tmp_path, client, monkeypatch):
+def _balanced_day(recovery, tmp_path) -> None:
+    """Agent AG01's day: two payments, the agent's statement lists both; reconciled, balanced."""
     load(recovery, tmp_path, customers=[customer("C1"), customer("C2")],
          payments=[payment("R1", "C1", "120.50", f"{DAY}T09:00:00+08:00", channel="agent", account="AG01",
                            payment_id="P1"),
@@ -32,6 +40,10 @@ def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recover
     run = recovery("reconcile", "run", "--date", DAY, "--channel", "agent", "--statement", statement,
                    "--format", "csv", "--account", "AG01")
     assert run.exit_code == 0, run.output
+
+
+def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recovery, tmp_path, client, monkeypatch):
+    _balanced_day(recovery, tmp_path)
     before = _agent(recovery)
     assert (before["state"], before["matched"], before["breaks"], before["reopened"]) == ("balanced", 2, [], False)
 
@@ -61,3 +73,18 @@ def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recover
     assert again.exit_code == 0, again.output
     assert "reopened_rerun" not in json.loads(again.stdout)["summary"]
     assert _agent(recovery) == after
+
+
+def test_reversals_of_a_whole_result_file_reopen_their_days_too(recovery, tmp_path, session):
+    """reverse_many (a bank's returns) reopens through the same call as a single reversal."""
+    _balanced_day(recovery, tmp_path)
+    p2 = session.scalar(select(Payment.id).where(Payment.code == "P2"))
+    returns = bulk.stage(session, "returns", pd.DataFrame({"payment_id": [p2], "code": ["AM04"], "reason": ["x"]}),
+                         {"payment_id": bulk.ID, "code": bulk.TEXT, "reason": bulk.TEXT})
+    assert reverse_many(session, returns, on=dt.date.fromisoformat(NEXT), actor="test") == [p2]
+    session.commit()
+    assert _agent(recovery)["reopened"] is True
+    assert recovery("jobs", "run", "reconcile.daily", "--date", NEXT).exit_code == 0
+    after = _agent(recovery)
+    assert [(b["kind"], b["channel_ref"], b["statement_amount"]) for b in after["breaks"]] == [
+        ("missing_in_ledger", "R2", "80.00")]
