@@ -67,7 +67,7 @@ def test_a_reversal_reopens_a_balanced_day_and_the_night_finds_the_break(recover
     db.session.commit()
     assert client.post("/login", data={"username": "qian", "password": PASSWORD}).status_code == 302
     page = client.get(f"/reconcile/breaks?date={DAY}&kind=missing_in_ledger&lang=en")
-    assert page.status_code == 200 and "R1" in page.get_data(as_text=True)
+    assert page.status_code == 200 and 'class="code">R1<' in page.get_data(as_text=True)
 
     again = recovery("jobs", "run", "reconcile.daily", "--date", NEXT)
     assert again.exit_code == 0, again.output
