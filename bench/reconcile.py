@@ -7,7 +7,8 @@ hash join of the same two tables measured in the same run.
 
 Two baselines: the join alone (the frames already in memory), and reading both tables from the database
 then joining them (the same reads the reconciliation does, without its rules). The run also checks that
-the breaks found are exactly the injected ones, and that a rerun changes nothing.
+the breaks found are exactly the injected ones, and that a rerun changes nothing; it exits non-zero when
+either fails, or when the break counts (by kind, and stored) differ from the injected ones.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ def main() -> None:
                                                               ReconBreak.payment_id))
                 key = lambda f: sorted(map(tuple, f.astype(object).where(f.notna(), None).values.tolist()))  # noqa: E731
                 exact = key(found) == key(data.expected[["kind", "line_id", "payment_id"]])
+                stored = int(db.session.scalar(db.select(db.func.count()).select_from(ReconBreak)))
                 db.session.rollback()
                 t_join, t_read_join = _baseline(data)
                 db.session.remove()
@@ -169,6 +171,19 @@ def main() -> None:
     print(f"baseline: read + join {t_read_join:7.2f} s  (both tables read from the database, then joined)")
     print(f"ratio                 reconcile takes {t_run / t_join:.1f}x the bare join, "
           f"{t_run / t_read_join:.1f}x reading and joining")
+
+    injected = {k: int(v) for k, v in data.expected["kind"].value_counts().items()}
+    problems = [p for p, wrong in (
+        ("the breaks found are not exactly the injected ones", not exact),
+        (f"the rerun's summary differs: {again} against {summary}", again != summary),
+        (f"break counts by kind {summary['breaks']} differ from the injected {injected}",
+         summary["breaks"] != injected),
+        (f"{stored:,} breaks stored, {len(data.expected):,} injected", stored != len(data.expected)),
+    ) if wrong]
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    if problems:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

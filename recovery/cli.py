@@ -71,10 +71,12 @@ def init_command() -> None:
 def import_command(kind: str, file: Path) -> None:
     """Import a contract CSV atomically: every row or none."""
     from recovery.imports.service import import_file
+    from recovery.progress import working
 
     try:
-        result = import_file(db.session, kind, file)
-        db.session.commit()
+        with working(f"import {kind} {file.name}"):
+            result = import_file(db.session, kind, file)
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
@@ -126,19 +128,17 @@ def ageing_command(as_of: dt.date, out: Path | None) -> None:
 @with_appcontext
 def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, csv_dir: Path | None) -> None:
     """Load a realistic synthetic utility (idempotent for the same arguments)."""
-    from tqdm import tqdm
-
     from recovery.audit import service as audit
     from recovery.demo.generator import generate, write_csv
     from recovery.demo.service import ensure_demo_users, load_chunk_or_explain, summary
+    from recovery.progress import progress
     from recovery.timeutil import today
 
     as_of = as_of or today()
     tz = current_app.config["RECOVERY_TZ"]
     chunks = generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)
     # One transaction per chunk of 50,000 customers: memory stays bounded and progress is kept.
-    progress = tqdm(chunks, total=-(-customers // 50_000), unit="chunk", desc="demo", disable=not sys.stderr.isatty())
-    for chunk in progress:
+    for chunk in progress(chunks, total=-(-customers // 50_000), unit="chunk", desc="demo"):
         try:
             load_chunk_or_explain(chunk)
             db.session.commit()
@@ -254,9 +254,11 @@ def model_group() -> None:
 def model_train(as_of: dt.date) -> None:
     """Train on data known at the date; the new version becomes the active one."""
     from recovery.audit import service as audit
+    from recovery.progress import working
     from recovery.risk.service import train_model
 
-    version, evaluation = train_model(db.session, as_of)
+    with working(f"model train --as-of {as_of.isoformat()}"):
+        version, evaluation = train_model(db.session, as_of)
     audit.record(db.session, "model.train", "model", version, as_of=as_of.isoformat(),
                  auc=evaluation["model"]["roc_auc"] if "model" in evaluation else None)
     db.session.commit()
@@ -270,11 +272,13 @@ def model_train(as_of: dt.date) -> None:
 @with_appcontext
 def model_score(as_of: dt.date, out: Path | None, lang: str) -> None:
     """Score every customer as of the date with the active model; stores the run and writes the scores CSV."""
+    from recovery.progress import working
     from recovery.risk.service import scores_csv
 
     try:
-        text = scores_csv(db.session, as_of, lang=lang)
-        db.session.commit()
+        with working(f"model score --as-of {as_of.isoformat()}"):
+            text = scores_csv(db.session, as_of, lang=lang)
+            db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
@@ -354,7 +358,7 @@ def serve_command(host: str, port: int, debug: bool) -> None:
 from recovery.assessment.cli import assessment_command  # noqa: E402
 from recovery.collections.cli import collections_group, notices_group  # noqa: E402
 from recovery.credit.cli import credit_group  # noqa: E402
-from recovery.jobs.cli import jobs_group, policy_group, scheduler_command  # noqa: E402
+from recovery.jobs.cli import jobs_group, night_command, policy_group, scheduler_command  # noqa: E402
 from recovery.ops.cli import user_unlock  # noqa: E402
 from recovery.payments.channel_cli import (  # noqa: E402
     agent_forfeit,
@@ -372,6 +376,7 @@ from recovery.worklist.cli import segments_group, worklist_group  # noqa: E402
 # Each domain's command group lives beside the domain; they are attached here.
 cli.add_command(scheduler_command)
 cli.add_command(jobs_group)
+cli.add_command(night_command)
 cli.add_command(policy_group)
 cli.add_command(credit_group)
 cli.add_command(assessment_command)

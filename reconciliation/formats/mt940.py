@@ -7,7 +7,10 @@ result to our lines and refuses what it would get wrong:
 - Popular MT940 parsers drop entries silently on some banks' files; mt-940 5.1 does too: a
   :61: without its transaction type code (NTRF, NMSC, ...) is overwritten by the next :61:.
   So the `:61:` tags of each statement (from one `:20:` to the next) are counted again from the
-  raw text, line by line, and a parse that returns fewer or more entries is refused.
+  raw text, line by line. A parse that returns fewer or more entries (or any file the library cannot
+  read, or one that writes '.' decimals, which it cuts off) goes to the project's own small reader
+  (mt940_reader.py), whose result must hold every entry too; the statements then carry a note saying
+  so. Only a file neither reader takes whole is refused, with both reasons.
 - MT942 (interim) has no opening/closing balance: both are None. Its :90D:/:90C: (number and
   sum of debit/credit entries), like any :90: in an MT940, must agree with the lines read.
 
@@ -28,11 +31,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from dataclasses import replace
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import mt940
 
+from reconciliation.formats import mt940_reader as reader
 from reconciliation.formats.errors import StatementError
 from reconciliation.formats.model import Statement, StatementLine
 from reconciliation.formats.money import format_minor, to_minor
@@ -50,6 +56,9 @@ NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
 OPENING = ("final_opening_balance", "intermediate_opening_balance", "opening_balance")
 CLOSING = ("final_closing_balance", "intermediate_closing_balance", "closing_balance")
 BOM = b"\xef\xbb\xbf"
+# A balance or an entry amount with a '.' decimal separator (old exports): mt-940 stops at the '.'.
+_DOT_AMOUNT = re.compile(r"^:(?:6[02][FM]|6[45]):[CD]\d{6}[A-Z]{3}\d+\.\d|^:61:\d{6}(?:\d{4})?R?[CD][A-Z]?\d+\.\d",
+                         re.MULTILINE)
 
 
 def count_entries(text: str) -> list[tuple[str, int]]:
@@ -60,7 +69,8 @@ def count_entries(text: str) -> list[tuple[str, int]]:
     """
     blocks: list[tuple[str, int]] = []
     for line in text.split("\n"):
-        tag = line.strip()
+        # \x1a, DOS's end-of-file mark, starts the line after it where two exports were joined.
+        tag = line.strip(" \t\r\x1a")
         if tag.startswith(":20:"):
             blocks.append((tag[4:].strip(), 0))
         elif tag.startswith(":61:"):
@@ -93,24 +103,107 @@ def parse_mt940(data: bytes, name: str, *, dialect: str | None = None,
     tags = {61: DIALECTS[dialect]()} if dialect else None
     header_type = _MESSAGE_TYPE.search(text)
 
+    message_type = header_type.group(1) if header_type else None
     try:
+        if _DOT_AMOUNT.search(text):
+            raise StatementError(f"{name}: amounts are written with '.' as the decimal separator, which the "
+                                 "library reads as whole units")
         parsed = mt940.parse_statements(io.BytesIO(data), encoding=encoding, tags=tags,
                                         options=mt940.Options.all())
+        _guard(parsed, expected, name)
+        return _library_statements(parsed, name, dialect, message_type)
     except Exception as e:  # mt-940 raises RuntimeError, ValueError, decimal errors... on bad input
-        raise StatementError(f"{name}: not a readable MT940 file: {_describe(e)}") from e
+        if isinstance(e, StatementError):
+            library = "; ".join(p.removeprefix(f"{name}: ") for p in e.problems)
+        else:
+            library = f"not a readable MT940 file: {_describe(e)}"
+    # The library misread the file: the project's own reader takes it whole, or nobody does.
+    try:
+        statements = own_statements(data, dialect=dialect, encoding=encoding, message_type=message_type)
+    except ValueError as e:
+        if str(e) == library:  # both readers read the file alike and find the same fault in it
+            raise StatementError(f"{name}: {e}") from None
+        raise StatementError(f"{name}: no MT940 reader takes this file whole: the library: {library}; "
+                             f"the project's reader: {e}") from None
+    got = [len(st.lines) for st in statements]
+    if got != [n for _, n in expected]:
+        raise StatementError(f"{name}: no MT940 reader takes this file whole: the library: {library}; "
+                             f"the project's reader: {sum(got)} of {sum(n for _, n in expected)} :61: entries")
+    note = f"read by the project's MT940 reader, not the library: {library}"
+    return [replace(st, notes=(*st.notes, note)) for st in statements]
 
-    _guard(parsed, expected, name)
+
+def _library_statements(parsed: list[Any], name: str, dialect: str | None,
+                        message_type: str | None) -> list[Statement]:
     statements: list[Statement] = []
     problems: list[str] = []
     for i, block in enumerate(parsed, start=1):
         where = f"{name}: statement {i} (:20:{block.data.get('transaction_reference') or ''})"
         try:
-            statements.append(_statement(block, where, dialect, header_type.group(1) if header_type else None))
+            statements.append(_statement(block, where, dialect, message_type))
         except ValueError as e:
             problems.append(str(e))
     if problems:
         raise StatementError(problems)
     return statements
+
+
+def own_statements(data: bytes, *, dialect: str | None = None, encoding: str | None = None,
+                   message_type: str | None = None) -> list[Statement]:
+    """The file read by the project's reader (reconciliation/formats/mt940_reader.py) alone.
+
+    ValueError says what it cannot read. mt940.py tries the library first; tests compare the two.
+    """
+    text = _decode(data.removeprefix(BOM), encoding)
+    statements = []
+    for i, block in enumerate(reader.read(text), start=1):
+        f = block.fields
+        where = f"statement {i} (:20:{f['20']})"
+        currency = f.get("currency") or None
+        opening = _own_balance(f, ("60F", "60M"), where)
+        closing = _own_balance(f, ("62F", "62M"), where)
+        for label, bal in (("opening", opening), ("closing", closing)):
+            if bal is not None and bal[1] != currency:
+                raise ValueError(f"{where}: the {label} balance is in {bal[1]}, the statement in {currency}")
+        interim = opening is None and closing is None and (message_type == "942" or "34F" in f or "13D" in f)
+        lines = [_line(d, f"{where}: entry {k}", dialect) for k, d in enumerate(block.entries, start=1)]
+        try:
+            declared = [SimpleNamespace(**reader.sums(f[t])) if t in f else None for t in ("90D", "90C")]
+        except ValueError as e:
+            raise ValueError(f"{where}: :90: {e}") from None
+        _check_sums({"sum_debit_entries": declared[0], "sum_credit_entries": declared[1]}, lines, currency, where)
+        number = (f.get("28C") or f.get("28") or "").strip() or None
+        parts = reader.NUMBER.match(number or "")
+        if parts:
+            number = "/".join(p for p in parts.groups() if p)
+        statements.append(Statement(
+            account=(f.get("25") or "").strip() or None, currency=currency,
+            opening_balance=opening[0] if opening else None, closing_balance=closing[0] if closing else None,
+            statement_id=f["20"] or None, lines=tuple(lines), message_type="MT942" if interim else "MT940",
+            number=number))
+    return statements
+
+
+def _decode(data: bytes, encoding: str | None) -> str:
+    """mt-940's order: the encoding asked for, UTF-8, then cp852."""
+    for enc in (encoding, "utf-8", "cp852"):
+        if enc:
+            try:
+                return data.decode(enc)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    return data.decode("latin-1")
+
+
+def _own_balance(f: dict[str, str], keys: tuple[str, ...], where: str) -> tuple[int, str] | None:
+    for key in keys:
+        if key in f:
+            try:
+                bal = reader.balance(f[key])
+                return to_minor(bal["amount"], bal["currency"]), bal["currency"]
+            except ValueError as e:
+                raise ValueError(f"{where}: :{key}: {e}") from None
+    return None
 
 
 def _describe(e: Exception) -> str:
@@ -168,7 +261,7 @@ def _statement(block: Any, where: str, dialect: str | None, header_type: str | N
         if bal is not None and bal[1] != currency:
             raise ValueError(f"{where}: the {label} balance is in {bal[1]}, the statement in {currency}")
 
-    lines = [_line(t, f"{where}: entry {k}", dialect) for k, t in enumerate(block, start=1)]
+    lines = [_line(_fields(t.data), f"{where}: entry {k}", dialect) for k, t in enumerate(block, start=1)]
     _check_sums(d, lines, currency, where)
     number = d.get("statement_number")
     if number and d.get("sequence_number"):
@@ -201,16 +294,25 @@ def _check_sums(d: dict[str, Any], lines: list[StatementLine], currency: str | N
             f"{len(lines)} netting {format_minor(total, currency)}; refusing a partial result")
 
 
-def _line(t: Any, where: str, dialect: str | None) -> StatementLine:
-    d = t.data
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The library's transaction data with the amount as a signed Decimal and its currency beside it."""
+    d = dict(data)
     amount = d.get("amount")
-    if amount is None or not isinstance(amount.amount, Decimal):
+    if isinstance(amount, mt940.models.Amount):
+        d["amount"], d["currency"] = amount.amount, amount.currency
+    return d
+
+
+def _line(d: dict[str, Any], where: str, dialect: str | None) -> StatementLine:
+    """One entry's fields (the library's names, as either reader gives them) -> a line."""
+    amount = d.get("amount")
+    if amount is None or not isinstance(amount, Decimal):
         raise ValueError(f"{where}: no amount")
-    currency = amount.currency
+    currency = d.get("currency")
     if not currency:
         raise ValueError(f"{where}: no currency (the statement has no balance or floor limit to take it from)")
     try:
-        minor = to_minor(amount.amount, currency)
+        minor = to_minor(amount, currency)
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None
 

@@ -26,10 +26,13 @@ def credit_group() -> None:
 def credit_rate(code: str | None, as_of: dt.date | None) -> None:
     """Recompute credit ratings in one pass (rerunning a day replaces that day's results)."""
     from recovery.credit.ratings import rate
+    from recovery.progress import working
     from recovery.timeutil import today
 
     ids = [_customer(code).id] if code else None
-    summary = _commit(lambda: rate(db.session, as_of or today(), ids))
+    day = as_of or today()
+    with working(f"credit rate {day.isoformat()}"):
+        summary = _commit(lambda: rate(db.session, day, ids))
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import click
 from flask import current_app
@@ -67,6 +68,45 @@ def jobs_run(job_id: str, day: dt.date | None) -> None:
     done = runner.run(db.session, found, day, trigger="cli", actor=current_actor(), force=True)
     click.echo(json.dumps({"job": found.id, "day": day.isoformat(), "summary": done.summary if done else None},
                           ensure_ascii=False))
+
+
+@click.command("night")
+@click.option("--date", "day", required=True, callback=_date, help="Business day the night's jobs run for.")
+@click.option("--resume", is_flag=True, help="Leave out the jobs that already succeeded for the day.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+@with_appcontext
+def night_command(day: dt.date, resume: bool, as_json: bool) -> None:
+    """Run every nightly job for the day in the job table's order (locks, history); print each one's rows and
+    seconds; exit non-zero if any failed."""
+    from recovery.audit.service import current_actor
+    from recovery.errors import DomainError
+    from recovery.jobs.night import run_night, table
+    from recovery.jobs.table import JOBS
+    from recovery.progress import on_terminal, progress
+
+    bar = progress(total=len(JOBS), desc=f"night {day.isoformat()}", unit="job")
+
+    def on_step(job, step) -> None:
+        if step is None:
+            bar.set_postfix_str(job.id)
+        else:
+            bar.update(1)
+            if step.error and on_terminal():
+                bar.write(f"{job.id}: {step.status}: {step.error}", file=sys.stderr)
+
+    try:
+        steps = run_night(db.session, day, actor=current_actor(), resume=resume, on_step=on_step)
+    finally:
+        bar.close()
+    if as_json:
+        click.echo(json.dumps({"date": day.isoformat(), "jobs": [s.as_json() for s in steps],
+                               "seconds": round(sum(s.seconds for s in steps), 3)}, ensure_ascii=False))
+    else:
+        click.echo(table(day, steps))
+    failed = [f"{s.job} ({s.error})" for s in steps if s.status in ("failed", "busy")]
+    if failed:
+        raise DomainError(f"night {day.isoformat()}: {len(failed)} of {len(steps)} jobs failed: {'; '.join(failed)}; "
+                          "see `recovery jobs history`")
 
 
 @jobs_group.command("history")

@@ -19,46 +19,65 @@ class Job:
     day_offset: int = -1
     # How long a run may hold its lock before another process may take the job over.
     lease_minutes: int = 180
+    # The summary keys ("a.b" reaches into a nested dict) whose sum is the rows the job went through,
+    # as `recovery night` reports them.
+    rows: tuple[str, ...] = ()
 
 
 JOBS: tuple[Job, ...] = (
     Job("billing.penalties", func="recovery.billing.penalties:nightly", at="00:30",
-        description="accrue late-payment penalties to the day that ended (posts only the change; rerunnable)"),
+        description="accrue late-payment penalties to the day that ended (posts only the change; rerunnable)",
+        rows=("bills_with_penalty",)),
     Job("payments.debit_batch", func="recovery.payments.direct_debit:nightly_batch", at="06:00", day_offset=0,
-        description="create (or top up) today's direct-debit batch for the bills falling due today"),
+        description="create (or top up) today's direct-debit batch for the bills falling due today",
+        rows=("items",)),
     Job("payments.prepaid_monitor", func="recovery.payments.prepaid:monitor", at="01:00",
         description="prepaid accounts: warn of low balances, stop below zero, order disconnection after the grace "
-                    "period (latest data; rerunnable)"),
+                    "period (latest data; rerunnable)",
+        rows=("accounts",)),
     Job("credit.split_settlement", func="recovery.credit.terms:nightly_split", at="01:30", day_offset=0,
-        description="true up split-settlement interim bills whose month-end bill arrived; issue today's interim bills"),
+        description="true up split-settlement interim bills whose month-end bill arrived; issue today's interim bills",
+        rows=("true_up.trued_up", "interim.interim_bills")),
     Job("reconcile.daily", func="recovery.reconcile.service:nightly", at="02:00",
         description="reconcile every channel for the day that ended: statements against the books, breaks, "
-                    "suspense credits; reruns a neighbouring day that waited on a timing difference (rerunnable)"),
+                    "suspense credits; reruns a neighbouring day that waited on a timing difference (rerunnable)",
+        rows=("matched",)),
     Job("credit.ratings", func="recovery.credit.ratings:nightly", at="03:30",
-        description="recompute every customer's credit rating for the day that ended (history keeps changes only)"),
+        description="recompute every customer's credit rating for the day that ended (history keeps changes only)",
+        rows=("customers",)),
     Job("credit.terms_review", func="recovery.credit.terms:review", at="03:50",
-        description="propose the settlement-term changes the ratings call for (for a supervisor to approve)"),
+        description="propose the settlement-term changes the ratings call for (for a supervisor to approve)",
+        rows=("proposed",)),
     Job("credit.security_review", func="recovery.credit.review:security_review", at="04:00",
-        description="guarantee statuses and expiry tasks; list customers whose held security falls short"),
+        description="guarantee statuses and expiry tasks; list customers whose held security falls short",
+        rows=("qualified",)),
     Job("credit.deposit_release", func="recovery.credit.deposits:propose_releases", at="04:10",
-        description="propose deposits held long enough with good behaviour for release; accrue deposit interest"),
+        description="propose deposits held long enough with good behaviour for release; accrue deposit interest",
+        rows=("proposed",)),
     Job("reports.dashboard", func="recovery.web.charts:nightly_figures", at="05:20", day_offset=0,
-        description="the dashboard's ageing and recovery trend per grid, for views over many customers (rerunnable)"),
+        description="the dashboard's ageing and recovery trend per grid, for views over many customers (rerunnable)",
+        rows=("rows",)),
     Job("risk.score", func="recovery.risk.jobs:nightly_score", at="04:30", day_offset=0,
-        description="score every customer's arrears risk as of today (trains a first model if none is active)"),
+        description="score every customer's arrears risk as of today (trains a first model if none is active)",
+        rows=("scored",)),
     Job("collections.promises", func="recovery.collections.promises:nightly", at="04:35",
         description="promises to pay kept or broken; pay plans completed or broken (a broken plan costs rating "
-                    "points); rerunnable"),
+                    "points); rerunnable",
+        rows=("promises_kept", "promises_broken", "promises_open", "plans_completed", "plans_broken", "plans_active")),
     Job("collections.writeoff_recovery", func="recovery.collections.writeoff:recover", at="04:38",
-        description="a credit on an account with written-off debt recovers that debt (rerunnable)"),
+        description="a credit on an account with written-off debt recovers that debt (rerunnable)",
+        rows=("recovered",)),
     Job("collections.dunning", func="recovery.collections.dunning:nightly", at="04:40",
         description="recompute every customer's dunning step from the open items; notices, officer work, "
-                    "disconnection orders (re-checked on the latest data), reconnections; rerunnable"),
+                    "disconnection orders (re-checked on the latest data), reconnections; rerunnable",
+        rows=("on_ladder",)),
     Job("collections.worklist", func="recovery.worklist.build:nightly", at="05:00", day_offset=0,
         description="customer segments, account-manager coverage (deputies take over), early warnings and "
-                    "today's work items ordered by expected recoverable amount; rerunnable"),
+                    "today's work items ordered by expected recoverable amount; rerunnable",
+        rows=("segments.customers",)),
     Job("notifications.send", func="recovery.notifications.senders:nightly", at="06:30", day_offset=0,
-        description="deliver the outbox's unsent notices (SMS gateway or log); failures stay queued"),
+        description="deliver the outbox's unsent notices (SMS gateway or log); failures stay queued",
+        rows=("sent", "failed")),
 )
 
 

@@ -24,9 +24,11 @@ def penalties_group() -> None:
 def penalties_accrue(day: dt.date) -> None:
     """Bring every bill's penalty to its total as of the date (posts only the change; rerunnable)."""
     from recovery.billing.penalties import accrue
+    from recovery.progress import working
 
-    summary = accrue(db.session, day)
-    db.session.commit()
+    with working(f"penalties accrue {day.isoformat()}"):
+        summary = accrue(db.session, day)
+        db.session.commit()
     click.echo(json.dumps(summary))
 
 

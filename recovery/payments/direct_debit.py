@@ -31,7 +31,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import Date, and_, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk, ledger
+from recovery import bulk, ledger, policy
 from recovery.audit import service as audit
 from recovery.billing.models import Bill
 from recovery.customers.models import Customer
@@ -51,6 +51,7 @@ from recovery.payments.debit_models import (
 )
 from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.reversals import reverse_many, settle_payments
+from recovery.reconcile.policy import check_currency
 from recovery.timeutil import now, start_of_day, today
 
 RESULT_FORMATS = ("csv", "pain002", "camt054")
@@ -260,7 +261,17 @@ def import_results(session: Session, path: Path, fmt: str, *, actor: str | None 
 
     source = str(path)
     frame = read_results(Path(path), fmt)
+    check_currency(set(frame["currency"].dropna()), results_currency(), f"{source}: the result file",
+                   "[direct_debit] currency, or [reconcile.accounts] for the creditor account")
     return apply_results(session, frame, source=source, actor=actor, on=on)
+
+
+def results_currency() -> str:
+    """The currency debits are collected in: the creditor account's in [reconcile.accounts], else
+    [direct_debit] currency (CNY by default)."""
+    creditor = policy.section("direct_debit")
+    entry = policy.section("reconcile")["accounts"].get(creditor["creditor_account"])
+    return entry["currency"] if entry else creditor["currency"]
 
 
 def apply_results(session: Session, frame: pd.DataFrame, *, source: str, actor: str | None = None,

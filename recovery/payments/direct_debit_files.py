@@ -49,7 +49,7 @@ PAIN002_SUCCESS = {"ACSC", "ACCC"}
 PAIN002_RETURN = {"RJCT", "CANC"}
 NO_REASON = "NOTPROVIDED"
 NOT_BOOKED = {"PDNG", "INFO", "FUTR"}
-RESULT_COLUMNS = ["line", "end_to_end_id", "outcome", "reason", "amount_fen"]
+RESULT_COLUMNS = ["line", "end_to_end_id", "outcome", "reason", "amount_fen", "currency"]
 
 
 def batch_csv(items: pd.DataFrame, collection_date: dt.date) -> str:
@@ -158,7 +158,7 @@ def _csv_results(path: Path) -> pd.DataFrame:
                 fen = parse_yuan(amount)
             except Invalid:
                 errors.append(f"{path}:{line}: amount: not a yuan amount with at most two decimals: {amount!r}")
-        rows.append((line, e2e, outcome, reason or None, fen))
+        rows.append((line, e2e, outcome, reason or None, fen, None))  # yuan, as the contract's CSV says
     if errors:
         raise ImportRejected(errors)
     return _frame(rows)
@@ -174,7 +174,8 @@ def _pain002_results(path: Path) -> pd.DataFrame:
             outcome = ("succeeded" if status in PAIN002_SUCCESS else "returned" if status in PAIN002_RETURN
                        else "pending")
             reason = (ln.reason or NO_REASON) if outcome == "returned" else None
-            rows.append((k, ln.reference, outcome, reason, None if ln.amount is None else abs(ln.amount)))
+            rows.append((k, ln.reference, outcome, reason, None if ln.amount is None else abs(ln.amount),
+                         ln.currency or st.currency))
     return _frame(rows)
 
 
@@ -191,14 +192,14 @@ def _camt054_results(path: Path) -> pd.DataFrame:
             for tx in txs:
                 k += 1
                 if ln.status in NOT_BOOKED:
-                    rows.append((k, tx["end_to_end_id"], "pending", None, None))
+                    rows.append((k, tx["end_to_end_id"], "pending", None, None, tx.get("currency") or ln.currency))
                     continue
                 amount = tx["amount"]
                 returned = bool(raw.get("reversal") or tx.get("return_reason")
                                 or (amount is not None and amount < 0) or (amount is None and (ln.amount or 0) < 0))
                 rows.append((k, tx["end_to_end_id"], "returned" if returned else "succeeded",
                              (tx.get("return_reason") or NO_REASON) if returned else None,
-                             None if amount is None else abs(amount)))
+                             None if amount is None else abs(amount), tx.get("currency") or ln.currency))
     return _frame(rows)
 
 

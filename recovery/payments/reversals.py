@@ -52,6 +52,7 @@ def reverse_payment(session: Session, payment: Payment | Posted, reason: str, co
     session.flush()  # re-allocation reads the payment's new state through SQL
     session.expire(payment, ["state"])
     reallocate(session, [payment.customer_id])
+    _reopen_reconciled_days(session, [payment.id])
     audit.record(session, "payment.reverse", "payment", payment.code, actor=actor, code=code, reason=reason,
                  amount_fen=payment.amount_fen, effective_on=day.isoformat())
     return session.get(LedgerEntry, entry_id)
@@ -118,11 +119,19 @@ def reverse_many(session: Session, reversals: Table, *, on: dt.date, actor: str 
     session.execute(insert(touched).from_select(
         ["id"], select(Payment.customer_id).where(Payment.id.in_(select(t.payment_id))).distinct()))
     reallocate(session, touched)
+    _reopen_reconciled_days(session, select(ids.c.id))
     codes = [c for (c,) in session.execute(select(Payment.code).join(todo, t.payment_id == Payment.id)
                                            .order_by(Payment.code))]
     audit.record(session, "payment.reverse_many", "file" if source else "payments", source, actor=actor,
                  count=count, payments=codes[:1000], effective_on=on.isoformat())
     return list(flipped)
+
+
+def _reopen_reconciled_days(session: Session, payment_ids: list[int] | Select) -> None:
+    """A reversal changes a day that may have reconciled already: its run is reopened for the night."""
+    from recovery.reconcile.service import reopen_for_payments  # reconcile reads payments; not the reverse
+
+    reopen_for_payments(session, payment_ids)
 
 
 def settle_payments(session: Session, ids: Iterable[int] | Select, *, actor: str | None = None,

@@ -42,18 +42,24 @@ def reconcile_run(day: dt.date, channel: str | None, statement: Path | None, fmt
 
     if (statement is None) != (fmt is None):
         raise Invalid("--statement and --format go together")
+    from recovery.progress import working
+
     actor = current_actor()
     try:
         taken = None
         if statement is not None:
-            taken = intake.take_in(db.session, statement.read_bytes(), str(statement), fmt, channel=channel,
-                                   account=account, day=day if fmt == "csv" else None, replace=replace, actor=actor)
-            service.mark_reopened(db.session, taken.days)
-        summary = service.reconcile_with_neighbours(db.session, day, channel=channel, actor=actor)
+            with working(f"statement {statement.name}"):
+                taken = intake.take_in(db.session, statement.read_bytes(), str(statement), fmt, channel=channel,
+                                       account=account, day=day if fmt == "csv" else None, replace=replace,
+                                       actor=actor)
+                service.mark_reopened(db.session, taken.days)
+        with working(f"reconcile {day.isoformat()}"):
+            summary = service.reconcile_with_neighbours(db.session, day, channel=channel, actor=actor)
         # A file that also covers other days (a bank statement of several days, a late file) reopens them.
         others = sorted({d for ds in (taken.days.values() if taken else []) for d in ds} - {day})
         for other in others:
-            service.reconcile_with_neighbours(db.session, other, channel=channel, actor=actor)
+            with working(f"reconcile {other.isoformat()}"):
+                service.reconcile_with_neighbours(db.session, other, channel=channel, actor=actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -30,7 +30,7 @@ from recovery.audit import service as audit
 from recovery.errors import Conflict, Invalid
 from recovery.payments.models import Channel, Payment
 from recovery.reconcile.models import Statement, StatementFile, StatementLine
-from recovery.reconcile.policy import channel_account_for
+from recovery.reconcile.policy import channel_account_for, check_currency, currency_for
 from recovery.timeutil import business_tz
 
 INTAKE_FORMATS = ("csv", "mt940", "camt053", "camt054")
@@ -126,6 +126,12 @@ def take_in(session: Session, data: bytes, name: str, fmt: str, *, channel: str 
     else:
         targets = [(channel, account[:40]) if account else channel_account_for(st.account, channel)
                    for st in statements]
+
+    for i, st in enumerate(statements):
+        ch, acct = targets[i]
+        found = {st.currency or ""} | {ln.currency or "" for ln in st.lines}
+        label = f"statement {i + 1} of {name}" + (f" (account {st.account})" if st.account else f" ({ch}:{acct})")
+        check_currency(found, currency_for(st.account, ch, acct), label)
 
     file = StatementFile(sha256=digest, name=name[-255:], format=fmt, line_count=len(lines), imported_by=actor)
     session.add(file)

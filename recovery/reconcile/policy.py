@@ -5,7 +5,9 @@
     suspense_channels = ["bank", "direct_debit"]   # their unmatched credits go to the suspense worklist
     remittance_days = 1          # an agent hands over each day's takings by the end of the next day
     [reconcile.accounts]         # a bank statement's account number -> "channel:channel_account"
-    "6222020200112233445" = "bank:ICBC01"          # (or just "ICBC01": channel bank)
+    "6222020200112233445" = "bank:ICBC01"          # (or just "ICBC01": channel bank); kept in CNY
+    "HK0012345678" = { channel_account = "bank:BOCHK01", currency = "HKD" }
+    "NL26VAYB8060476890" = { currency = "EUR" }    # its own number as the account, in euros
     [reconcile.channels.agent]   # any field left out keeps that channel's default below
     passes = ["reference", "customer", "many_to_one"]
     amount_tolerance = "0.00"
@@ -16,10 +18,15 @@
 
 A bank statement whose account is not in [reconcile.accounts] is the channel account named by its
 own account number (cut to 40 characters), in the channel the command names (default bank).
+
+Every statement account has a currency: the one its [reconcile.accounts] entry gives (by the bank's
+account number, or by the channel account it maps to), else CNY. A statement or a direct-debit result
+file in another currency is refused: its amounts are not fen of yuan.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -43,6 +50,31 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 BASE = {"amount_tolerance": "0.00", "time_tolerance_minutes": 120, "cutoff_window_minutes": 30,
         "duplicate_window_minutes": 10}
+
+
+DEFAULT_CURRENCY = "CNY"
+ACCOUNT_FIELDS = ("channel_account", "currency")
+
+
+class AccountEntry(fields.Field):
+    """A [reconcile.accounts] value: "channel:account" (or "account"), or a table of channel_account and
+    currency; loaded as {"channel_account": str | None, "currency": str}."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict[str, Any]:
+        if isinstance(value, str):
+            value = {"channel_account": value}
+        if not isinstance(value, dict):
+            raise ValidationError('expected "channel:account" or a table such as '
+                                  '{ channel_account = "bank:ICBC01", currency = "CNY" }')
+        unknown = sorted(set(value) - set(ACCOUNT_FIELDS))
+        if unknown:
+            raise ValidationError(f"unknown field(s) {unknown}; fields: {', '.join(ACCOUNT_FIELDS)}")
+        target, currency = value.get("channel_account"), value.get("currency", DEFAULT_CURRENCY)
+        if target is not None and (not isinstance(target, str) or not target.strip()):
+            raise ValidationError(f"channel_account: a non-empty string, got {target!r}")
+        if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValidationError(f"currency: an ISO 4217 code such as CNY, got {currency!r}")
+        return {"channel_account": target, "currency": currency}
 
 
 def _yuan(text: str) -> None:
@@ -70,7 +102,7 @@ class ReconcilePolicySchema(Schema):
     suspense_channels = fields.List(fields.String(validate=validate.OneOf([c.value for c in Channel])),
                                     load_default=lambda: ["bank", "direct_debit"])
     remittance_days = fields.Integer(load_default=1, validate=validate.Range(min=1, max=31))
-    accounts = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    accounts = fields.Dict(keys=fields.String(), values=AccountEntry(), load_default=dict)
     channels = fields.Dict(keys=fields.String(validate=validate.OneOf([c.value for c in Channel])),
                            values=fields.Nested(ChannelRulesSchema), load_default=dict)
 
@@ -93,10 +125,34 @@ def rules_for(channel: str) -> Rules:
     )
 
 
+def _target(mapped: str, channel: str | None) -> tuple[str, str]:
+    ch, sep, acct = mapped.partition(":")
+    return (ch, acct) if sep else (channel or "bank", mapped)
+
+
 def channel_account_for(bank_account: str | None, channel: str | None) -> tuple[str, str]:
     """(channel, channel_account) of a bank statement's account number, by [reconcile.accounts]."""
-    mapped = settings()["accounts"].get(bank_account or "")
-    if mapped:
-        ch, sep, acct = mapped.partition(":")
-        return (ch, acct) if sep else (channel or "bank", mapped)
+    entry = settings()["accounts"].get(bank_account or "")
+    if entry and entry["channel_account"]:
+        return _target(entry["channel_account"], channel)
     return channel or "bank", (bank_account or "unknown")[:40]
+
+
+def currency_for(bank_account: str | None, channel: str, channel_account: str) -> str:
+    """The currency a statement account is kept in: its [reconcile.accounts] entry's, found by the bank's
+    account number or by the channel account it maps to; else CNY."""
+    accounts = settings()["accounts"]
+    entry = accounts.get(bank_account or "")
+    if entry is None:
+        entry = next((e for e in accounts.values()
+                      if e["channel_account"] and _target(e["channel_account"], channel) == (channel, channel_account)),
+                     None)
+    return entry["currency"] if entry else DEFAULT_CURRENCY
+
+
+def check_currency(found: set[str], expected: str, what: str, setting: str = "[reconcile.accounts]") -> None:
+    """Refuse a file whose amounts are in another currency than its account's (they are not fen of yuan)."""
+    other = sorted(c for c in found if c and c != expected)
+    if other:
+        raise Invalid(f"{what} is in {', '.join(other)}, but its account is kept in {expected} (set in {setting}); "
+                      f"nothing was taken in", code="currency_mismatch")

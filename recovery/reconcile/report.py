@@ -15,6 +15,7 @@ from recovery.csvexport import safe_cell
 from recovery.money import format_yuan
 from recovery.payments.models import Agent, Payment, PaymentState, Remittance
 from recovery.reconcile.models import BreakStatus, ReconBreak, ReconRun
+from recovery.reconcile.service import waiting_rerun
 from recovery.timeutil import start_of_day
 
 
@@ -79,7 +80,9 @@ def day_report(session: Session, day: dt.date, *, channel: str | None = None) ->
         entry = {"channel": r.channel, "channel_account": r.channel_account, "matched": r.matched,
                  "statement_total": format_yuan(r.statement_total_fen), "ledger_total": format_yuan(r.ledger_total_fen),
                  "breaks": by_run.get(r.id, []),
-                 "state": r.state, "statement_lines": r.statement_lines, "ledger_payments": r.ledger_payments}
+                 "state": r.state, "statement_lines": r.statement_lines, "ledger_payments": r.ledger_payments,
+                 # Reopened since it last ran (a late statement, a reversal): the nightly job reruns it.
+                 "reopened": waiting_rerun(r)}
         if r.channel == "agent":
             entry["remittance"] = agents.get(r.channel_account)
         channels.append(entry)

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from recovery import policy
 from recovery.audit.models import AuditEntry
 from recovery.billing.models import Bill
-from recovery.errors import Conflict, ImportRejected
+from recovery.errors import Conflict, ImportRejected, Invalid
 from recovery.events.models import Event
 from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.debit_models import DebitItem, DebitItemBill
@@ -324,7 +325,18 @@ def test_a_return_after_a_success_is_a_late_return(mandated, tmp_path):
     assert session.scalar(select(Payment.state).where(Payment.channel_ref == "DD20261120-000001")) == "reversed"
 
 
-def test_a_real_camt054_file_is_refused_naming_its_unknown_end_to_end_ids(mandated, tmp_path):
+def test_a_result_file_in_another_currency_is_refused_naming_both(mandated):
+    """The real camt.054 is in SEK; debits here are collected in CNY: nothing is applied."""
+    _sent(mandated)
+    with pytest.raises(Invalid, match=r"genkgo_camt054\.v2\.xml: the result file is in SEK, but its account is kept "
+                                      r"in CNY \(set in \[direct_debit\] currency"):
+        import_results(mandated, REAL_CAMT054, "camt054")
+    assert mandated.scalar(select(func.count()).select_from(Payment).where(Payment.state == "reversed")) == 0
+
+
+def test_a_real_camt054_file_is_refused_naming_its_unknown_end_to_end_ids(app, mandated, tmp_path):
+    in_sek = policy.section("direct_debit", {"direct_debit": {"currency": "SEK"}})
+    app.config["POLICY_IN_FORCE"] = {**app.config["POLICY_IN_FORCE"], "direct_debit": in_sek}
     _sent(mandated)
     with pytest.raises(ImportRejected) as e:
         import_results(mandated, REAL_CAMT054, "camt054")

@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from reconciliation.formats import parse, to_frame
 from reconciliation.formats.model import NOT_BOOKED
 from recovery import policy
-from recovery.errors import Conflict
+from recovery.errors import Conflict, Invalid
 from recovery.extensions import db
 from recovery.reconcile.intake import take_in
 from recovery.reconcile.models import Statement, StatementLine, SuspenseItem
 from tests.factories import customer, load, payment
+from tests.reconciliation.statement_data import shared_statements, statement_files
 
-STATEMENTS = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "statements"
-FILES = sorted(p for p in STATEMENTS.glob("*/*") if p.suffix in {".sta", ".txt", ".xml"}) if STATEMENTS.is_dir() else []
+FILES = statement_files(shared_statements())
 
 MT940 = """:20:STMT20261122
 :25:6222020200112233445
@@ -50,9 +50,12 @@ def use_accounts(app, accounts: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_every_booked_entry_of_the_shared_statements_is_taken_in(session, path):
+def test_every_booked_entry_of_the_shared_statements_is_taken_in(app, session, path):
     fmt = _fmt(path)
-    frame = to_frame(parse(path, fmt))
+    statements = parse(path, fmt)
+    # Each account kept in the currency its statement is written in (the policy's [reconcile.accounts]).
+    use_accounts(app, {st.account: {"currency": st.currency} for st in statements})
+    frame = to_frame(statements)
     booked = int((~frame["status"].fillna("").isin(NOT_BOOKED)).sum())
     taken = take_in(session, path.read_bytes(), path.name, fmt, actor="test")
     stored = session.scalar(select(func.count()).select_from(StatementLine)
@@ -99,3 +102,36 @@ def test_a_bank_day_matches_by_reference_and_text_and_puts_the_rest_in_suspense(
     # Reconciling another channel of the day leaves the bank's suspense credits alone.
     assert recovery("reconcile", "run", "--date", "2026-11-22", "--channel", "agent").exit_code == 0
     assert [i.id for i in db.session.scalars(select(SuspenseItem))] == [item.id]
+
+
+def test_a_statement_in_another_currency_than_its_account_is_refused_naming_both(app, session):
+    use_accounts(app, {"6222020200112233445": "bank:ICBC01"})  # kept in CNY, the default
+    with pytest.raises(Invalid, match=r"statement 1 of eur\.sta \(account 6222020200112233445\) is in EUR, but "
+                                      r"its account is kept in CNY \(set in \[reconcile.accounts\]\); nothing was "
+                                      r"taken in"):
+        take_in(session, MT940.replace("CNY", "EUR").encode(), "eur.sta", "mt940", actor="test")
+    assert session.scalar(select(func.count()).select_from(StatementLine)) == 0
+
+
+def test_an_account_kept_in_another_currency_takes_its_statements_and_refuses_yuan(app, session):
+    use_accounts(app, {"6222020200112233445": {"channel_account": "bank:HK01", "currency": "HKD"}})
+    taken = take_in(session, MT940.replace("CNY", "HKD").encode(), "hkd.sta", "mt940", actor="test")
+    assert [(s.channel, s.channel_account, s.line_count) for s in taken.statements] == [("bank", "HK01", 4)]
+    # A channel CSV is in yuan: for the HKD account it is refused, found by the channel account it maps to.
+    csv = "channel_ref,customer_id,amount,paid_at\nR1,C1,10.00,2026-11-23T09:00:00+08:00\n"
+    with pytest.raises(Invalid, match=r"\(bank:HK01\) is in CNY, but its account is kept in HKD"):
+        take_in(session, csv.encode(), "hk.csv", "csv", channel="bank", account="HK01", actor="test")
+
+
+def test_a_currency_that_is_no_code_stops_the_policy(app):
+    with pytest.raises(Invalid, match=r"\[reconcile\].*currency: an ISO 4217 code such as CNY, got 'yuan'"):
+        policy.section("reconcile", {"reconcile": {"accounts": {"X": {"currency": "yuan"}}}})
+
+
+def test_the_command_line_refuses_a_statement_in_another_currency_in_one_line(recovery, tmp_path):
+    file = tmp_path / "eur.sta"
+    file.write_text(MT940.replace("CNY", "EUR"), encoding="utf-8")
+    result = recovery("reconcile", "run", "--date", "2026-11-22", "--statement", file, "--format", "mt940")
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: statement 1 of {file} (account 6222020200112233445) is in EUR, but its account "
+                             "is kept in CNY (set in [reconcile.accounts]); nothing was taken in\n")

@@ -22,16 +22,24 @@ def test_a_good_statement_parses():
     assert (st.account, st.statement_id, st.number, st.message_type) == ("NL91ABNA0417164300", "STMT1", "1/1", "MT940")
 
 
-def test_an_entry_the_library_drops_is_refused():
-    """mt-940 overwrites a :61: without its type code (NTRF...) with the next one: the guard refuses."""
+BY_PROJECT = "read by the project's MT940 reader, not the library: "
+
+
+def test_an_entry_the_library_drops_is_read_whole_by_the_projects_reader():
+    """mt-940 overwrites a :61: without its type code (NTRF...) with the next one: the project's reader takes
+    the file, and says why."""
     data = _statement(":61:200101D10,00\n:86:first", ":61:200102C5,00NTRFREF2\n:86:second")
     assert len(mt940_lib.parse_statements(data)[0]) == 1  # the library really loses one
-    with pytest.raises(StatementError, match=r"day\.sta: statement 1 \(:20:STMT1\) has 2 :61: entries but the "
-                                             r"MT940 parser returned 1; refusing a partial result"):
-        parse(data, "mt940", name="day.sta")
+    (st,) = parse(data, "mt940", name="day.sta")
+    assert [(ln.amount, ln.reference, ln.description) for ln in st.lines] == [
+        (-1000, None, "first"), (500, "REF2", "second")]
+    assert st.balance_gap == 0
+    assert st.notes == (BY_PROJECT + "statement 1 (:20:STMT1) has 2 :61: entries but the MT940 parser returned 1; "
+                        "refusing a partial result (an entry without its transaction type code, such as NTRF, "
+                        "is a known cause)",)
 
 
-def test_a_dropped_entry_is_refused_whatever_drops_it(monkeypatch):
+def test_a_dropped_entry_is_read_by_the_project_whatever_drops_it(monkeypatch):
     real = mt940_lib.parse_statements
 
     def dropping(*args, **kwargs):
@@ -41,22 +49,33 @@ def test_a_dropped_entry_is_refused_whatever_drops_it(monkeypatch):
 
     monkeypatch.setattr(mt940_lib, "parse_statements", dropping)
     data = _statement(":61:200101D10,00NTRFREF1", ":61:200102C5,00NTRFREF2")
-    with pytest.raises(StatementError, match="has 2 :61: entries but the MT940 parser returned 1"):
-        parse(data, "mt940", name="day.sta")
+    (st,) = parse(data, "mt940", name="day.sta")
+    assert [(ln.amount, ln.reference) for ln in st.lines] == [(-1000, "REF1"), (500, "REF2")]
+    assert "has 2 :61: entries but the MT940 parser returned 1" in st.notes[0]
 
 
-def test_a_dropped_statement_is_refused(monkeypatch):
+def test_a_dropped_statement_is_read_by_the_project(monkeypatch):
     real = mt940_lib.parse_statements
     monkeypatch.setattr(mt940_lib, "parse_statements", lambda *a, **k: real(*a, **k)[:1])
     data = _statement(":61:200101D10,00NTRFREF1") + _statement(":61:200102C5,00NTRFREF2")
-    with pytest.raises(StatementError, match=r"the file has 2 statements with 2 :61: entries, but the MT940 "
-                                             r"parser returned 1 statements with 1"):
-        parse(data, "mt940", name="day.sta")
+    statements = parse(data, "mt940", name="day.sta")
+    assert [[ln.reference for ln in st.lines] for st in statements] == [["REF1"], ["REF2"]]
+    assert statements[0].notes == (BY_PROJECT + "the file has 2 statements with 2 :61: entries, but the MT940 "
+                                   "parser returned 1 statements with 1; refusing a partial result",)
 
 
-def test_an_indented_tag_the_library_would_not_see_is_refused():
+def test_an_indented_tag_the_library_would_not_see_is_read_by_the_project():
     data = _statement(":61:200101D10,00NTRFREF1", "  :61:200102C5,00NTRFREF2")
-    with pytest.raises(StatementError, match="has 2 :61: entries but the MT940 parser returned 1"):
+    (st,) = parse(data, "mt940", name="day.sta")
+    assert [ln.reference for ln in st.lines] == ["REF1", "REF2"]
+    assert "has 2 :61: entries but the MT940 parser returned 1" in st.notes[0]
+
+
+def test_a_file_no_reader_takes_whole_is_refused_with_both_reasons():
+    data = _statement(":61:200101D10,00\n:86:first", ":61:200102X5,00NTRFREF2")
+    with pytest.raises(StatementError, match=r"day\.sta: no MT940 reader takes this file whole: the library: .+; "
+                                             r"the project's reader: statement 1 \(:20:STMT1\) entry 2: not an "
+                                             r"MT940 entry: '200102X5,00NTRFREF2'"):
         parse(data, "mt940", name="day.sta")
 
 

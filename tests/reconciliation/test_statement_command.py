@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from recovery.cli import cli
+from tests.reconciliation.statement_data import shared_statements
 
-STATEMENTS = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "statements"
+STATEMENTS = shared_statements() or Path("shared-statements-missing")
 pytestmark = pytest.mark.skipif(not STATEMENTS.is_dir(), reason="shared/testdata/statements is not beside the repo")
 
 

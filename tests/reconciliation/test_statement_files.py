@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 
 from reconciliation.formats import parse, to_json
+from tests.reconciliation.statement_data import shared_statements, statement_files
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "statements"
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared statement test data not found at {DATA}")
+DATA = shared_statements()
+pytestmark = pytest.mark.skipif(DATA is None, reason="shared statement test data not found beside the repo")
 
 
 def _files() -> list[Path]:
-    if not DATA.is_dir():
-        return []
-    return sorted(p for p in DATA.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
+    return statement_files(DATA)
 
 
 def _format(path: Path) -> str:
