@@ -35,6 +35,10 @@ FORMAT_VERSION = 1
 PD_FLOOR = 1e-4   # a calibrated step can reach 0 or 1; no customer is certain either way
 
 
+class InsufficientOutcomes(ValueError):
+    """The history holds no defaulter, or no payer: there is nothing to learn from yet."""
+
+
 class ArrearsModel(ClassifierMixin, BaseEstimator):
     """Probability that a customer defaults (contract definition) in the horizon after the as-of date.
 
@@ -76,7 +80,7 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
         y = _binary(y, len(X))
         positives = int(y.sum())
         if positives in (0, len(y)):
-            raise ValueError("y needs both defaulters and payers")
+            raise InsufficientOutcomes("y needs both defaulters and payers")
         if self.scale_pos_weight == "auto":
             spw = (len(y) - positives) / positives
         elif self.scale_pos_weight is None:

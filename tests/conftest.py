@@ -36,6 +36,8 @@ def _settings(url: str, instance: Path) -> dict:
         "SECRET_KEY": "test-only-secret",
         "WTF_CSRF_ENABLED": False,
         "RECOVERY_TZ": "Asia/Shanghai",
+        # Each test keeps its trained models to itself, never in the checkout's instance folder.
+        "MODELS_DIR": str(instance / "models"),
     }
 
 

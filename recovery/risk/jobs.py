@@ -10,6 +10,7 @@ from recovery.audit import service as audit
 from recovery.errors import NotFound
 from recovery.risk import registry
 from recovery.risk.service import drift, scores, train_model
+from scoring.model import InsufficientOutcomes
 
 
 def nightly_score(session: Session, day: dt.date) -> dict:
@@ -23,7 +24,12 @@ def nightly_score(session: Session, day: dt.date) -> dict:
     try:
         registry.active()
     except NotFound:
-        trained, evaluation = train_model(session, day)
+        try:
+            trained, evaluation = train_model(session, day)
+        except InsufficientOutcomes as e:
+            # A young installation: no customer has yet defaulted (or none paid). Nothing to score with until
+            # the history has both; the night goes on and the job says why it scored nobody.
+            return {"model_version": None, "trained": None, "scored": 0, "skipped": f"no model yet: {e}"}
         audit.record(session, "model.train", "model", trained, actor="system", as_of=day.isoformat(),
                      auc=evaluation.get("model", {}).get("roc_auc"))
     version, _model = registry.active()
