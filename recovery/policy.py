@@ -80,6 +80,7 @@ register_section("settlement", "recovery.credit.rating_policy:SettlementPolicySc
 register_section("penalty", "recovery.billing.penalty_policy:PenaltyPolicySchema")
 register_section("allocation", "recovery.billing.penalty_policy:AllocationPolicySchema")
 register_section("direct_debit", "recovery.payments.direct_debit:DirectDebitPolicySchema")
+register_section("payments", "recovery.payments.policy:PaymentsPolicySchema")
 register_section("prepayment", "recovery.payments.prepaid:PrepaymentPolicySchema")
 register_section("cards", "recovery.payments.cards:CardsPolicySchema")
 register_section("reconcile", "recovery.reconcile.policy:ReconcilePolicySchema")

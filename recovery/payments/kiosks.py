@@ -30,6 +30,7 @@ from recovery.payments.models import (
     Receipt,
     Tender,
 )
+from recovery.payments.policy import signed_max_age
 from recovery.timeutil import business_date, now, start_of_day
 
 
@@ -101,7 +102,7 @@ def post_kiosk_payment(session: Session, kiosk: Kiosk | agents.Caller, *, custom
     payment = posting.post_payment(
         session, channel=Channel.kiosk, channel_account=code, customer_code=customer_code, amount_fen=amount_fen,
         channel_ref=channel_ref, paid_at=paid_at, state=PaymentState.provisional,
-        guard=lambda: _lock(session, kiosk_id, code))
+        guard=lambda: _lock(session, kiosk_id, code), max_age=signed_max_age())
     receipt = receipts.issue(session, payment, day=business_date(paid_at), tender=tender)
     return payment, receipt
 

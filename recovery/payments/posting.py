@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, func, select
+from sqlalchemy import Date, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,9 +35,11 @@ from recovery.money import format_yuan
 from recovery.ops import metrics
 from recovery.payments import agents
 from recovery.payments.models import Channel, Payment, PaymentState
+from recovery.payments.policy import signed_max_age
 from recovery.timeutil import business_date, now
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)  # before it, no date is one a payment was made on
 _payments = Payment.__table__
 
 
@@ -68,7 +70,8 @@ def post_agent_payment(session: Session, agent: agents.Caller, *, customer_code:
     """Post an agent's payment: provisional until the agent's daily statement settles it."""
     return post_payment(session, channel=Channel.agent, channel_account=agent.code, customer_code=customer_code,
                         amount_fen=amount_fen, channel_ref=channel_ref, paid_at=paid_at,
-                        state=PaymentState.provisional, guard=lambda: agents.take(session, agent, amount_fen))
+                        state=PaymentState.provisional, guard=lambda: agents.take(session, agent, amount_fen),
+                        max_age=signed_max_age())
 
 
 _customers = Customer.__table__.c
@@ -80,7 +83,8 @@ def _insert_payment_statement(dialect: str):
     """Lock the customer's row and insert the payment unless its (channel, account, reference) is taken, in one
     statement: postings and re-allocations of one customer queue on its row (PostgreSQL; SQLite has one
     writer), and the statements after it read what the customer's earlier postings committed."""
-    customer = select(_customers.id).where(_customers.code == bindparam("p_customer_code", type_=String()))
+    customer = select(_customers.id).where(_customers.code == bindparam("p_customer_code", type_=String()),
+                                           _customers.opened_on <= bindparam("p_paid_on", type_=Date()))
     if dialect == "postgresql":
         locked = customer.with_for_update().cte("locked_customer")
         customer = select(locked.c.id)
@@ -94,21 +98,31 @@ def _insert_payment_statement(dialect: str):
 def _insert_payment(session: Session, customer_code: str, values: dict) -> tuple[int, int] | None:
     """The new payment's id and its customer's; None when the customer is unknown or the reference taken."""
     return session.execute(_insert_payment_statement(session.get_bind().dialect.name),
-                           {"p_customer_code": customer_code} | {f"p_{c}": values[c] for c in _PAYMENT_COLUMNS}
+                           {"p_customer_code": customer_code, "p_paid_on": business_date(values["paid_at"])}
+                           | {f"p_{c}": values[c] for c in _PAYMENT_COLUMNS}
                            ).first()
 
 
 def post_payment(session: Session, *, channel: Channel, channel_account: str, customer_code: str, amount_fen: int,
                  channel_ref: str, paid_at: dt.datetime, state: PaymentState,
-                 guard: Callable[[], None] | None = None, note: str | None = None) -> Posted:
+                 guard: Callable[[], None] | None = None, note: str | None = None,
+                 max_age: dt.timedelta | None = None) -> Posted:
     """Post one payment from any channel: checks, payment, ledger entry, allocation, the channel's guard.
 
     `guard` is the channel's conditional UPDATE (a limit, a card's state, a drawer's row); it runs after
     everything else is written and raises to refuse the posting, which the caller's rollback undoes.
+    A payment is never dated before its customer's account opened; `max_age` bounds how far back a
+    channel may date one (the signed channels' policy window).
     """
     stamp = now()
+    # The year first: comparing an instant of year 1 with any other converts it to UTC, which overflows.
+    if paid_at.tzinfo is None or paid_at.year <= EARLIEST.year or paid_at < EARLIEST:
+        raise Invalid("paid_at is not a date a payment was made on", code="paid_at_out_of_range")
     if paid_at > stamp + FUTURE_TOLERANCE:
         raise Invalid("paid_at lies in the future", code="paid_at_in_future")
+    if max_age is not None and paid_at < stamp - max_age:
+        raise Invalid(f"paid_at lies more than {max_age.days} days in the past; a channel posts what it has just "
+                      "collected", code="paid_at_too_old")
     if amount_fen <= 0:
         raise Invalid("a payment must be greater than 0", code="bad_amount")
     if session.new or session.dirty or session.deleted:
@@ -118,8 +132,12 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
         "code": code, "channel": str(channel), "channel_account": channel_account, "channel_ref": channel_ref,
         "amount_fen": amount_fen, "paid_at": paid_at, "state": str(state), "created_at": stamp})
     if inserted is None:
-        if not session.execute(select(_customers.id).where(_customers.code == customer_code)).first():
+        opened = session.execute(select(_customers.opened_on).where(_customers.code == customer_code)).first()
+        if opened is None:
             raise NotFound(f"no customer {customer_code}", code="customer_not_found")
+        if business_date(paid_at) < opened.opened_on:
+            raise Invalid(f"paid_at lies before customer {customer_code}'s account opened on {opened.opened_on}",
+                          code="paid_before_account_opened")
         existing = session.execute(select(Payment.code).where(
             Payment.channel == channel, Payment.channel_account == channel_account,
             Payment.channel_ref == channel_ref)).scalar()

@@ -13,7 +13,7 @@ from recovery.payments.models import Agent, Payment
 from tests.conftest import FreshContextClient
 from tests.fuzz.api import seed, sign_in
 from tests.hostile.sweep import sweep
-from tests.payments.agent_client import signed_headers
+from tests.payments.agent_client import just_now, signed_headers
 from tests.web.data import cheap_password_hashing
 
 PATH = "/api/v1/payments"
@@ -49,13 +49,13 @@ AMOUNTS = ["1e400", "-0.001", "12345678901234567890.00", "0.005", "-1.00", "0", 
 def test_impossible_amounts_malformed_and_oversized_bodies_are_refused_and_post_nothing(app, client, world):
     before = _rows()
     secret = world["agent"]
-    good = {"customer_id": "C1", "channel_ref": "R-1", "paid_at": "2026-03-10T09:15:00+08:00"}
+    good = {"customer_id": "C1", "channel_ref": "R-1", "paid_at": just_now()}
     for i, amount in enumerate(AMOUNTS):
         body = json.dumps({**good, "amount": amount}).encode()
         _clear_error(_post(client, secret, body, f"a-{i}"), 422)
     # Amounts as JSON numbers, including one no float can hold.
     for i, raw in enumerate([b"1e400", b"120.5", b"-1", b"1" * 400]):
-        body = b'{"customer_id": "C1", "channel_ref": "R-1", "paid_at": "2026-03-10T09:15:00+08:00", "amount": ' \
+        body = b'{"customer_id": "C1", "channel_ref": "R-1", "paid_at": "' + just_now().encode() + b'", "amount": ' \
                + raw + b"}"
         _clear_error(_post(client, secret, body, f"n-{i}"), 400, 422)
     for i, body in enumerate([b"{", b'{"amount": "1.00",}', b"\xff\xfe{}", b"[]", b"null", b'"text"', b"1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
@@ -19,7 +20,14 @@ def signed_headers(agent: str, secret: str, method: str, path: str, body: bytes,
     return headers
 
 
+def just_now() -> str:
+    """A payment collected a moment ago, as an agent's system stamps it (business time zone)."""
+    return (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(minutes=1)).isoformat(
+        timespec="seconds")
+
+
 def payment_body(customer_id: str = "C1", amount: str = "120.50", channel_ref: str = "R-1",
-                 paid_at: str = "2026-03-10T09:15:00+08:00", **extra: Any) -> bytes:
+                 paid_at: str | None = None, **extra: Any) -> bytes:
+    """A payment as an agent posts it; paid a moment ago unless `paid_at` says otherwise."""
     return json.dumps({"customer_id": customer_id, "amount": amount, "channel_ref": channel_ref,
-                       "paid_at": paid_at, **extra}).encode()
+                       "paid_at": paid_at or just_now(), **extra}).encode()

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from recovery.extensions import db
@@ -17,6 +18,17 @@ from tests.payments.agent_client import payment_body, signed_headers
 
 PATH = "/api/v1/kiosk-payments"
 DAY = dt.date(2026, 3, 10)
+
+
+PAID = "2026-03-10T09:15:00+08:00"
+
+
+@pytest.fixture(autouse=True)
+def the_next_morning():
+    """These tests tell the kiosks' days apart by date: the clock reads the morning after 2026-03-10, so that a
+    payment of that day is a recent one, as a kiosk posts."""
+    with time_machine.travel(dt.datetime(2026, 3, 11, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=True):
+        yield
 
 
 @pytest.fixture
@@ -42,7 +54,7 @@ def post(client, secrets, body: bytes, key: str = "k-1", kiosk_id: str = "K01"):
 
 
 def body(tender: str = "cash", **kw) -> bytes:
-    return payment_body(tender=tender, **kw)
+    return payment_body(tender=tender, **({"paid_at": PAID} | kw))
 
 
 def test_a_kiosk_payment_is_provisional_allocated_oldest_first_and_has_a_receipt(client, kiosk):

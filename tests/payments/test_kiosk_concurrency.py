@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import urllib.error
@@ -9,6 +10,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from recovery.extensions import db
@@ -18,6 +20,17 @@ from tests.factories import bill, customer, load
 from tests.payments.agent_client import payment_body, signed_headers
 
 PATH = "/api/v1/kiosk-payments"
+
+
+PAID = "2026-03-10T09:15:00+08:00"
+
+
+@pytest.fixture(autouse=True)
+def the_next_morning():
+    """These tests tell the kiosks' days apart by date: the clock reads the morning after 2026-03-10, so that a
+    payment of that day is a recent one, as a kiosk posts."""
+    with time_machine.travel(dt.datetime(2026, 3, 11, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=True):
+        yield
 
 
 @pytest.fixture
@@ -48,7 +61,8 @@ def _post_all(base_url: str, requests: list[tuple[bytes, str]], secret: str) -> 
 
 
 def test_concurrent_kiosk_payments_get_consecutive_receipts(live_server, secret):
-    requests = [(payment_body(amount="10.00", channel_ref=f"R-{i}", tender="cash"), f"key-{i}") for i in range(12)]
+    requests = [(payment_body(amount="10.00", channel_ref=f"R-{i}", tender="cash", paid_at=PAID), f"key-{i}")
+                for i in range(12)]
     results = _post_all(live_server, requests, secret)
 
     assert [status for status, _ in results] == [201] * 12, results
@@ -59,7 +73,7 @@ def test_concurrent_kiosk_payments_get_consecutive_receipts(live_server, secret)
 
 
 def test_concurrent_retries_with_one_key_post_one_payment(live_server, secret):
-    body = payment_body(amount="10.00", tender="card")
+    body = payment_body(amount="10.00", tender="card", paid_at=PAID)
     results = _post_all(live_server, [(body, "same")] * 20, secret)
 
     assert {status for status, _ in results} <= {201, 409}
