@@ -10,6 +10,7 @@ from functools import wraps
 from flask import Response, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from recovery.errors import Invalid
 from recovery.extensions import db
@@ -37,7 +38,9 @@ def signed_by(id_header: str, authenticate: Callable[..., object], attribute: st
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            # Refused unread past what a signed request needs (413, Content-Length or streamed alike).
+            # Refused unread past what a signed request needs (413), by its Content-Length or, streamed, as read.
+            if (request.content_length or 0) > MAX_SIGNED_BODY:
+                raise RequestEntityTooLarge(f"a signed request's body is at most {MAX_SIGNED_BODY} bytes")
             request.max_content_length = MAX_SIGNED_BODY
             body = request.get_data(cache=True)
             key = request.headers.get("Idempotency-Key", "") if request.method == "POST" else ""
@@ -53,6 +56,7 @@ def signed_by(id_header: str, authenticate: Callable[..., object], attribute: st
             g.body_hash = hashlib.sha256(body).hexdigest()
             return view(*args, **kwargs)
 
+        wrapper.signed_request = True  # the input guard leaves such a body alone until the signature holds
         return wrapper
 
     return decorator
