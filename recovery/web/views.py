@@ -321,11 +321,11 @@ def dashboard():
     as_of = today()
     night = charts.night_figures(db.session, current_user)  # over many customers: last night's, per grid
     return render_template(
-        "dashboard.html", as_of=as_of, own_grids=_own_grids(),
+        "dashboard.html", as_of=as_of, own_grids=_own_grids(), age_label=charts.age_label,
         ageing=charts.ageing_figure(db.session, current_user, as_of, night),
         risk=charts.risk_figure(db.session, current_user, night),
         trend=charts.trend_figure(db.session, current_user, as_of, night),
-        breaks=charts.breaks_figure(db.session, current_user, as_of),
+        breaks=charts.breaks_figure(db.session, current_user, as_of, lambda c: label_filter(c, "channel")),
     )
 
 
