@@ -232,11 +232,11 @@ def _write_off(session: Session, as_of: dt.date) -> str | None:
     """An officer asks to write off the oldest debt of a customer who has long stopped paying."""
     officer = _officer_of(session)
     pos = _positions(session, as_of)
-    old = pos[(pos["days_overdue"].fillna(0) > 365) & pos["grid_id"].isin(officer.keys())]
-    old = old.sort_values(["overdue_fen", "customer_id"], ascending=[True, True])
+    old = pos[(pos["days_overdue"].fillna(0) > 180) & pos["grid_id"].isin(officer.keys())]
     if old.empty:
         return None
-    row = old.iloc[0]
+    # The longest overdue (the smaller debt of equals): the debt least likely to come in.
+    row = old.sort_values(["days_overdue", "overdue_fen", "customer_id"], ascending=[False, True, True]).iloc[0]
     customer = session.get(Customer, int(row["customer_id"]))
     writeoff.request_write_off(session, customer, amount_fen=int(row["overdue_fen"]),
                                reason="the business closed and the owner cannot be traced",

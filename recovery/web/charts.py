@@ -130,14 +130,16 @@ def _ageing_rows(frame: pd.DataFrame) -> pd.DataFrame:
             .reindex(AGES, fill_value=0))
 
 
-def night_figures(session: Session, user: User) -> pd.DataFrame | None:
-    """Last night's per-grid rows (every figure) of the user's grids, when the user sees more customers than
-    DASHBOARD_LIVE_LIMIT (config) and a night has run; else None: the figures are computed live."""
-    limit = current_app.config.get("DASHBOARD_LIVE_LIMIT", LIVE_LIMIT)
-    if session.scalar(select(func.count()).select_from(visible_customers(user).subquery())) <= limit:
-        return None
+def night_figures(session: Session, user: User, as_of: dt.date | None = None) -> pd.DataFrame | None:
+    """The night's per-grid rows (every figure) of the user's grids, when they were kept this morning (the
+    job runs for the day beginning: `as_of`) or the user sees more customers than DASHBOARD_LIVE_LIMIT
+    (config) and a night has run; else None: the figures are computed live."""
     latest = session.scalar(select(func.max(GridFigure.as_of)))
     if latest is None:
+        return None
+    limit = current_app.config.get("DASHBOARD_LIVE_LIMIT", LIVE_LIMIT)
+    if latest != as_of and session.scalar(
+            select(func.count()).select_from(visible_customers(user).subquery())) <= limit:
         return None
     query = select(GridFigure.figure, GridFigure.grid, GridFigure.key, GridFigure.first_fen, GridFigure.second
                    ).where(GridFigure.as_of == latest)
