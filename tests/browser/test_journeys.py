@@ -57,7 +57,7 @@ def test_officer_works_a_customer_from_the_risk_list_to_the_worklist(visit, dist
     page.goto("/worklist")
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
     expect(open_rows(page, "C1")).to_have_count(1)  # C1 is in arrears and nobody has called yet: one row
-    shot(page, tmp_path, "worklist")
+    page.screenshot(path=tmp_path / "worklist.png", full_page=True)
 
     page.get_by_role("link", name="C1", exact=True).first.click()
     expect(page.get_by_role("heading", name="王建国")).to_be_visible()
@@ -107,7 +107,7 @@ def test_supervisor_approves_the_write_off_an_officer_asked_for(visit, district,
     supervisor.goto("/approvals")
     request = supervisor.locator("tr", has_text="C3")
     expect(request).to_contain_text("3,000.00")
-    shot(supervisor, tmp_path, "approvals")
+    supervisor.screenshot(path=tmp_path / "approvals.png", full_page=True)
     request.get_by_role("button", name="Approve").click()
     supervisor.goto("/customers/C3")
     expect(supervisor.locator('[data-field="balance"]')).to_have_text("0.00")
