@@ -9,7 +9,7 @@ closed for the assessment. Nothing is written around them.
 Statements: for each of the STATEMENT_DAYS business days before the demo's today, one channel CSV per
 channel of STATEMENT_CHANNELS (the account with the most payments that day), built from the day's payments
 with a few deliberate differences (a line left out, an amount mistyped, a line sent twice, a credit the
-books do not know), so the clerk's dashboard shows breaks of every kind to work.
+books do not know, a line booked after midnight), so the clerk's dashboard shows breaks of every kind.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ ACTION = "demo.work"
 STATEMENT_DAYS = 3
 STATEMENT_CHANNELS = ("bank", "agent", "kiosk", "card")
 # The differences put into the statements, two per statement, in turn.
-DIFFERENCES = ("left_out", "mistyped", "sent_twice", "unknown_credit")
+DIFFERENCES = ("left_out", "mistyped", "sent_twice", "unknown_credit", "booked_next_day")
 CLERK = "clerk"
 SUPERVISOR = "supervisor"
 
@@ -101,7 +101,7 @@ def _csv(lines: pd.DataFrame) -> bytes:
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def _differ(lines: pd.DataFrame, kinds: tuple[str, ...], tag: str) -> pd.DataFrame:
+def _differ(lines: pd.DataFrame, kinds: tuple[str, ...], tag: str, day: dt.date) -> pd.DataFrame:
     """The day's lines as the channel reports them, with the given differences from the books (each on a
     line of its own; a one-line day only gains lines)."""
     lines = lines.reset_index(drop=True).copy()
@@ -118,6 +118,8 @@ def _differ(lines: pd.DataFrame, kinds: tuple[str, ...], tag: str) -> pd.DataFra
             lines.loc[at, "amount_fen"] = int(row["amount_fen"]) + 1_000  # ten yuan more than was paid
         elif kind == "sent_twice":
             extra.append(row)
+        elif kind == "booked_next_day":  # the channel booked it after midnight: a timing difference
+            lines.loc[at, "paid_at"] = start_of_day(day + dt.timedelta(days=1)) + dt.timedelta(minutes=10)
         else:  # unknown_credit: a credit the books have no payment for
             row["channel_ref"], row["amount_fen"] = f"{tag}-X{n}", 8_800
             extra.append(row)
@@ -139,9 +141,9 @@ def _statements(session: Session, as_of: dt.date) -> int:
             lines = mine[(mine["channel_account"] == account) & (mine["day"] == day)]
             if lines.empty:
                 continue
-            kinds = (DIFFERENCES[turn % 4], DIFFERENCES[(turn + 1) % 4])
-            turn += 1
-            data = _csv(_differ(lines, kinds, f"{channel[:2].upper()}{day:%m%d}"))
+            kinds = (DIFFERENCES[turn % len(DIFFERENCES)], DIFFERENCES[(turn + 1) % len(DIFFERENCES)])
+            turn += 2
+            data = _csv(_differ(lines, kinds, f"{channel[:2].upper()}{day:%m%d}", day))
             result = intake.take_in(session, data, f"demo-{channel}-{account}-{day.isoformat()}.csv", "csv",
                                     channel=channel, account=account, day=day, actor=CLERK)
             reconcile.mark_reopened(session, result.days)
