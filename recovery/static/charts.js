@@ -39,7 +39,10 @@
       xAxis: {type: 'category', data: spec.categories, boundaryGap: bar,
               axisLabel: {hideOverlap: true, interval: bar ? 0 : 'auto',
                           rotate: bar && narrow && spec.categories.length > 6 ? 40 : 0}},
-      yAxis: {type: 'value', name: spec.axis.name, min: 0, max: spec.axis.max,
+      // A percentage axis reaches 100 at least, and further when a month collected more than fell due.
+      yAxis: {type: 'value', name: spec.axis.name, min: 0,
+              max: spec.axis.max ? function (v) { return Math.max(spec.axis.max, Math.ceil(v.max / 20) * 20); }
+                                 : null,
               minInterval: spec.axis.unit === 'count' ? 1 : null,
               nameTextStyle: {align: 'left'}, axisLabel: {formatter: axisLabel(spec.axis)}},
       series: spec.series.map(function (s) {

@@ -69,7 +69,7 @@ def count_axis(name: str) -> dict:
 
 
 def percent_axis() -> dict:
-    """An axis of percentages, 0 to 100."""
+    """An axis of percentages from 0 to 100 at least (a month may collect more than fell due)."""
     return {"unit": "percent", "divisor": 1, "name": "%", "max": 100}
 
 
