@@ -88,6 +88,8 @@ def test_every_role_finds_work_on_first_sign_in(visit, demo, tmp_path, english, 
     shot(supervisor, tmp_path, f"{prefix}approvals")
     supervisor.goto("/worklist")
     expect(supervisor.locator("table.team-load tr[data-officer]").first).to_be_visible()
+    fits(supervisor)
     supervisor.goto("/assessment?month=" + (today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"))
     expect(supervisor.locator('[data-field="closed"]')).to_contain_text("Closed on" if english else "已于")
+    fits(supervisor)
     assert visit.foreign_requests() == []
