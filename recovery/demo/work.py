@@ -58,13 +58,15 @@ def stage(session: Session, as_of: dt.date) -> dict:
     summary = {"statements": _statements(session, as_of)}
     for day in _days(as_of):
         runner.run(session, job("reconcile.daily"), day, trigger="demo", actor=CLERK)
-    summary["promises"] = _promises(session, as_of)
-    summary["pay_plan"] = _pay_plan(session, as_of)
+    # Every customer's position, read once (a million customers take a while) for the officers' choices.
+    pos = _positions(session, as_of)
+    summary["promises"] = _promises(session, as_of, pos)
+    summary["pay_plan"] = _pay_plan(session, as_of, pos)
     session.commit()
     yesterday = as_of - dt.timedelta(days=1)
     for job_id in ("billing.penalties", "collections.promises", "collections.dunning"):
         runner.run(session, job(job_id), yesterday, trigger="demo", actor="demo")
-    summary["write_off"] = _write_off(session, as_of)
+    summary["write_off"] = _write_off(session, pos)
     summary["disconnection"] = _disconnection(session, as_of)
     month = (as_of.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     from recovery.assessment.service import close_month
@@ -182,13 +184,12 @@ def _paid_in(session: Session, first: dt.date, last: dt.date) -> pd.Series:
     return pd.Series({int(c): int(f) for c, f in rows}, dtype="int64")
 
 
-def _promises(session: Session, as_of: dt.date) -> dict:
+def _promises(session: Session, as_of: dt.date, pos: pd.DataFrame) -> dict:
     """Promises officers took three weeks ago, due a week ago: kept by customers who paid since, broken by
     customers in arrears who did not; and a few falling due today."""
     officer = _officer_of(session)
     made, due = as_of - dt.timedelta(days=20), as_of - dt.timedelta(days=6)
     paid = _paid_in(session, made, due)
-    pos = _positions(session, as_of)
     pos = pos[pos["grid_id"].isin(officer.keys())]
     counts = {"kept": 0, "broken": 0, "due_today": 0}
 
@@ -211,10 +212,9 @@ def _promises(session: Session, as_of: dt.date) -> dict:
     return counts
 
 
-def _pay_plan(session: Session, as_of: dt.date) -> str | None:
+def _pay_plan(session: Session, as_of: dt.date, pos: pd.DataFrame) -> str | None:
     """A pay plan for a customer deep in arrears: three monthly installments, the first due today."""
     officer = _officer_of(session)
-    pos = _positions(session, as_of)
     deep = pos[(pos["overdue_fen"] >= 100_000) & pos["grid_id"].isin(officer.keys())]
     deep = deep.sort_values(["overdue_fen", "customer_id"], ascending=[True, True])
     if deep.empty:
@@ -230,10 +230,10 @@ def _pay_plan(session: Session, as_of: dt.date) -> str | None:
     return customer.code
 
 
-def _write_off(session: Session, as_of: dt.date) -> str | None:
-    """An officer asks to write off the oldest debt of a customer who has long stopped paying."""
+def _write_off(session: Session, pos: pd.DataFrame) -> str | None:
+    """An officer asks to write off the oldest debt of a customer who has long stopped paying (the overdue
+    amount of the demo's today, before the night's penalties: never more than is overdue now)."""
     officer = _officer_of(session)
-    pos = _positions(session, as_of)
     old = pos[(pos["days_overdue"].fillna(0) > 180) & pos["grid_id"].isin(officer.keys())]
     if old.empty:
         return None
