@@ -1,4 +1,4 @@
-"""Page benchmark: the officer's risk list against a static file of the same app, through a real HTTP server.
+"""Page benchmark: the officer's pages against a static file of the same app, through a real HTTP server.
 
     .venv/bin/python bench/pages.py --customers 20000
     .venv/bin/python bench/pages.py --keep /work/bench-pages-1m.sqlite --requests 100
@@ -12,9 +12,13 @@ Then, in the same run and interleaved so that both see the same machine, it time
 - the static baseline: /static/app.css served by the same app;
 - the risk list: the default sort (most overdue first), sorted by probability of arrears, sorted by days
   overdue (the oldest unpaid bill first), and filtered (probability at least 30 %, overdue over 90 days);
+- the officer's worklist (today's, built by the collections.worklist job after loading), the dashboard, the
+  assessment of the month before the demo's today (closed by the demo) and the page of the first customer
+  on the officer's list;
 and prints p50/p95/p99 per page and each page's p95 as a multiple of the static file's. It exits non-zero
-when a page answers other than 200, the list shows other than a full first page, or a list page's p95
-is over `--target-ms`.
+when a page answers other than 200, the list shows other than a full first page, a page's p95 is over
+`--target-ms`, or the worklist holds more rows than the officer's day (40 calls and 6 visits by default)
+or a customer twice.
 `--explain` prints the query plans of the officer's list query first.
 
 If the demo has no risk scores (the demo does not train a model), one set-based INSERT … SELECT fills
@@ -55,7 +59,12 @@ PAGES = {
     "list, sorted by pd": "/customers?sort=pd&order=desc",
     "list, by days overdue": "/customers?sort=days_overdue&order=desc",
     "list, filtered": "/customers?min_pd=0.3&age=91-180",
+    "worklist": "/worklist",
+    "dashboard": "/dashboard",
+    "assessment": "/assessment?month={month}",
+    "customer page": "/customers/{customer}",
 }
+MOST_WORKLIST_ROWS = 46  # the default [worklist] capacity: 40 calls and 6 visits
 
 
 def _prepare(url: str, as_of: dt.date, which: str) -> tuple[str, int]:
@@ -173,17 +182,23 @@ def _measure(url: str, args, as_of: dt.date) -> list[str]:
     server, base = _serve(url)
     try:
         client = _sign_in(base)
-        for path in PAGES.values():  # warm: the first request of each page loads templates and caches
+        shown = re.findall(r'class="code"><a href="/customers/([^"]+)"', client.get(base + "/customers").text)
+        print(f"the officer's list shows {len(shown)} rows a page; first {shown[:3]}")
+        month = (as_of.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        pages = {name: path.format(month=month, customer=shown[0]) for name, path in PAGES.items()}
+        rows = re.findall(r'<tr data-customer="([^"]+)"', client.get(base + "/worklist").text)
+        print(f"the officer's worklist holds {len(rows)} rows")
+        if len(rows) > MOST_WORKLIST_ROWS or len(set(rows)) != len(rows):
+            raise SystemExit(f"the worklist holds {len(rows)} rows ({len(set(rows))} customers): more than a day")
+        for path in pages.values():  # warm: the first request of each page loads templates and caches
             answer = client.get(base + path)
             if answer.status_code != 200:
                 raise SystemExit(f"{path}: {answer.status_code}")
-        shown = re.findall(r'class="code"><a href="/customers/([^"]+)"', client.get(base + "/customers").text)
-        print(f"the officer's list shows {len(shown)} rows a page; first {shown[:3]}")
         if len(shown) != min(PAGE_SIZE, size):
             problems.append(f"the list shows {len(shown)} rows, not min({PAGE_SIZE}, {size:,} customers of the grid)")
-        times: dict[str, list[float]] = {name: [] for name in PAGES}
+        times: dict[str, list[float]] = {name: [] for name in pages}
         for _ in range(args.requests):  # interleaved: every page sees the same load on the machine
-            for name, path in PAGES.items():
+            for name, path in pages.items():
                 start = time.perf_counter()
                 answer = client.get(base + path)
                 times[name].append((time.perf_counter() - start) * 1000)
@@ -198,8 +213,8 @@ def _measure(url: str, args, as_of: dt.date) -> list[str]:
     for name, values in times.items():
         p50, p95, p99 = (float(np.percentile(values, q)) for q in (50, 95, 99))
         print(f"{name:26} {p50:8.1f} {p95:8.1f} {p99:8.1f} {p95 / static_p95:12.1f}x")
-    worst = max(float(np.percentile(v, 95)) for k, v in times.items() if k.startswith("list"))
-    print(f"\nworst list p95 {worst:.0f} ms: {'within' if worst < args.target_ms else 'OVER'} "
+    worst = max(float(np.percentile(v, 95)) for k, v in times.items() if not k.startswith("static"))
+    print(f"\nworst page p95 {worst:.0f} ms: {'within' if worst < args.target_ms else 'OVER'} "
           f"the {args.target_ms} ms target")
     if worst >= args.target_ms:
         problems.append(f"worst list p95 {worst:.0f} ms is over the {args.target_ms} ms target")
@@ -236,6 +251,9 @@ def main() -> None:
         load_s = recovery(url, "demo", "--customers", str(args.customers), "--months", str(args.months),
                            "--seed", str(args.seed), "--as-of", as_of.isoformat())
         print(f"{args.database}: demo of {args.customers} customers x {args.months} months loaded in {load_s:.1f} s")
+        # The morning's worklist and the dashboard's night figures, as the scheduler keeps them.
+        for job in ("collections.worklist", "reports.dashboard"):
+            print(f"{job}: {recovery(url, 'jobs', 'run', job, '--date', as_of.isoformat()):.1f} s")
 
     if args.keep and args.database == "sqlite":
         url = f"sqlite:///{args.keep.resolve()}"

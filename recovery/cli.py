@@ -125,8 +125,12 @@ def ageing_command(as_of: dt.date, out: Path | None) -> None:
 @click.option("--as-of", "as_of", callback=_date, help="The demo's today (default: today).")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the generated contract CSV files here.")
+@click.option("--work/--no-work", default=True, show_default=True,
+              help="Stage the recent days' work (statements reconciled, promises, dunning, requests waiting for "
+                   "approval, the month before closed) so that every role has work on first sign-in.")
 @with_appcontext
-def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, csv_dir: Path | None) -> None:
+def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, csv_dir: Path | None,
+                 work: bool) -> None:
     """Load a realistic synthetic utility (idempotent for the same arguments)."""
     from recovery.audit import service as audit
     from recovery.demo.generator import generate, write_csv
@@ -149,6 +153,15 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
     audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
                  as_of=as_of.isoformat())
     db.session.commit()
+    if work:
+        from recovery.demo.work import stage
+
+        staged = stage(db.session, as_of)
+        if staged["staged"]:
+            click.echo(f"recent work staged: {staged['statements']} statements reconciled, promises "
+                       f"{staged['promises']}, pay plan {staged['pay_plan']}, write-off asked for "
+                       f"{staged['write_off']}, disconnection asked for {staged['disconnection']}, "
+                       f"assessment {staged['assessment']['month']} closed")
     if csv_dir:
         csv_dir.mkdir(parents=True, exist_ok=True)
         write_csv(generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz), csv_dir, tz=tz)

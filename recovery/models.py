@@ -1,6 +1,7 @@
 """Imports every model so that the metadata (and Alembic) sees the whole schema."""
 
 from recovery.approvals.models import ApprovalRequest
+from recovery.assessment.models import ClosedAssessment
 from recovery.audit.models import AuditEntry
 from recovery.auth.models import LoginThrottle, User, officer_grids
 from recovery.billing.models import Bill
@@ -79,6 +80,7 @@ __all__ = [
     "CardBatch",
     "CardSale",
     "CashierDrawer",
+    "ClosedAssessment",
     "CollectionExemption",
     "CreditOverride",
     "CreditRating",

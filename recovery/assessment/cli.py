@@ -17,13 +17,24 @@ from recovery.extensions import db
 @click.option("--kind", type=click.Choice(["officers", "grids", "agents"]), default="officers", show_default=True)
 @click.option("--year", "year_to_date", is_flag=True, help="The yearly score for the year to the month instead.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV here (default: stdout).")
+@click.option("--close", "close", is_flag=True,
+              help="Close the month first: keep every kind's table as the figures pay is reckoned on "
+                   "(again: recompute).")
 @with_appcontext
-def assessment_command(month: str, kind: str, year_to_date: bool, out: Path | None) -> None:
+def assessment_command(month: str, kind: str, year_to_date: bool, out: Path | None, close: bool) -> None:
     """Print (or write) the assessment scores of officers, grids or agents as CSV."""
     from recovery.assessment import service
     from recovery.assessment.views import csv_rows
+    from recovery.audit.service import current_actor
     from recovery.csvexport import safe_cell
 
+    if close:
+        try:
+            service.close_month(db.session, month, by=current_actor())
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
     if year_to_date:
         table = service.yearly(db.session, kind, month)
         header = ["key", "name", "monthly_mean", "quarterly_mean", "yearly_score", "pay_factor"]

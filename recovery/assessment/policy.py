@@ -91,6 +91,8 @@ class AssessmentPolicySchema(Schema):
     monthly_weight = fields.String(load_default="0.7")
     quarterly_weight = fields.String(load_default="0.3")
     remit_days = fields.Integer(load_default=1, validate=validate.Range(min=0, max=31))
+    # The day of the month on which the month before is closed (its figures kept for pay).
+    close_day = fields.Integer(load_default=5, validate=validate.Range(min=1, max=28))
     grid_targets = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     officers = _measures(OFFICER_MEASURES)
     agents = _measures(AGENT_MEASURES)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recovery import policy
 from recovery.assessment import measures, scoring
+from recovery.assessment.models import ClosedAssessment
+from recovery.audit import service as audit
 from recovery.errors import Invalid
+from recovery.timeutil import now
 
 KINDS = ("officers", "grids", "agents")
 # Years the data can hold (a month 0001-01 would reach before the calendar's start).
@@ -56,9 +61,57 @@ def period_table(session: Session, kind: str, start: dt.date, end: dt.date,
 
 
 def monthly(session: Session, kind: str, month: str) -> pd.DataFrame:
-    """The month's table (see period_table)."""
-    start, end = measures.month_bounds(check_month(month))
+    """The month's table (see period_table): as it was closed, for a closed month; else computed now."""
+    stored = session.get(ClosedAssessment, (check_month(month), kind))
+    if stored is not None:
+        return _from_json(stored.table_json)
+    start, end = measures.month_bounds(month)
     return period_table(session, kind, start, end)
+
+
+def _to_json(table: pd.DataFrame) -> str:
+    # Table-oriented JSON keeps the index and the dtypes; 15 digits keep every rounded score as it was.
+    return table.to_json(orient="table", double_precision=15, force_ascii=False)
+
+
+def _from_json(text: str) -> pd.DataFrame:
+    table = pd.read_json(io.StringIO(text), orient="table")
+    table.index.name = "key"
+    return table
+
+
+def close_month(session: Session, month: str, *, by: str) -> dict:
+    """Close the month: compute each kind's table once and keep it (the figures the pay factor is reckoned
+    on; the page reads them from now on). Closing again recomputes and replaces them. Audited."""
+    start, end = measures.month_bounds(check_month(month))
+    counts = {}
+    for kind in KINDS:
+        table = period_table(session, kind, start, end)
+        row = session.get(ClosedAssessment, (month, kind))
+        if row is None:
+            row = ClosedAssessment(month=month, kind=kind)
+            session.add(row)
+        row.table_json, row.closed_by, row.closed_at = _to_json(table), by, now()
+        counts[kind] = len(table)
+    audit.record(session, "assessment.close", "assessment_month", month, actor=by, **counts)
+    return {"month": month, **counts}
+
+
+def closed(session: Session, month: str) -> ClosedAssessment | None:
+    """Who closed the month and when (one of its kinds' rows), or None while it is open."""
+    return session.scalar(select(ClosedAssessment).where(ClosedAssessment.month == month).limit(1))
+
+
+def nightly_close(session: Session, day: dt.date) -> dict:
+    """Job assessment.close: on or after [assessment] close_day of a month, close the month before it once
+    (late statements and payments of its last days are in by then); later days find it closed."""
+    first = day.replace(day=1)
+    previous = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    if day.day < policy.section("assessment")["close_day"]:
+        return {"month": previous, "closed": False, "reason": "before the close day"}
+    if closed(session, previous) is not None:
+        return {"month": previous, "closed": False, "reason": "closed already"}
+    return {**close_month(session, previous, by="job:assessment.close"), "closed": True}
 
 
 def yearly(session: Session, kind: str, month: str) -> pd.DataFrame:

@@ -118,6 +118,7 @@ def page():
         else:
             tables[kind] = rows(kind, _visible(kind, service.monthly(db.session, kind, month)))
     return render_template("assessment/page.html", month=month, tables=tables, year_view=year_view,
+                           closed=service.closed(db.session, month),
                            measures=MEASURES, measure_labels=MEASURE_LABELS, kind_labels=KIND_LABELS,
                            row_labels=ROW_LABELS)
 

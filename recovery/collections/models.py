@@ -146,6 +146,8 @@ class WorkItem(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=WorkStatus.open)
     outcome: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
+    # An early warning called back: what caused it (worklist.day.CAUSES), the telecom practice of 100% callback.
+    cause: Mapped[str | None] = mapped_column(String(30))
     done_by: Mapped[str | None] = mapped_column(String(100))
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     source_type: Mapped[str | None] = mapped_column(String(20))  # promise | pay_plan | dunning | …

@@ -75,8 +75,11 @@ def recommended_deposits(session: Session, as_of: dt.date, customer_ids: list[in
                func.count(func.distinct(Bill.period)).label("months_billed"))
         .where(Bill.issued_on > since, Bill.issued_on <= as_of)
         .group_by(Bill.customer_id)
-        .subquery("billed")
     )
+    if customer_ids is not None:
+        # One customer's page sums that customer's bills, not every customer's of the window.
+        billed = billed.where(Bill.customer_id.in_(list(customer_ids)))
+    billed = billed.subquery("billed")
     query = (select(Customer.id.label("customer_id"), Customer.customer_class,
                     func.coalesce(billed.c.billed_fen, 0).label("billed_fen"),
                     func.coalesce(billed.c.months_billed, 0).label("months_billed"))

@@ -75,6 +75,10 @@ JOBS: tuple[Job, ...] = (
         description="customer segments, account-manager coverage (deputies take over), early warnings and "
                     "today's work items ordered by expected recoverable amount; rerunnable",
         rows=("segments.customers",)),
+    Job("assessment.close", func="recovery.assessment.service:nightly_close", at="05:40", day_offset=0,
+        description="on [assessment] close_day, close the month before: keep its officers', grids' and "
+                    "agents' tables as the figures pay is reckoned on (once; `recovery assessment --close` "
+                    "recloses)"),
     Job("notifications.send", func="recovery.notifications.senders:nightly", at="06:30", day_offset=0,
         description="deliver the outbox's unsent notices (SMS gateway or log); failures stay queued",
         rows=("sent", "failed")),

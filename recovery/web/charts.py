@@ -1,18 +1,20 @@
-"""The dashboard's charts: the figures (set-based SQL over what the user may see) and their geometry.
+"""The dashboard's charts: the figures (set-based SQL over what the user may see) and their chart specs.
 
-The geometry functions are pure: numbers in, a dict of SVG coordinates out, which the template draws
-as inline SVG (no JavaScript, nothing from elsewhere). Each figure keeps its numbers too, for the table
-that stands behind every chart as its text alternative.
+Each figure keeps its numbers for the table that stands under every chart as its text alternative, and a
+spec (categories, series, axis) that /static/charts.js draws with Apache ECharts, vendored and served by
+the app (recovery/static/vendor/VENDORED.md): nothing comes from elsewhere, and no script is inline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
+from babel.dates import format_skeleton
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
@@ -21,15 +23,15 @@ from recovery.auth.models import User
 from recovery.auth.service import visible_customers
 from recovery.billing.models import Bill
 from recovery.customers.models import Customer, Grid
-from recovery.ledger.positions import BUCKETS, classify, positions
+from recovery.customers.service import AGE_BUCKETS
+from recovery.ledger.positions import classify, positions
+from recovery.money import format_yuan
 from recovery.payments.models import Payment, PaymentState
 from recovery.reconcile.models import BreakStatus, ReconBreak
 from recovery.risk.models import RiskScore, in_latest_run
 from recovery.timeutil import now, start_of_day
 from recovery.web.models import GridFigure
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 40
 PD_BINS = 10
 TREND_MONTHS = 12
 TOP_GRIDS = 5
@@ -37,113 +39,107 @@ BREAK_DAYS = 30
 # Over more customers than this the ageing and trend come from last night's per-grid figures (a supervisor's
 # million customers would take minutes live); config DASHBOARD_LIVE_LIMIT overrides it.
 LIVE_LIMIT = 50_000
+# The risk list's age filter (customers.service.AGE_BUCKETS) groups the ageing report's buckets so:
+# the dashboard shows the same four, so that a bar and a filter of the list count the same customers.
+AGE_OF_BUCKET = {"1-30": "0-30", "31-60": "31-90", "61-90": "31-90", "91-180": "91-180", "180+": "180+"}
+AGES = list(AGE_BUCKETS)
+# Money axes switch to 万元 (10,000 yuan) from this many fen (100,000 yuan) at their top.
+WAN_FROM_FEN = 100_000 * 100
+# Okabe and Ito's palette, told apart with every common colour-vision deficiency.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+OPEN_COLOUR, RESOLVED_COLOUR = "#D55E00", "#0072B2"
 
 
-# ---------------------------------------------------------------------------------------------- geometry
+# ---------------------------------------------------------------------------------------------- chart specs
+# What the page hands to /static/charts.js (Apache ECharts, served by the app): categories, series and the
+# axis, as JSON. Amounts travel as integer fen with the divisor of the axis' unit, and each value's text is
+# formatted here (the tooltip shows the table's exact figure, not a float).
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at or above `value` (an axis end people can read)."""
-    if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power * (1 + 1e-9):
-            return step * power
-    return 10 * power
+def money_axis(max_fen: int) -> dict:
+    """A money axis in yuan, or in 10,000 yuan (万元) when its largest value reaches 100,000 yuan."""
+    if max_fen >= WAN_FROM_FEN:
+        return {"unit": "wan_yuan", "divisor": 1_000_000, "name": _("10,000 yuan")}
+    return {"unit": "yuan", "divisor": 100, "name": _("yuan")}
 
 
-def _ticks(top: float, y) -> list[dict]:
-    return [{"value": top * k / 4, "y": y(top * k / 4)} for k in range(5)]
+def count_axis(name: str) -> dict:
+    """An axis of whole numbers (customers, breaks)."""
+    return {"unit": "count", "divisor": 1, "name": name}
 
 
-def bars(labels: Sequence[str], values: Sequence[float], *, part: Sequence[float] | None = None,
-         width: int = WIDTH, height: int = HEIGHT) -> dict:
-    """Vertical bars, one per label, from a zero baseline; negative values are drawn as zero. `part`, if
-    given, is a share of each bar drawn over its foot (e.g. the open breaks of all breaks)."""
-    top = nice_max(max((max(v, 0) for v in values), default=0))
-    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
-    slot = plot_w / max(len(labels), 1)
-
-    def y(v: float) -> float:
-        return round(TOP + plot_h * (1 - max(v, 0) / top), 1)
-
-    items = []
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        x = LEFT + slot * i + slot * 0.15
-        item = {"label": label, "value": value, "x": round(x, 1), "w": round(slot * 0.7, 1),
-                "y": y(value), "h": round(TOP + plot_h - y(value), 1), "label_x": round(x + slot * 0.35, 1)}
-        if part is not None:
-            item |= {"part_y": y(part[i]), "part_h": round(TOP + plot_h - y(part[i]), 1), "part": part[i]}
-        items.append(item)
-    return {"width": width, "height": height, "left": LEFT, "right": width - RIGHT, "bottom": TOP + plot_h,
-            "label_y": height - BOTTOM + 16, "max": top, "ticks": _ticks(top, y), "bars": items}
+def percent_axis() -> dict:
+    """An axis of percentages from 0 to 100 at least (a month may collect more than fell due)."""
+    return {"unit": "percent", "divisor": 1, "name": "%", "max": 100}
 
 
-def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
-          width: int = WIDTH, height: int = HEIGHT, top: float | None = None) -> dict:
-    """One polyline per series over the same x labels; a gap (None) breaks the line."""
-    peak = max((v for _, vs in series for v in vs if v is not None), default=0)
-    top = top if top is not None else nice_max(peak)
-    top = max(top, nice_max(peak))
-    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
-    step = plot_w / max(len(labels) - 1, 1)
+def series(name: str, values: Sequence[int | float | None], texts: Sequence[str], *,
+           colour: str | None = None, stack: str | None = None) -> dict:
+    """One series: values for the geometry, texts (as the table shows them) for the tooltip."""
+    out = {"name": name, "values": list(values), "texts": list(texts)}
+    if colour:
+        out["colour"] = colour
+    if stack:
+        out["stack"] = stack
+    return out
 
-    def x(i: int) -> float:
-        return round(LEFT + step * i, 1)
 
-    def y(v: float) -> float:
-        return round(TOP + plot_h * (1 - v / top), 1)
+def spec(kind: str, categories: Sequence[str], lines_or_bars: Sequence[dict], axis: dict, *,
+         title: str) -> dict:
+    """A chart for charts.js: `kind` bar or line, one category per x position, the series and the y axis."""
+    return {"kind": kind, "categories": list(categories), "series": list(lines_or_bars), "axis": axis,
+            "title": title, "colours": PALETTE}
 
-    out = []
-    for index, (name, values) in enumerate(series):
-        path, pen_down, points = [], False, []
-        for i, v in enumerate(values):
-            if v is None:
-                pen_down = False
-                continue
-            path.append(f"{'L' if pen_down else 'M'}{x(i)},{y(v)}")
-            pen_down = True
-            points.append({"x": x(i), "y": y(v), "value": v, "label": labels[i]})
-        out.append({"name": name, "path": " ".join(path), "points": points, "index": index})
-    return {"width": width, "height": height, "left": LEFT, "right": width - RIGHT, "bottom": TOP + plot_h,
-            "label_y": height - BOTTOM + 16, "max": top, "ticks": _ticks(top, y),
-            "x_labels": [{"label": lab, "x": x(i)} for i, lab in enumerate(labels)], "lines": out}
+
+def month_label(month: dt.date) -> str:
+    """A month as people write it in the reader's language: 2026年3月, Mar 2026."""
+    return format_skeleton("yMMM", month, locale=get_locale())
 
 
 # ---------------------------------------------------------------------------------------------- figures
 
 
 def ageing_figure(session: Session, user: User, as_of: dt.date, night: pd.DataFrame | None = None) -> dict:
-    """Overdue receivables of the user's customers by ageing bucket: amount and number of customers (over many
-    customers, from last night's figures per grid)."""
+    """Overdue receivables of the user's customers by days overdue, in the risk list's four age buckets: amount
+    and number of customers (over many customers, from last night's figures per grid)."""
     snap = _of(night, "ageing")
     if snap is not None:
-        grouped = snap.groupby("key")[["first_fen", "second"]].sum().reindex(BUCKETS[1:], fill_value=0)
-        rows = [{"bucket": b, "overdue_fen": int(grouped.loc[b, "first_fen"]),
-                 "customers": int(grouped.loc[b, "second"])} for b in BUCKETS[1:]]
+        frame = snap.rename(columns={"key": "bucket", "first_fen": "overdue_fen", "second": "customers"})
+        grouped = (frame.assign(age=frame["bucket"].map(AGE_OF_BUCKET)).groupby("age")[["overdue_fen", "customers"]]
+                   .sum().reindex(AGES, fill_value=0))
     else:
-        rows = _ageing_rows(classify(bulk.read_frame(session, positions(as_of, visible_customers(user))), as_of))
-    # Drawn in yuan: the axis shows amounts people read; the table keeps the exact fen.
-    return {"rows": rows, "chart": bars([r["bucket"] for r in rows], [r["overdue_fen"] / 100 for r in rows]),
-            "as_of": None if snap is None else snap.attrs["as_of"]}
+        grouped = _ageing_rows(classify(bulk.read_frame(session, positions(as_of, visible_customers(user))), as_of))
+    rows = [{"bucket": a, "overdue_fen": int(grouped.loc[a, "overdue_fen"]),
+             "customers": int(grouped.loc[a, "customers"])} for a in AGES]
+    amounts = [r["overdue_fen"] for r in rows]
+    chart = spec("bar", [age_label(a) for a in AGES],
+                 [series(_("Overdue"), amounts, [format_yuan(f, grouped=True) for f in amounts])],
+                 money_axis(max(amounts, default=0)), title=_("Overdue amount by days overdue"))
+    return {"rows": rows, "chart": chart, "as_of": None if snap is None else snap.attrs["as_of"]}
 
 
-def _ageing_rows(frame: pd.DataFrame) -> list[dict]:
+def age_label(bucket: str) -> str:
+    """An age bucket as the risk list's filter names it."""
+    return _("over 180") if bucket == "180+" else bucket.replace("-", "–")
+
+
+def _ageing_rows(frame: pd.DataFrame) -> pd.DataFrame:
     overdue = frame[frame["overdue_fen"] > 0]
-    grouped = overdue.groupby("bucket")["overdue_fen"].agg(["sum", "count"]).reindex(BUCKETS[1:], fill_value=0)
-    return [{"bucket": b, "overdue_fen": int(grouped.loc[b, "sum"]), "customers": int(grouped.loc[b, "count"])}
-            for b in BUCKETS[1:]]
+    overdue = overdue.assign(age=overdue["bucket"].map(AGE_OF_BUCKET))
+    return (overdue.groupby("age")["overdue_fen"].agg(overdue_fen="sum", customers="count")
+            .reindex(AGES, fill_value=0))
 
 
-def night_figures(session: Session, user: User) -> pd.DataFrame | None:
-    """Last night's per-grid rows (every figure) of the user's grids, when the user sees more customers than
-    DASHBOARD_LIVE_LIMIT (config) and a night has run; else None: the figures are computed live."""
-    limit = current_app.config.get("DASHBOARD_LIVE_LIMIT", LIVE_LIMIT)
-    if session.scalar(select(func.count()).select_from(visible_customers(user).subquery())) <= limit:
-        return None
+def night_figures(session: Session, user: User, as_of: dt.date | None = None) -> pd.DataFrame | None:
+    """The night's per-grid rows (every figure) of the user's grids, when they were kept this morning (the
+    job runs for the day beginning: `as_of`) or the user sees more customers than DASHBOARD_LIVE_LIMIT
+    (config) and a night has run; else None: the figures are computed live."""
     latest = session.scalar(select(func.max(GridFigure.as_of)))
     if latest is None:
+        return None
+    limit = current_app.config.get("DASHBOARD_LIVE_LIMIT", LIVE_LIMIT)
+    if latest != as_of and session.scalar(
+            select(func.count()).select_from(visible_customers(user).subquery())) <= limit:
         return None
     query = select(GridFigure.figure, GridFigure.grid, GridFigure.key, GridFigure.first_fen, GridFigure.second
                    ).where(GridFigure.as_of == latest)
@@ -198,10 +194,16 @@ def risk_figure(session: Session, user: User, night: pd.DataFrame | None = None)
     histogram = [{"band": f"{k * 100 // PD_BINS}–{(k + 1) * 100 // PD_BINS}%", "customers": int(counts.get(k, 0))}
                  for k in range(PD_BINS)]
     losses = [{"rating": r, "customers": int(n), "expected_loss_fen": int(el or 0)} for r, n, el in by_rating]
+    counts_ = [h["customers"] for h in histogram]
+    loss_fen = [row["expected_loss_fen"] for row in losses]
     return {
-        "histogram": histogram, "losses": losses, "scored": sum(h["customers"] for h in histogram),
-        "histogram_chart": bars([h["band"] for h in histogram], [h["customers"] for h in histogram]),
-        "loss_chart": bars([row["rating"] for row in losses], [row["expected_loss_fen"] / 100 for row in losses]),
+        "histogram": histogram, "losses": losses, "scored": sum(counts_),
+        "histogram_chart": spec("bar", [h["band"] for h in histogram],
+                                [series(_("Customers"), counts_, [f"{n:,}" for n in counts_])],
+                                count_axis(_("customers")), title=_("Number of customers by probability of arrears")),
+        "loss_chart": spec("bar", [row["rating"] for row in losses],
+                           [series(_("Expected loss"), loss_fen, [format_yuan(f, grouped=True) for f in loss_fen])],
+                           money_axis(max(loss_fen, default=0)), title=_("Expected loss by risk rating")),
     }
 
 
@@ -264,16 +266,19 @@ def trend_figure(session: Session, user: User, as_of: dt.date, night: pd.DataFra
         table, labels = _trend_table(session, visible_customers(user), as_of)
     sizes = table.groupby("grid")["due_fen"].sum().sort_values(ascending=False, kind="stable")
     grids = list(sizes.index[:TOP_GRIDS])
-    rows, series = [], []
+    rows, lines = [], []
     for grid in grids:
         of_grid = table[table["grid"] == grid].set_index("month").reindex(labels, fill_value=0)
         ratios = [round(float(p) / float(d), 4) if d else None
                   for d, p in zip(of_grid["due_fen"], of_grid["paid_fen"], strict=True)]
-        series.append((grid, ratios))
+        lines.append(series(grid, [None if r is None else round(r * 100, 1) for r in ratios],
+                            ["–" if r is None else f"{r * 100:.1f}%" for r in ratios]))
         rows.append({"grid": grid, "ratios": ratios})
+    months = [dt.date.fromisoformat(f"{m}-01") for m in labels]
     return {"months": labels, "rows": rows, "more_grids": max(len(sizes) - len(grids), 0),
             "as_of": None if snap is None else snap.attrs["as_of"],
-            "chart": lines(labels, [(g, [None if r is None else r * 100 for r in rs]) for g, rs in series], top=100)}
+            "chart": spec("line", [month_label(m) for m in months], lines, percent_axis(),
+                          title=_("Collected as a share of what fell due, per month and grid"))}
 
 
 def _trend_table(session: Session, mine, as_of: dt.date) -> tuple[pd.DataFrame, list[str]]:
@@ -305,8 +310,9 @@ def _trend_table(session: Session, mine, as_of: dt.date) -> tuple[pd.DataFrame, 
     return due_f.merge(paid_f, on=["grid", "month"], how="outer").fillna(0), labels
 
 
-def breaks_figure(session: Session, user: User, as_of: dt.date) -> dict:
-    """Reconciliation breaks found in the last 30 days by channel, open and resolved."""
+def breaks_figure(session: Session, user: User, as_of: dt.date, channel_label: Callable[[str], str] = str) -> dict:
+    """Reconciliation breaks found in the last 30 days by channel, open and resolved (`channel_label` names a
+    channel code in the reader's language)."""
     query = (
         select(ReconBreak.channel,
                func.count().filter(ReconBreak.status != BreakStatus.resolved),
@@ -319,6 +325,10 @@ def breaks_figure(session: Session, user: User, as_of: dt.date) -> dict:
         query = query.where(ReconBreak.customer_code.in_(
             select(Customer.code).where(Customer.id.in_(visible_customers(user)))))
     rows = [{"channel": c, "open": int(o), "resolved": int(r)} for c, o, r in session.execute(query).all()]
+    opened, resolved = [r["open"] for r in rows], [r["resolved"] for r in rows]
     return {"rows": rows, "since": as_of - dt.timedelta(days=BREAK_DAYS - 1),
-            "chart": bars([r["channel"] for r in rows], [r["open"] + r["resolved"] for r in rows],
-                          part=[r["open"] for r in rows])}
+            "chart": spec("bar", [channel_label(r["channel"]) for r in rows],
+                          [series(_("Open"), opened, [str(n) for n in opened], colour=OPEN_COLOUR, stack="breaks"),
+                           series(_("Resolved"), resolved, [str(n) for n in resolved], colour=RESOLVED_COLOUR,
+                                  stack="breaks")],
+                          count_axis(_("breaks")), title=_("Reconciliation breaks by channel"))}

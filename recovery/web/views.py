@@ -319,13 +319,14 @@ def dashboard():
     if current_user.role not in DASHBOARD_ROLES:
         abort(403)
     as_of = today()
-    night = charts.night_figures(db.session, current_user)  # over many customers: last night's, per grid
+    # This morning's figures per grid when the night kept them, or the last night's over many customers.
+    night = charts.night_figures(db.session, current_user, as_of)
     return render_template(
-        "dashboard.html", as_of=as_of, own_grids=_own_grids(),
+        "dashboard.html", as_of=as_of, own_grids=_own_grids(), age_label=charts.age_label,
         ageing=charts.ageing_figure(db.session, current_user, as_of, night),
         risk=charts.risk_figure(db.session, current_user, night),
         trend=charts.trend_figure(db.session, current_user, as_of, night),
-        breaks=charts.breaks_figure(db.session, current_user, as_of),
+        breaks=charts.breaks_figure(db.session, current_user, as_of, lambda c: label_filter(c, "channel")),
     )
 
 

@@ -25,6 +25,15 @@ officer of its grid, largest customers first, and a deputy among the grid's othe
     good_grades = ["AAA", "AA", "A"]
     unscored_pd = "0.10"      # the probability of arrears assumed for customers never scored
     plan_remind_days = 0      # an installment's follow-up is due this many days before it falls due
+    capacity = {calls = 40, visits = 6, hours = "7"}   # one officer's day; any limit reached ends the list
+    call_minutes = 8          # what a call takes, and a visit (travel included), against the hours
+    visit_minutes = 45
+    officers.<username> = {calls = 30, visits = 4, hours = "5"}   # an officer's own day (part time, new)
+    carry_weight = "0.05"     # a customer carried over from earlier days ranks this share higher per day
+The day's list holds one row per customer (every open reason on it, a visit suggested when any item asks
+for one, else a call), ranked by expected recoverable amount x (1 + carry_weight x days waiting), filled
+in that order while the officer's capacity lasts, less what the officer has done today; the rest is
+carried to the next day and ages.
 """
 
 from __future__ import annotations
@@ -101,6 +110,29 @@ class CoveragePolicySchema(Schema):
         return {"per_manager": DEFAULT_PER_MANAGER | data["per_manager"]}
 
 
+def _hours(text: str) -> Decimal:
+    try:
+        value = Decimal(str(text))
+    except InvalidOperation:
+        raise ValidationError(f"not a decimal number of hours: {text!r}") from None
+    if not value.is_finite() or not (0 <= value <= 24):
+        raise ValidationError(f"hours are a decimal between 0 and 24: {text!r}")
+    return value
+
+
+class CapacitySchema(Schema):
+    """One officer's day: calls, visits and working hours (any limit reached ends the day's list)."""
+
+    calls = fields.Integer(load_default=40, validate=validate.Range(min=0, max=1000))
+    visits = fields.Integer(load_default=6, validate=validate.Range(min=0, max=200))
+    hours = fields.String(load_default="7", validate=_hours)
+
+    @post_load
+    def _minutes(self, data, **_kw):
+        # Whole minutes: the day is filled in integers, like money.
+        return {"calls": data["calls"], "visits": data["visits"], "minutes": int(_hours(data["hours"]) * 60)}
+
+
 class WorklistPolicySchema(Schema):
     """[worklist]: early-warning thresholds, good grades, the probability assumed when unscored."""
 
@@ -111,6 +143,11 @@ class WorklistPolicySchema(Schema):
     good_grades = fields.List(fields.String(), load_default=lambda: ["AAA", "AA", "A"])
     unscored_pd = fields.String(load_default="0.10", validate=_share)
     plan_remind_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=31))
+    capacity = fields.Nested(CapacitySchema, load_default=lambda: CapacitySchema().load({}))
+    call_minutes = fields.Integer(load_default=8, validate=validate.Range(min=1, max=480))
+    visit_minutes = fields.Integer(load_default=45, validate=validate.Range(min=1, max=480))
+    officers = fields.Dict(keys=fields.String(), values=fields.Nested(CapacitySchema), load_default=dict)
+    carry_weight = fields.String(load_default="0.05", validate=_share)
 
     @validates_schema
     def _check(self, data, **_kw):
@@ -121,7 +158,13 @@ class WorklistPolicySchema(Schema):
     def _resolve(self, data, **_kw):
         return {**data, "drop_share": float(_share(data["drop_share"])),
                 # Integer basis points: the recoverable amounts are computed in integer fen.
-                "unscored_pd_bp": int(_share(data["unscored_pd"]) * 10_000)}
+                "unscored_pd_bp": int(_share(data["unscored_pd"]) * 10_000),
+                "carry_weight_bp": int(_share(data["carry_weight"]) * 10_000)}
+
+
+def capacity_of(rules: dict, officer: str | None) -> dict:
+    """An officer's day ({calls, visits, minutes}): their own line under [worklist] officers, else the default."""
+    return rules["officers"].get(officer or "", rules["capacity"])
 
 
 def segments_policy() -> dict:

@@ -23,7 +23,7 @@ SUPERVISING = frozenset({Role.supervisor, Role.admin})
 CONTACT_KINDS = frozenset(k.value for k in ContactKind)
 
 
-def _visible(user: User):
+def visible_items(user: User):
     """Items the user may see: officers those of their grids' customers and those assigned to them."""
     if user.sees_all_grids:
         return true()
@@ -31,15 +31,15 @@ def _visible(user: User):
 
 
 def worklist(session: Session, user: User, day: dt.date, *, officer: str | None = None,
-             grid: str | None = None) -> dict:
+             grid: str | None = None, done_only: bool = False) -> dict:
     """Open items due by `day` (earlier ones still open included), highest expected recoverable amount first,
-    and the items done or dismissed by someone that day."""
+    and the items done or dismissed by someone that day (`done_only`: those alone, the open ones left empty)."""
     if user.role not in WORKERS:
         raise Forbidden(f"a {user.role} has no worklist", code="role_not_allowed")
     base = (select(WorkItem, Customer.code, Customer.name, Grid.code.label("grid"))
             .join(Customer, Customer.id == WorkItem.customer_id)
             .join(Grid, Grid.id == Customer.grid_id)
-            .where(_visible(user)))
+            .where(visible_items(user)))
     if officer:
         base = base.where(WorkItem.assigned_to == officer)
     if grid:
@@ -51,7 +51,7 @@ def worklist(session: Session, user: User, day: dt.date, *, officer: str | None 
                       WorkItem.done_at >= start_of_day(day),
                       WorkItem.done_at < start_of_day(day + dt.timedelta(days=1))).order_by(
         WorkItem.done_at.desc(), WorkItem.id.desc())
-    return {"open": [item_doc(*row) for row in session.execute(open_).all()],
+    return {"open": [] if done_only else [item_doc(*row) for row in session.execute(open_).all()],
             "done": [item_doc(*row) for row in session.execute(done).all()]}
 
 
@@ -59,7 +59,7 @@ def item_doc(item: WorkItem, code: str, name: str, grid: str) -> dict:
     return {"id": item.id, "customer_id": code, "customer_name": name, "grid": grid, "due_on": item.due_on,
             "kind": item.kind, "reason": item.reason, "priority_fen": item.priority_fen,
             "assigned_to": item.assigned_to, "status": item.status, "outcome": item.outcome, "note": item.note,
-            "done_by": item.done_by, "done_at": item.done_at, "source_type": item.source_type,
+            "done_by": item.done_by, "done_at": item.done_at, "cause": item.cause, "source_type": item.source_type,
             "source_id": item.source_id}
 
 
@@ -67,7 +67,7 @@ def get_item(session: Session, user: User, item_id: int) -> WorkItem:
     """The item, if the user may see it (else NotFound, the same answer as for an item that does not exist)."""
     if not 0 < item_id < 2**63:  # beyond any id: a driver would refuse the number itself
         raise NotFound(f"no work item #{item_id} on your list", code="work_item_not_found")
-    item = session.scalar(select(WorkItem).where(WorkItem.id == item_id, _visible(user)))
+    item = session.scalar(select(WorkItem).where(WorkItem.id == item_id, visible_items(user)))
     if item is None:
         raise NotFound(f"no work item #{item_id} on your list", code="work_item_not_found")
     return item

@@ -21,6 +21,7 @@ from recovery.extensions import db
 from recovery.timeutil import today
 from recovery.web.forms import form_errors
 from recovery.worklist import coverage, service
+from recovery.worklist import day as workday
 from recovery.worklist.schemas import (
     CoverageOut,
     DismissIn,
@@ -100,20 +101,36 @@ def _filters() -> dict:
 # ---------------------------------------------------------------------------------------------- pages
 
 
+CAUSE_LABELS = {
+    "vacant": _l("Premises vacant"),
+    "moved_out": _l("Customer moved out"),
+    "seasonal": _l("Seasonal or paused business"),
+    "financial_difficulty": _l("Financial difficulty"),
+    "meter_fault": _l("Meter or reading fault"),
+    "suspected_theft": _l("Suspected theft of power"),
+    "other": _l("Other (see the note)"),
+}
+
+
 @bp.route("/worklist")
 @login_required
 def worklist_page():
-    """Today's open items, highest expected recoverable amount first, and what was done today."""
+    """Today's list sized to the officer's day: one row per customer, highest expected recoverable amount first
+    (carried rows aged up), today's progress, what was done; supervisors also see each officer's load and the
+    follow-up of early warnings."""
     if current_user.role not in service.WORKERS:
         abort(403)
     day = today()
     filters = _filters()
-    lists = service.worklist(db.session, current_user, day, **filters)
+    plan = workday.day_list(db.session, current_user, day, **filters)
+    lists = service.worklist(db.session, current_user, day, done_only=True, **filters)
     grids = ([g.code for g in current_user.grids] if not current_user.sees_all_grids
              else list(db.session.scalars(select(Grid.code).order_by(Grid.code))))
-    return render_template("worklist/list.html", day=day, lists=lists, filters=filters, grids=grids,
+    return render_template("worklist/list.html", day=day, plan=plan, lists=lists, filters=filters, grids=grids,
                            officers=service.officers(db.session) if _supervising() else [],
                            outcomes=[(o, OUTCOME_LABELS[o]) for o in OUTCOMES if o in OUTCOME_LABELS],
+                           causes=list(CAUSE_LABELS.items()),
+                           team=workday.team(db.session, current_user, day) if _supervising() else None,
                            supervising=_supervising())
 
 
@@ -151,6 +168,39 @@ def done_form(item_id: int):
         data = DoneIn().load({k: v for k, v in request.form.items() if k in ("outcome", "note") and v.strip()})
         service.complete(db.session, current_user, item_id, outcome=data["outcome"], note=data.get("note"))
     return _act(work, _("Done: the outcome is recorded."))
+
+
+@bp.post("/worklist/customers/<code>/done")
+@login_required
+def customer_done_form(code: str):
+    """Form: the customer's row is done with this outcome (every open reason closes; one call or visit logged;
+    an early warning's cause recorded)."""
+    if current_user.role not in service.WORKERS:
+        abort(403)
+
+    def work():
+        data = DoneIn().load({k: v for k, v in request.form.items() if k in ("outcome", "note") and v.strip()})
+        cause = (request.form.get("cause") or "").strip() or None
+        workday.complete_customer(db.session, current_user, code, today(), outcome=data["outcome"],
+                                  note=data.get("note"), cause=cause)
+    return _act(work, _("Done: the outcome is recorded."))
+
+
+@bp.post("/worklist/customers/<code>/dismiss")
+@login_required
+def customer_dismiss_form(code: str):
+    """Form: set the customer's row aside."""
+    if current_user.role not in service.WORKERS:
+        abort(403)
+
+    def work():
+        workday.dismiss_customer(db.session, current_user, code, today(), note=request.form.get("note"))
+    return _act(work, _("Dismissed."))
+
+
+@bp.app_template_filter("work_cause")
+def work_cause(code: str | None) -> str:
+    return "" if code is None else str(CAUSE_LABELS.get(code, code))
 
 
 @bp.post("/worklist/items/<int:item_id>/dismiss")

@@ -209,3 +209,23 @@ def test_the_ledger_read_once_for_the_year_gives_each_period_the_table_read_on_i
                                           service.period_table(session, kind, start, end))
     with pytest.raises(ValueError):
         measures.customer_frame(session, dt.date(2026, 7, 1), dt.date(2026, 7, 31), sources)
+
+
+def test_a_closed_month_keeps_its_tables_and_the_page_reads_them(client, recovery, march, tmp_path):
+    live = {kind: service.monthly(db.session, kind, MONTH) for kind in service.KINDS}
+    assert recovery("assessment", "--month", MONTH, "--kind", "grids", "--close").exit_code == 0
+    for kind in service.KINDS:
+        pd.testing.assert_frame_equal(service.monthly(db.session, kind, MONTH), live[kind], check_dtype=False,
+                                      check_index_type=False)
+    # A late payment for March changes the books, not the closed month (the figures pay was reckoned on).
+    load(recovery, tmp_path, payments=[payment("P1-LATE", "C1", "60.00", paid_at="2026-03-28T10:00:00+08:00")])
+    assert service.monthly(db.session, "grids", MONTH).loc["G1", "recovery"] == 94.0
+    start, end = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
+    assert service.period_table(db.session, "grids", start, end).loc["G1", "recovery"] == 100.0
+    sign_in(client, "zhao")
+    page = client.get(f"/assessment?month={MONTH}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-field="closed">Closed on' in page
+    # The nightly job closes the month before on the close day, once.
+    assert service.nightly_close(db.session, dt.date(2026, 5, 4))["reason"] == "before the close day"
+    assert service.nightly_close(db.session, dt.date(2026, 5, 5))["closed"] is True
+    assert service.nightly_close(db.session, dt.date(2026, 5, 6))["reason"] == "closed already"

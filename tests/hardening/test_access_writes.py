@@ -139,6 +139,8 @@ WRITES: dict[str, tuple[set[str], dict]] = {
     # the worklist: officers do their items; supervisors reassign customers
     "POST /worklist/items/<int:item_id>/done": (WORKERS, {"outcome": "contacted"}),
     "POST /worklist/items/<int:item_id>/dismiss": (WORKERS, {}),
+    "POST /worklist/customers/<code>/done": (WORKERS, {"outcome": "contacted"}),
+    "POST /worklist/customers/<code>/dismiss": (WORKERS, {}),
     "POST /worklist/coverage/reassign": (SUPERVISORS, {"customer": "C1", "manager": "li"}),
     "POST /api/v1/work-items/<int:item_id>/done": (WORKERS, {"outcome": "contacted"}),
     "POST /api/v1/work-items/<int:item_id>/dismiss": (WORKERS, {}),
