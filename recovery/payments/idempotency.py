@@ -17,8 +17,7 @@ import functools
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Text, bindparam, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import TextClause, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from recovery.errors import Conflict
@@ -36,21 +35,20 @@ class Replay:
 
 
 @functools.cache
-def _claim_statement(model: type, dialect: str):
-    """INSERT the claim unless the key exists (built once per key table and database)."""
-    table = model.__table__
-    row = select(bindparam("p_owner", type_=table.c[model.owner_column].type),
-                 bindparam("p_key", type_=table.c.key.type),
-                 bindparam("p_request_hash", type_=table.c.request_hash.type), literal("in_flight", table.c.state.type),
-                 bindparam("p_created_at", type_=table.c.created_at.type))
+def _claim_statement(model: type, dialect: str) -> TextClause:
+    """INSERT the claim unless the key exists (built once per key table and database; SQL, because SQLAlchemy
+    does not cache its dialect-specific INSERT … ON CONFLICT)."""
+    table, owner = model.__table__.name, model.owner_column
     if dialect == "postgresql":
         # Whoever holds the key's lock is answering it; a duplicate skips the insert instead of waiting on it.
-        row = row.where(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("p_lock", type_=Text()), 0)))
+        row = ("SELECT CAST(:p_owner AS BIGINT), CAST(:p_key AS VARCHAR), CAST(:p_request_hash AS VARCHAR), "
+               "'in_flight', CAST(:p_created_at AS TIMESTAMP WITH TIME ZONE) "
+               "WHERE pg_try_advisory_xact_lock(hashtextextended(CAST(:p_lock AS TEXT), 0))")
     else:
-        row = row.where(bindparam("p_lock", type_=Text()).is_not(None))  # the same parameters on SQLite
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return (insert.from_select([model.owner_column, "key", "request_hash", "state", "created_at"], row)
-            .on_conflict_do_nothing(index_elements=[model.owner_column, "key"]).returning(table.c.id))
+        row = "SELECT :p_owner, :p_key, :p_request_hash, 'in_flight', :p_created_at WHERE :p_lock IS NOT NULL"
+    return text(f"INSERT INTO {table} ({owner}, key, request_hash, state, created_at) {row} "
+                f"ON CONFLICT ({owner}, key) DO NOTHING RETURNING id").bindparams(
+        bindparam("p_created_at", type_=model.__table__.c.created_at.type))
 
 
 def claim(session: Session, owner_id: int, key: str, request_hash: str, *,

@@ -23,8 +23,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Date, String, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, TextClause, bindparam, func, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from recovery.customers.models import Customer
@@ -79,20 +79,30 @@ _PAYMENT_COLUMNS = ("code", "channel", "channel_account", "channel_ref", "amount
 
 
 @functools.cache
-def _insert_payment_statement(dialect: str):
+def _insert_payment_statement(dialect: str) -> TextClause:
     """Lock the customer's row and insert the payment unless its (channel, account, reference) is taken, in one
     statement: postings and re-allocations of one customer queue on its row (PostgreSQL; SQLite has one
-    writer), and the statements after it read what the customer's earlier postings committed."""
-    customer = select(_customers.id).where(_customers.code == bindparam("p_customer_code", type_=String()),
-                                           _customers.opened_on <= bindparam("p_paid_on", type_=Date()))
+    writer), and the statements after it read what the customer's earlier postings committed.
+
+    Written as SQL (the same upsert on both databases): SQLAlchemy does not cache its dialect-specific
+    INSERT … ON CONFLICT constructs, and compiling one on every posting costs more than running it.
+    """
+    columns = ", ".join(_PAYMENT_COLUMNS)
+    values = ", ".join(f":p_{c}" for c in _PAYMENT_COLUMNS)
+    conflict = ("ON CONFLICT (channel, channel_account, channel_ref) DO NOTHING "
+                "RETURNING payments.id, payments.customer_id")
     if dialect == "postgresql":
-        locked = customer.with_for_update().cte("locked_customer")
-        customer = select(locked.c.id)
-    row = customer.add_columns(*(bindparam(f"p_{c}", type_=_payments.c[c].type) for c in _PAYMENT_COLUMNS))
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (insert(_payments).from_select(["customer_id", *_PAYMENT_COLUMNS], row)
-            .on_conflict_do_nothing(index_elements=["channel", "channel_account", "channel_ref"])
-            .returning(_payments.c.id, _payments.c.customer_id))
+        # Unsized casts: a value too long for its column is refused by the column, never cut short by a cast.
+        values = ", ".join(f"CAST(:p_{c} AS {_payments.c[c].type.compile(postgresql.dialect()).split('(')[0]})"
+                           for c in _PAYMENT_COLUMNS)
+        sql = ("WITH locked_customer AS (SELECT id FROM customers WHERE code = :p_customer_code "
+               "AND opened_on <= CAST(:p_paid_on AS DATE) FOR UPDATE) "
+               f"INSERT INTO payments (customer_id, {columns}) SELECT id, {values} FROM locked_customer {conflict}")
+    else:
+        sql = (f"INSERT INTO payments (customer_id, {columns}) SELECT id, {values} FROM customers "
+               f"WHERE code = :p_customer_code AND opened_on <= :p_paid_on {conflict}")
+    return text(sql).bindparams(bindparam("p_paid_on", type_=Date()),
+                                *(bindparam(f"p_{c}", type_=_payments.c[c].type) for c in _PAYMENT_COLUMNS))
 
 
 def _insert_payment(session: Session, customer_code: str, values: dict) -> tuple[int, int] | None:
