@@ -38,7 +38,7 @@ class FieldRefused(BadRequest):
 
     def __init__(self, field: str, reason: str):
         super().__init__(f"{field}: {reason}")
-        self.field = field
+        self.field, self.reason = field, reason
 
 
 def date_problem(day: dt.date) -> str | None:

@@ -377,6 +377,7 @@ def error_page(err: HTTPException):
     if answer is not err:
         return answer
     message = ERROR_MESSAGES.get(err.code or 500, err.description)
-    if isinstance(err, FieldRefused):
-        message = _("The field %(field)s was refused: %(reason)s", field=err.field, reason=err.description)
-    return render_template("error.html", error=err, message=message), err.code
+    detail = None
+    if isinstance(err, FieldRefused):  # which field of the address or the form, and what it must be
+        detail = _("The field %(field)s was refused: %(reason)s", field=err.field, reason=err.reason)
+    return render_template("error.html", error=err, message=message, detail=detail), err.code
