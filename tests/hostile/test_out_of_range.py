@@ -107,3 +107,12 @@ def test_deeply_nested_json_is_refused_with_400_on_any_path(client, district, pa
                                                                "note": nested})
     assert shallow.status_code == 422  # deep enough to be parsed, and then refused by the schema
     assert _rows() == before
+
+
+def test_a_command_given_a_date_at_the_ends_of_the_calendar_refuses_it_and_runs_nothing(app, recovery):
+    before = _rows()
+    for args in (("jobs", "run", "billing.penalties", "--date", "0001-01-01"),
+                 ("reconcile", "report", "--date", "9999-12-31", "--json")):
+        result = recovery(*args)
+        assert result.exit_code == 2 and "expected a date from 1900-01-01 through 2199-12-31" in result.output, args
+    assert _rows() == before
