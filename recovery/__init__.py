@@ -56,6 +56,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login.init_app(app)
     api.init_app(app)
+    from recovery.bounds import ecma_pattern
+
+    api.ma_plugin.converter.add_attribute_function(ecma_pattern)
     errors.register(app)
     inputguard.register(app)  # before any route: NUL bytes, control characters, ids past 64 bits refused
     from recovery import ops

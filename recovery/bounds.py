@@ -31,6 +31,8 @@ INT64_MAX = 2**63 - 1
 # ASCII digits only, and no more of them than a 64-bit integer has (int() of 4,301 digits raises).
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}\Z")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+# The years in range, as the OpenAPI document shows them (JSON Schema has no minimum for a date).
+YEARS_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-"
 
 
 class FieldRefused(BadRequest):
@@ -105,8 +107,21 @@ def int_arg(source: Mapping[str, str], name: str, default: int | None = None, *,
         raise FieldRefused(name, f"expected {e}") from None
 
 
+def ecma_pattern(_converter: Any, _field: fields.Field, ret: dict, **_kwargs: Any) -> dict:
+    """apispec attribute function: the OpenAPI document's patterns are ECMA-262, where "$" ends the input as
+    Python's "\\Z" does (and "\\Z" means a letter Z), so a pattern anchored with "\\Z" is published with "$"."""
+    pattern = ret.get("pattern")
+    if isinstance(pattern, str) and pattern.endswith("\\Z"):
+        return {"pattern": pattern[:-2] + "$"}
+    return {}
+
+
 class BoundedDate(fields.Date):
     """A marshmallow date within the computable range."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.metadata = {"pattern": YEARS_PATTERN, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs) -> dt.date:
         day = super()._deserialize(value, attr, data, **kwargs)
@@ -118,6 +133,10 @@ class BoundedDate(fields.Date):
 class BoundedDateTime(fields.AwareDateTime):
     """A marshmallow instant with its offset, whose date lies within the computable range (so that moving it
     to UTC or to the business time zone cannot overflow)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.metadata = {"pattern": YEARS_PATTERN, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
         instant = super()._deserialize(value, attr, data, **kwargs)

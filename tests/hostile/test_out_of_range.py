@@ -3,6 +3,9 @@ with a 400 or 422 that names the field, never a 500, and nothing is written."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -116,3 +119,21 @@ def test_a_command_given_a_date_at_the_ends_of_the_calendar_refuses_it_and_runs_
         result = recovery(*args)
         assert result.exit_code == 2 and "expected a date from 1900-01-01 through 2199-12-31" in result.output, args
     assert _rows() == before
+
+
+def test_the_api_document_publishes_the_anchored_patterns_as_ecma_regular_expressions(client):
+    """Validation anchors with \\Z ("$" lets "1.00\\n" through in Python); the document speaks ECMA-262, where "$"
+    already ends the input, so partners' validators read the same rule."""
+    spec = client.get("/api/openapi.json").get_json()
+    patterns = re.findall(r'"pattern":\s*"((?:[^"\\]|\\.)*)"', json.dumps(spec))
+    assert patterns and not [p for p in patterns if p.endswith("\\\\Z")]
+    amount = spec["components"]["schemas"]["AgentPaymentIn"]["properties"]["amount"]["pattern"]
+    assert amount == r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+
+
+def test_an_assessment_month_outside_the_calendar_or_with_a_line_break_is_refused(client, district):
+    _signed_in(client, "zhao")
+    for month in ("0001-01", "9999-12", "2026-01\n", "２０２６-01"):
+        assert client.get("/assessment", query_string={"month": month}).status_code == 400, month
+        api = client.get("/api/v1/assessment", query_string={"month": month})
+        assert api.status_code == 422 and "month" in api.get_json()["errors"]["query"], month
