@@ -24,10 +24,11 @@ def served_locally(req: Request) -> bool:
 
 
 def secure_cookies(app: Flask) -> bool:
-    """Whether this response's cookies are marked Secure."""
+    """Whether this response's cookies are marked Secure: by default over HTTPS (a proxy on the same machine may
+    pass the Host as localhost) and to any host but localhost."""
     setting = app.config["SECURE_COOKIES"]
     if setting == AUTO:
-        return not served_locally(request)
+        return request.is_secure or not served_locally(request)
     return bool(setting)
 
 

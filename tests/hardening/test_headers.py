@@ -66,3 +66,7 @@ def test_served_anywhere_but_localhost_the_session_cookie_is_secure_and_hsts_is_
     local = client.post("/login", data={"username": "li", "password": PASSWORD}, base_url="http://127.0.0.1:5000")
     assert local.status_code == 302
     assert "Secure" not in local.headers["Set-Cookie"] and "Strict-Transport-Security" not in local.headers
+
+    # HTTPS through a proxy on the same machine that passes the Host as localhost: still Secure.
+    proxied = client.post("/login", data={"username": "li", "password": PASSWORD}, base_url="https://localhost")
+    assert "Secure" in proxied.headers["Set-Cookie"] and "Strict-Transport-Security" in proxied.headers
