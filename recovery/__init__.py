@@ -58,9 +58,11 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login.init_app(app)
     from recovery.apidoc import CallerDoc
+    from recovery.bounds import ecma_pattern
 
     caller_doc = CallerDoc()  # the signed and the staff APIs' guards, in the OpenAPI document
     api.init_app(app, spec_kwargs={"extra_plugins": [caller_doc]})
+    api.ma_plugin.converter.add_attribute_function(ecma_pattern)
     errors.register(app)
     inputguard.register(app)  # before any route: NUL bytes, control characters, ids past 64 bits refused
     from recovery import ops
@@ -143,11 +145,25 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.close()
 
 
+# The browsable API page is for staff, behind sign-in. The OpenAPI document itself stays public: partner agents
+# and kiosks, which sign requests and never sign in, build their clients from it, and it describes only the
+# contract (paths and shapes), nothing about customers or the service's state.
+SIGNED_IN_DOCS = frozenset({"api-docs.openapi_swagger_ui", "swagger_ui_assets"})
+
+
 def _serve_swagger_ui(app: Flask) -> None:
-    """The browsable API page's scripts and styles, from the installed swagger-ui-bundle."""
+    """The browsable API page's scripts and styles, from the installed swagger-ui-bundle; both for signed-in
+    staff only."""
     from flask import send_from_directory
+    from flask_login import current_user
     from swagger_ui_bundle import swagger_ui_path
 
     @app.route("/api/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str):
         return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+    @app.before_request
+    def docs_for_staff():
+        if request.endpoint in SIGNED_IN_DOCS and not current_user.is_authenticated:
+            return login.unauthorized()
+        return None

@@ -192,6 +192,31 @@ def user_create(username: str, role: str, display_name: str | None, grids: tuple
     click.echo(f"user {username} ({role}) created")
 
 
+@user_group.command("password")
+@click.argument("username")
+@click.password_option(envvar="RECOVERY_USER_PASSWORD")
+@with_appcontext
+def user_password(username: str, password: str) -> None:
+    """Set a user's new password; every session they have open ends."""
+    from recovery.auth.service import change_password
+
+    change_password(db.session, username, password)
+    db.session.commit()
+    click.echo(f"user {username}: password changed, open sessions ended")
+
+
+@user_group.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def user_deactivate(username: str) -> None:
+    """Stop a user from signing in; every session they have open ends now."""
+    from recovery.auth.service import deactivate
+
+    deactivate(db.session, username)
+    db.session.commit()
+    click.echo(f"user {username} deactivated, open sessions ended")
+
+
 @cli.group("agent")
 def agent_group() -> None:
     """Partner collection agents."""

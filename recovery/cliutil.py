@@ -15,13 +15,16 @@ T = TypeVar("T")
 
 
 def date_param(_ctx, _param, value: str | None) -> dt.date | None:
-    """click callback: an ISO business date, or a usage error naming the value."""
+    """click callback: an ISO business date within the range the service computes with (recovery.bounds), or a
+    usage error naming the value."""
+    from recovery.bounds import parse_date
+
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return parse_date(value)
     except ValueError as e:
-        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from e
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}: expected {e}") from e
 
 
 def yuan_param(_ctx, _param, value: str | None) -> int | None:

@@ -7,6 +7,10 @@ an identifier, a name or a note. One check at the door, for JSON bodies (every s
 any depth), form fields and query parameters; tabs and line breaks stay allowed. Uploaded files are
 checked by their own importers.
 
+JSON nesting: no request of this service nests deeper than a few levels, and Python's JSON parser (and any
+walk over what it returns) recurses once per level, so a body of ten thousand "[" would exhaust the stack
+(RecursionError, a 500) on any path. Bodies nested deeper than MAX_JSON_DEPTH are refused with 400.
+
 Ids: `<int:…>` in a route takes any run of digits, and 9223372036854775808 would reach the database
 (PostgreSQL: "bigint out of range", SQLite: an overflow), a 500 either way; past 2^63 - 1 no row can
 exist, so such a URL matches no route: 404.
@@ -19,9 +23,11 @@ import re
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from recovery.errors import Invalid
+from recovery.errors import DomainError, Invalid
 
 BIGINT_MAX = 2**63 - 1
+# Deeper than any request this service takes (a pay plan's installments: three levels).
+MAX_JSON_DEPTH = 32
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -42,6 +48,35 @@ def _where(value: object, path: str) -> str | None:
             if found:
                 return found
     return None
+
+
+def json_depth(value: object, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply `value` nests lists and objects (a scalar: 0), walked without recursion; the count stops
+    just past `limit`."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return deepest
+            pending.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _json_body() -> object:
+    """The request's JSON body (None when it is not JSON); refused with 400 when it nests too deeply."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+        depth = MAX_JSON_DEPTH + 1
+    else:
+        depth = json_depth(body)
+    if depth > MAX_JSON_DEPTH:
+        raise DomainError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
+    return body
 
 
 class BoundedInt(IntegerConverter):
@@ -69,7 +104,7 @@ def register(app: Flask) -> None:
                       for key in values
                       if CONTROL.search(key) or any(CONTROL.search(v) for v in values.getlist(key))), None)
         if not found and request.is_json and not _signed(app):
-            body = request.get_json(silent=True)
+            body = _json_body()
             where = _where(body, "")
             found = f"field {where!r}" if where else None
         if found:

@@ -11,7 +11,9 @@ from recovery.errors import Invalid
 
 # At most two decimals, no exponent, no thousands separators; 13 integer digits is far above any bill.
 # ASCII digits only: Python's \d also takes full-width and other scripts' digits ("１２.００").
-YUAN = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,2}))?$", re.ASCII)
+YUAN = re.compile(r"^(-?)(\d{1,13})(?:\.(\d{1,2}))?\Z", re.ASCII)
+# A non-negative amount as an API schema takes it, anchored with \Z: "$" would let "1.00\n" through.
+YUAN_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?\Z"
 
 
 def parse_yuan(text: str, *, allow_negative: bool = False) -> int:

@@ -19,7 +19,7 @@ from recovery.timeutil import now
 
 KINDS = ("officers", "grids", "agents")
 # Years the data can hold (a month 0001-01 would reach before the calendar's start).
-MONTH = re.compile(r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(19[7-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])\Z")
 
 
 def check_month(month: str) -> str:

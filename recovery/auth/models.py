@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    # Stored in the session at sign-in and compared on every request: raising it (sign-out, a new password,
+    # deactivation) ends every session opened before, whoever kept a copy of its cookie.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
     grids: Mapped[list[Grid]] = relationship(secondary=officer_grids, lazy="selectin")
@@ -81,15 +84,18 @@ def password_matches(user: User | None, password: str) -> bool:
 
 
 class LoginThrottle(db.Model):
-    """Failed sign-ins for one user name, and until when it is locked.
+    """Failed sign-ins for one user name from one source address, and until when that pair is locked.
 
     Keyed by the name typed, not by a user: a name that does not exist locks exactly as one that
-    does, so the sign-in page never tells a guesser which names are real.
+    does, so the sign-in page never tells a guesser which names are real. And by the address the
+    attempts came from: a stranger's wrong passwords lock the stranger out, never the officer
+    signing in from elsewhere (each address is also rate-limited on its own, recovery.ops.ratelimit).
     """
 
     __tablename__ = "login_throttles"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True, server_default="")
     failures: Mapped[int] = mapped_column(default=0)
     # The first failure of the current window; failures older than the window no longer count.
     window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -35,11 +35,17 @@ def _localise_login_manager(_state) -> None:
     login_manager.localize_callback = str
 
 
+SESSION_VERSION = "session_version"
+
+
 def load_user(user_id: str) -> User | None:
-    """The signed-in user, for Flask-Login."""
+    """The signed-in user, for Flask-Login: None (signed out) when the user was deactivated, or when the session
+    began before the user's sessions were last ended (sign-out, a new password): the session lives in a signed
+    cookie, and a copy saved before that must open nothing."""
     user = db.session.get(User, int(user_id))
-    if user is not None:
-        logs.identify(user.username)
+    if user is None or not user.active or session.get(SESSION_VERSION) != user.session_version:
+        return None
+    logs.identify(user.username)
     return user
 
 
@@ -89,19 +95,20 @@ def login():
             log.warning("sign-in throttled", extra={"username": username, "remote_addr": request.remote_addr})
             return _refused(_("Too many sign-in attempts from this address. Wait a minute and try again."),
                             username, 429, wait)
-        at = now()
-        if until := service.locked_until(db.session, username, at=at):
+        at, source = now(), request.remote_addr
+        if until := service.locked_until(db.session, username, source=source, at=at):
             return _refused(_locked_message(until, at), username, 401)
         user = db.session.scalar(select(User).where(User.username == username))
         if password_matches(user, request.form.get("password", "")):
-            service.clear_failed_sign_ins(db.session, username)
+            service.clear_failed_sign_ins(db.session, username, source=source)
             db.session.commit()
             _fresh_session()
             login_user(user)
+            session[SESSION_VERSION] = user.session_version
             return redirect(safe_next(request.args.get("next")))
         config = current_app.config
         until = service.record_failed_sign_in(
-            db.session, username, at=at, source=request.remote_addr or "",
+            db.session, username, at=at, source=source,
             max_failures=config["LOGIN_MAX_FAILURES"],
             window=dt.timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
             lockout=dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]))
@@ -118,7 +125,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out."""
+    """Sign out: this session and every other the user has open end (a saved copy of the cookie opens nothing)."""
+    if current_user.is_authenticated:
+        service.end_sessions(db.session, current_user._get_current_object())
+        db.session.commit()
     logout_user()
     _fresh_session()
     return redirect(url_for("auth.login"))

@@ -69,7 +69,7 @@ def _yuan(value: str) -> None:
 
 
 class StepSchema(Schema):
-    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}\Z"))
     days = fields.Integer(required=True, validate=validate.Range(min=-60, max=3650))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     min_amount = fields.String(load_default="0.01", validate=_yuan)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from recovery.bounds import BoundedDate, BoundedDateTime, BoundedInteger
 from recovery.collections.models import ContactKind, ExemptionKind
 from recovery.collections.visits import OUTCOMES
 from recovery.credit.security_schemas import YUAN, Yuan
@@ -21,40 +22,40 @@ class VisitIn(_In):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     note = fields.String(validate=validate.Length(max=2000))
     next_step = fields.String(validate=validate.Length(max=200))
-    next_on = fields.Date(metadata={"description": "When the next step is due"})
-    at = fields.AwareDateTime(metadata={"description": "When it took place; default now"})
+    next_on = BoundedDate(metadata={"description": "When the next step is due"})
+    at = BoundedDateTime(metadata={"description": "When it took place; default now"})
 
 
 class VisitOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     officer = fields.String()
-    at = fields.AwareDateTime(attribute="visited_at")
+    at = BoundedDateTime(attribute="visited_at")
     outcome = fields.String()
     note = fields.String(allow_none=True)
     next_step = fields.String(allow_none=True)
-    next_on = fields.Date(allow_none=True)
+    next_on = BoundedDate(allow_none=True)
 
 
 class PromiseIn(_In):
     amount = fields.String(required=True, validate=YUAN)
-    promised_on = fields.Date(required=True, metadata={"description": "Pay by this business day"})
-    visit_id = fields.Integer(metadata={"description": "The visit or call the promise was made on"})
+    promised_on = BoundedDate(required=True, metadata={"description": "Pay by this business day"})
+    visit_id = BoundedInteger(minimum=1, metadata={"description": "The visit or call the promise was made on"})
 
 
 class PromiseOut(Schema):
     id = fields.Integer()
     amount = Yuan(attribute="amount_fen")
-    promised_on = fields.Date()
-    made_on = fields.Date()
+    promised_on = BoundedDate()
+    made_on = BoundedDate()
     recorded_by = fields.String()
     visit_id = fields.Integer(allow_none=True)
     status = fields.String(metadata={"description": "open | kept | broken | cancelled"})
-    checked_on = fields.Date(allow_none=True)
+    checked_on = BoundedDate(allow_none=True)
 
 
 class InstallmentIn(_In):
-    due_on = fields.Date(required=True)
+    due_on = BoundedDate(required=True)
     amount = fields.String(required=True, validate=YUAN)
 
 
@@ -66,18 +67,18 @@ class PayPlanIn(_In):
 
 class InstallmentOut(Schema):
     seq = fields.Integer()
-    due_on = fields.Date()
+    due_on = BoundedDate()
     amount = Yuan(attribute="amount_fen")
 
 
 class PayPlanOut(Schema):
     id = fields.Integer(attribute="plan.id")
     total = Yuan(attribute="plan.total_fen")
-    created_on = fields.Date(attribute="plan.created_on")
+    created_on = BoundedDate(attribute="plan.created_on")
     created_by = fields.String(attribute="plan.created_by")
     status = fields.String(attribute="plan.status", metadata={"description": "active | completed | broken | "
                                                                               "cancelled"})
-    closed_on = fields.Date(attribute="plan.closed_on", allow_none=True)
+    closed_on = BoundedDate(attribute="plan.closed_on", allow_none=True)
     note = fields.String(attribute="plan.note", allow_none=True)
     paid = Yuan(attribute="paid_fen", metadata={"description": "Paid since the plan was made"})
     installments = fields.List(fields.Nested(InstallmentOut))
@@ -91,18 +92,18 @@ class ExemptionIn(_In):
     kind = fields.String(load_default=ExemptionKind.critical_load.value,
                          validate=validate.OneOf([k.value for k in ExemptionKind]))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    valid_from = fields.Date(metadata={"description": "Default today"})
-    valid_until = fields.Date(metadata={"description": "Last day in force; default until revoked"})
+    valid_from = BoundedDate(metadata={"description": "Default today"})
+    valid_until = BoundedDate(metadata={"description": "Last day in force; default until revoked"})
 
 
 class ExemptionOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     reason = fields.String()
-    valid_from = fields.Date()
-    valid_until = fields.Date(allow_none=True)
+    valid_from = BoundedDate()
+    valid_until = BoundedDate(allow_none=True)
     set_by = fields.String()
-    revoked_on = fields.Date(allow_none=True)
+    revoked_on = BoundedDate(allow_none=True)
 
 
 class HoldIn(_In):
@@ -114,9 +115,9 @@ class HoldOut(Schema):
     id = fields.Integer()
     bill_id = fields.String(attribute="bill_code")
     reason = fields.String()
-    placed_on = fields.Date()
+    placed_on = BoundedDate()
     placed_by = fields.String()
-    released_on = fields.Date(allow_none=True)
+    released_on = BoundedDate(allow_none=True)
 
 
 class OrderOut(Schema):
@@ -124,9 +125,9 @@ class OrderOut(Schema):
     customer_id = fields.String(attribute="customer_code")
     reason = fields.String()
     source = fields.String(metadata={"description": "collections | prepaid"})
-    ordered_on = fields.Date()
+    ordered_on = BoundedDate()
     status = fields.String(metadata={"description": "open | executed | cancelled"})
-    closed_on = fields.Date(allow_none=True)
+    closed_on = BoundedDate(allow_none=True)
     approval_request_id = fields.Integer(allow_none=True, metadata={
         "description": "the request to carry the order out, while it waits for a supervisor"})
     requested_by = fields.String(allow_none=True)
@@ -154,16 +155,16 @@ class NoticeOut(Schema):
     kind = fields.String()
     channel = fields.String(allow_none=True)
     body = fields.String()
-    created_at = fields.AwareDateTime()
-    sent_at = fields.AwareDateTime(allow_none=True)
+    created_at = BoundedDateTime()
+    sent_at = BoundedDateTime(allow_none=True)
     attempts = fields.Integer()
 
 
 class DunningOut(Schema):
     customer_id = fields.String()
     step = fields.String(allow_none=True, metadata={"description": "The ladder step reached; null: none"})
-    since = fields.Date(allow_none=True)
-    due_on = fields.Date(allow_none=True, metadata={"description": "The oldest open bill's due date"})
+    since = BoundedDate(allow_none=True)
+    due_on = BoundedDate(allow_none=True, metadata={"description": "The oldest open bill's due date"})
     overdue = Yuan(attribute="overdue_fen", allow_none=True)
     exemption = fields.String(allow_none=True, metadata={"description": "critical_load | good_credit"})
     notices = fields.List(fields.Nested(NoticeOut))

@@ -6,8 +6,6 @@ recovery.customers.service.get_customer); exemptions and withdrawing an order ar
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint as PageBlueprint
 from flask import flash, request
 from flask.views import MethodView
@@ -21,6 +19,7 @@ from recovery.auth.models import Role
 from recovery.auth.service import visible_customers
 from recovery.auth.views import api_login_required, require_role
 from recovery.billing.models import Bill
+from recovery.bounds import parse_date
 from recovery.collections import dunning, promises, visits
 from recovery.collections.models import (
     BillHold,
@@ -382,7 +381,7 @@ def _installments(text: str) -> list[dict]:
         if len(parts) != 2:
             raise Invalid(_("Installment line %(n)s: write the due date and the amount, e.g. 2026-12-15 300.00", n=n))
         try:
-            dt.date.fromisoformat(parts[0])
+            parse_date(parts[0])
         except ValueError:
             raise Invalid(_("Installment line %(n)s: %(value)s is not a date (YYYY-MM-DD)", n=n,
                             value=parts[0])) from None

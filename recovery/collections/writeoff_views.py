@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from recovery.auth.models import Role
 from recovery.auth.views import api_login_required, require_role
+from recovery.bounds import BoundedDate
 from recovery.collections import writeoff
 from recovery.collections.writeoff_models import ReferralStatus
 from recovery.credit.deposits import arrears_fen
@@ -49,7 +50,7 @@ class WriteOffOut(Schema):
     id = fields.Integer()
     amount = Yuan(attribute="amount_fen")
     recovered = Yuan(attribute="recovered_fen")
-    written_off_on = fields.Date()
+    written_off_on = BoundedDate()
     reason = fields.String()
     evidence = fields.String(allow_none=True)
     requested_by = fields.String()
@@ -60,7 +61,7 @@ class WriteOffOut(Schema):
 class ReferralIn(_In):
     agency = fields.String(required=True, validate=validate.Length(min=1, max=200))
     amount = fields.String(required=True, validate=YUAN)
-    referred_on = fields.Date(metadata={"description": "Default: today"})
+    referred_on = BoundedDate(metadata={"description": "Default: today"})
     note = fields.String(validate=validate.Length(max=2000))
 
 
@@ -69,7 +70,7 @@ class ReferralCloseIn(_In):
                                                                    ReferralStatus.recovered]))
     recovered = fields.String(validate=YUAN, metadata={"description": "Yuan the agency recovered (status "
                                                                       "recovered)"})
-    closed_on = fields.Date(metadata={"description": "Default: today"})
+    closed_on = BoundedDate(metadata={"description": "Default: today"})
     note = fields.String(validate=validate.Length(max=2000))
 
 
@@ -77,9 +78,9 @@ class ReferralOut(Schema):
     id = fields.Integer()
     agency = fields.String()
     amount = Yuan(attribute="amount_fen")
-    referred_on = fields.Date()
+    referred_on = BoundedDate()
     status = fields.String()
-    closed_on = fields.Date(allow_none=True)
+    closed_on = BoundedDate(allow_none=True)
     recovered = Yuan(attribute="recovered_fen")
     note = fields.String(allow_none=True)
     referred_by = fields.String()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from recovery.bounds import BoundedDate
 from recovery.customers.schemas import Instant
 
 
@@ -33,7 +34,7 @@ class ReasonsSchema(Schema):
 
 
 class RatingRowSchema(Schema):
-    rated_on = fields.Date()
+    rated_on = BoundedDate()
     points = fields.Integer()
     points_grade = fields.String(metadata={"description": "the grade the points alone give"})
     grade = fields.String(metadata={"description": "the grade after the hard rules"})
@@ -46,8 +47,8 @@ class OverrideSchema(Schema):
     id = fields.Integer()
     grade = fields.String()
     reason = fields.String()
-    starts_on = fields.Date()
-    expires_on = fields.Date(metadata={"description": "the last day the override is in force"})
+    starts_on = BoundedDate()
+    expires_on = BoundedDate(metadata={"description": "the last day the override is in force"})
     set_by = fields.String()
     set_at = Instant()
     revoked_by = fields.String(allow_none=True)
@@ -70,14 +71,14 @@ class RatingSchema(Schema):
 class OverrideIn(Schema):
     grade = fields.String(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    expires_on = fields.Date(required=True, metadata={"description": "last day in force, YYYY-MM-DD"})
+    expires_on = BoundedDate(required=True, metadata={"description": "last day in force, YYYY-MM-DD"})
 
 
 class TermsSchema(Schema):
     customer_id = fields.String()
     terms = fields.String()
     basis = fields.String(allow_none=True, metadata={"description": "rating, size, qualification or manual"})
-    since = fields.Date(allow_none=True)
+    since = BoundedDate(allow_none=True)
     pending = fields.Dict(allow_none=True, metadata={"description": "a proposal waiting for a supervisor"})
 
 

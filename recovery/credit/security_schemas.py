@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from recovery.bounds import BoundedDate, BoundedDateTime
 from recovery.credit.security_models import GuaranteeKind
-from recovery.money import format_yuan
+from recovery.money import YUAN_PATTERN, format_yuan
 
-YUAN = validate.Regexp(r"^\d{1,13}(\.\d{1,2})?$", error="a yuan amount with at most two decimals, e.g. \"120.50\"")
+YUAN = validate.Regexp(YUAN_PATTERN, error="a yuan amount with at most two decimals, e.g. \"120.50\"")
 
 
 class Yuan(fields.Field):
@@ -31,7 +32,7 @@ class DepositRequestIn(_In):
 class ReceiptIn(_In):
     amount = fields.String(required=True, validate=YUAN)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    received_on = fields.Date(metadata={"description": "Business date; default today"})
+    received_on = BoundedDate(metadata={"description": "Business date; default today"})
 
 
 class PayOutIn(_In):
@@ -44,8 +45,8 @@ class GuaranteeIn(_In):
     guarantor = fields.String(required=True, validate=validate.Length(min=1, max=200))
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
     amount = fields.String(required=True, validate=YUAN)
-    valid_from = fields.Date(required=True)
-    valid_until = fields.Date(required=True)
+    valid_from = BoundedDate(required=True)
+    valid_until = BoundedDate(required=True)
     note = fields.String(validate=validate.Length(max=500))
 
 
@@ -57,11 +58,11 @@ class DepositEntryOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     amount = Yuan(attribute="amount_fen")
-    effective_on = fields.Date()
+    effective_on = BoundedDate()
     reference = fields.String(allow_none=True)
     approval_id = fields.Integer(allow_none=True)
     created_by = fields.String()
-    posted_at = fields.AwareDateTime()
+    posted_at = BoundedDateTime()
 
 
 class DepositOut(Schema):
@@ -69,8 +70,8 @@ class DepositOut(Schema):
     status = fields.String()
     requested = Yuan(attribute="requested_fen")
     held = Yuan(attribute="held_fen")
-    requested_on = fields.Date()
-    received_on = fields.Date(allow_none=True)
+    requested_on = BoundedDate()
+    received_on = BoundedDate(allow_none=True)
     reason = fields.String(allow_none=True)
     entries = fields.List(fields.Nested(DepositEntryOut))
 
@@ -81,8 +82,8 @@ class GuaranteeOut(Schema):
     guarantor = fields.String()
     reference = fields.String()
     amount = Yuan(attribute="amount_fen")
-    valid_from = fields.Date()
-    valid_until = fields.Date()
+    valid_from = BoundedDate()
+    valid_until = BoundedDate()
     status = fields.String()
     called = Yuan(attribute="called_fen", allow_none=True)
     note = fields.String(allow_none=True)
@@ -115,7 +116,7 @@ class SecurityOut(Schema):
 
 class QualificationOut(Schema):
     id = fields.Integer()
-    reviewed_on = fields.Date()
+    reviewed_on = BoundedDate()
     outcome = fields.String(metadata={"description": "none | deposit | guarantee | prepayment"})
     findings = fields.List(fields.String())
     identity_valid = fields.Boolean()

@@ -16,6 +16,7 @@ from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import decide
 from recovery.auth.models import Role
 from recovery.auth.views import api_login_required, require_role, safe_next
+from recovery.bounds import parse_date
 from recovery.credit import overrides, terms
 from recovery.credit.models import CreditRating, SettlementTerms
 from recovery.credit.ratings import current_ratings, history, rate, rating_policy
@@ -135,7 +136,7 @@ def override_form(code: str):
     _require_supervisor()
     customer = _customer_or_404(code)
     try:
-        until = dt.date.fromisoformat(request.form.get("expires_on", ""))
+        until = parse_date(request.form.get("expires_on", ""))
     except ValueError:
         flash(_("Give the last day of the override as a date."), "error")
         return _back(code)
@@ -205,7 +206,7 @@ def override_any():
         flash(_("No customer %(code)s.", code=code), "error")
         return redirect(url_for("credit.supervisor_page"))
     try:
-        until = dt.date.fromisoformat(request.form.get("expires_on", ""))
+        until = parse_date(request.form.get("expires_on", ""))
         overrides.set_override(db.session, customer, grade=request.form.get("grade", ""),
                                reason=request.form.get("reason", ""), expires_on=until,
                                set_by=current_user.username, role=current_user.role)

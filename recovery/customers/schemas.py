@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from recovery.bounds import INT64_MAX, BoundedDate, BoundedInteger
 from recovery.customers.models import CustomerClass
 from recovery.customers.service import AGE_BUCKETS
 from recovery.errors import Invalid
@@ -30,10 +31,13 @@ class Instant(fields.AwareDateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else super()._serialize(value.astimezone(business_tz()), attr, obj, **kwargs)
 
+PAGE_SIZE_MAX = 500
+
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    # The highest page whose offset ((page - 1) x the largest page size) a 64-bit integer still holds.
+    page = BoundedInteger(load_default=1, minimum=1, maximum=INT64_MAX // PAGE_SIZE_MAX)
+    page_size = BoundedInteger(load_default=50, minimum=1, maximum=PAGE_SIZE_MAX)
     sort = fields.String(load_default="overdue",
                          validate=validate.OneOf(["customer_id", "name", "grid", "balance", "overdue", "days_overdue",
                                                   "pd", "expected_loss"]))
@@ -58,7 +62,7 @@ class CustomerSchema(Schema):
     grid = fields.String()
     id_number = fields.String(allow_none=True)
     registered_capital = Yuan(attribute="registered_capital_fen", allow_none=True)
-    opened_on = fields.Date()
+    opened_on = BoundedDate()
     phone = fields.String(allow_none=True)
 
 
@@ -70,7 +74,7 @@ class PositionSchema(CustomerSchema):
     balance = Yuan(attribute="balance_fen")
     overdue = Yuan(attribute="overdue_fen")
     days_overdue = fields.Integer(allow_none=True)
-    oldest_due_on = fields.Date(allow_none=True)
+    oldest_due_on = BoundedDate(allow_none=True)
 
 
 class CustomerPageSchema(Schema):
@@ -86,8 +90,8 @@ class BillSchema(Schema):
     kwh = fields.Float()
     amount = Yuan(attribute="amount_fen")
     paid = Yuan(attribute="paid_fen")
-    issued_on = fields.Date()
-    due_on = fields.Date()
+    issued_on = BoundedDate()
+    due_on = BoundedDate()
     settled_at = Instant(allow_none=True)
 
 
@@ -111,7 +115,7 @@ class LedgerEntrySchema(Schema):
     entry_id = fields.Integer(attribute="id")
     kind = fields.String()
     amount = Yuan(attribute="amount_fen")
-    effective_on = fields.Date()
+    effective_on = BoundedDate()
     posted_at = Instant()
     bill_id = fields.String(allow_none=True)
     payment_id = fields.String(allow_none=True)

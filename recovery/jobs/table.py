@@ -93,7 +93,7 @@ def job(job_id: str) -> Job:
     raise KeyError(f"no job {job_id!r}; jobs: {', '.join(j.id for j in JOBS) or '(none)'}")
 
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z")
 
 
 class JobsPolicySchema(Schema):

@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from recovery.extensions import csrf
-from recovery.ops import headers, health, logs, metrics, ratelimit, settings
+from recovery.ops import headers, health, logs, metrics, ratelimit, settings, transport
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     if hops := app.config["PROXY_HOPS"]:
         # The client's address and scheme as the trusted proxies saw them (rate limits, HSTS, Secure cookies).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    transport.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
     headers.init_app(app)

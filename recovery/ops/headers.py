@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
+from recovery.ops import transport
+
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 API_DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -31,8 +33,8 @@ def add(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", API_DOCS_CSP if docs else CSP)
     for name, value in FIXED.items():
         response.headers.setdefault(name, value)
-    seconds = current_app.config["HSTS_SECONDS"]
-    if seconds and request.is_secure:
+    if transport.hsts_applies(current_app):
+        seconds = current_app.config["HSTS_SECONDS"]
         response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}; includeSubDomains")
     return response
 

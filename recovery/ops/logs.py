@@ -18,7 +18,7 @@ import uuid
 from flask import Flask, Response, g, has_request_context, request
 from flask_login import user_logged_in
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 SECRET_FIELD = re.compile(r"password|secret|signature|authorization|cookie|token", re.IGNORECASE)
 # LogRecord's own attributes: everything else on a record came in through `extra=`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}

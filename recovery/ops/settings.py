@@ -7,8 +7,12 @@ import os
 from flask import Flask
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+def _tristate(name: str) -> bool | str:
+    """An on/off setting whose default is "auto"."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in {"", "auto"}:
+        return "auto"
+    return value in {"1", "true", "yes", "on"}
 
 
 def apply(app: Flask) -> None:
@@ -29,14 +33,15 @@ def apply(app: Flask) -> None:
         "METRICS_TOKEN": env("RECOVERY_METRICS_TOKEN") or None,
         # Behind a TLS-terminating proxy: how many proxies to trust for X-Forwarded-For/-Proto.
         "PROXY_HOPS": int(env("RECOVERY_PROXY_HOPS", "0")),
-        "SECURE_COOKIES": _flag("RECOVERY_SECURE_COOKIES"),
-        # Strict-Transport-Security max-age for HTTPS requests; 0 sends none.
-        "HSTS_SECONDS": int(env("RECOVERY_HSTS_SECONDS", "0")),
+        # Secure cookies: "auto" (the default) whenever the app is not served on localhost; 1 always; 0 never.
+        "SECURE_COOKIES": _tristate("RECOVERY_SECURE_COOKIES"),
+        # Strict-Transport-Security max-age, sent over HTTPS and to any host but localhost; 0 sends none.
+        "HSTS_SECONDS": int(env("RECOVERY_HSTS_SECONDS", str(365 * 24 * 3600))),
         "LOG_LEVEL": env("RECOVERY_LOG_LEVEL", "INFO"),
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)
-    if app.config["SECURE_COOKIES"]:
+    if app.config["SECURE_COOKIES"] is True:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)

@@ -51,7 +51,7 @@ from recovery.timeutil import business_date, now
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**7, 4, 1
 PIN_DIGITS = 16
 MAX_BATCH = 100_000
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,24}\Z")
 
 
 class CardsPolicySchema(Schema):

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from recovery.bounds import date_problem
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
 
@@ -31,6 +32,8 @@ def _instant(_ctx, _param, value: str | None) -> dt.datetime | None:
         raise click.BadParameter(f"not an ISO 8601 timestamp: {value!r}") from e
     if parsed.tzinfo is None:
         raise click.BadParameter("a timestamp must carry its offset, e.g. 2026-11-22T18:00:00+08:00")
+    if problem := date_problem(parsed.date()):
+        raise click.BadParameter(f"{value!r}: expected an instant on {problem}")
     return parsed
 
 

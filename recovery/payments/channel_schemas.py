@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from recovery.bounds import BoundedDate
 from recovery.payments.schemas import YUAN_PATTERN, AgentPaymentIn, AgentPaymentOut
 
 TENDER = validate.OneOf(["cash", "card"], error="tender must be cash or card")
@@ -25,7 +26,7 @@ class RedeemIn(Schema):
         unknown = EXCLUDE
 
     serial = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    pin = fields.String(required=True, validate=validate.Regexp(r"^\d{16}$", error="a PIN is 16 digits"))
+    pin = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{16}\Z", error="a PIN is 16 digits"))
     customer_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
@@ -46,7 +47,7 @@ class DrawerCloseIn(Schema):
 
 class DrawerOut(Schema):
     cashier = fields.String()
-    business_day = fields.Date()
+    business_day = BoundedDate()
     status = fields.String()
     opening_float = fields.String()
     counted = fields.String(allow_none=True)
@@ -63,7 +64,7 @@ class CounterPaymentIn(Schema):
     amount = fields.String(required=True, validate=YUAN)
     tender = fields.String(required=True, validate=TENDER)
     channel_ref = fields.String(validate=validate.Regexp(
-        r"^[A-Za-z0-9_.:/-]{1,64}$", error="channel_ref must be 1-64 letters, digits or _ . : / -"))
+        r"^[A-Za-z0-9_.:/-]{1,64}\Z", error="channel_ref must be 1-64 letters, digits or _ . : / -"))
 
 
 class CounterPaymentOut(AgentPaymentOut):

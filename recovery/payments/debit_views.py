@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from recovery.auth.models import Role
+from recovery.auth.views import safe_next
+from recovery.bounds import parse_date
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
 from recovery.payments import direct_debit as service
@@ -53,7 +54,7 @@ def batches():
 def create():
     """Create (or top up) the batch for a collection day."""
     try:
-        day = dt.date.fromisoformat(request.form.get("date", ""))
+        day = parse_date(request.form.get("date", ""))
     except ValueError:
         flash(_("Not a date: %(value)s", value=request.form.get("date", "")), "error")
         return redirect(url_for("debit_pages.batches"))
@@ -111,8 +112,9 @@ def results():
     """Import a bank result file: successes settle, returns are reversed with the bank's reason."""
     upload = request.files.get("file")
     fmt = request.form.get("format", "")
-    back = request.form.get("next") or url_for("debit_pages.batches")
-    if not back.startswith("/direct-debit") or back.startswith("//"):
+    # Only the direct-debit pages: never an open redirect, nor a line break in the Location header.
+    back = safe_next(request.form.get("next"), url_for("debit_pages.batches"))
+    if not back.startswith("/direct-debit"):
         back = url_for("debit_pages.batches")
     if upload is None or not upload.filename or fmt not in RESULT_FORMATS:
         flash(_("Choose a result file and its format."), "error")

@@ -41,7 +41,7 @@ from recovery.timeutil import now
 BATCH_COLUMNS = ["end_to_end_id", "customer_id", "customer_name", "mandate_reference", "mandate_signed_on",
                  "bank_code", "account", "amount", "collection_date", "bills"]
 PAIN008_NS = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"
-IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
+IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}\Z")
 
 SUCCESS = {"succeeded": "succeeded", "ACSC": "succeeded", "ACCC": "succeeded",
            "returned": "returned", "RJCT": "returned", "CANC": "returned"}

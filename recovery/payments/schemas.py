@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-YUAN_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
+from recovery.bounds import BoundedDateTime
+from recovery.money import YUAN_PATTERN
 
 
 class AgentPaymentIn(Schema):
@@ -15,8 +16,8 @@ class AgentPaymentIn(Schema):
     amount = fields.String(required=True, validate=validate.Regexp(
         YUAN_PATTERN, error="amount must be a yuan string with at most two decimals, e.g. \"120.50\""))
     channel_ref = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9_.:/-]{1,64}$", error="channel_ref must be 1-64 letters, digits or _ . : / -"))
-    paid_at = fields.AwareDateTime(required=True, format="iso", error_messages={
+        r"^[A-Za-z0-9_.:/-]{1,64}\Z", error="channel_ref must be 1-64 letters, digits or _ . : / -"))
+    paid_at = BoundedDateTime(required=True, format="iso", error_messages={
         "invalid": "paid_at must be an ISO 8601 timestamp", "invalid_awareness": "paid_at must carry its offset"})
 
 

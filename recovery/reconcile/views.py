@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from recovery.auth.models import Role
+from recovery.auth.views import safe_next
+from recovery.bounds import INT64_MAX, date_arg, int_arg
 from recovery.errors import DomainError
 from recovery.extensions import db
 from recovery.payments.models import Channel
@@ -57,13 +59,10 @@ def _labels() -> dict:
 
 
 def _day() -> dt.date:
-    raw = request.args.get("date") or request.form.get("date")
-    if not raw:
-        return today() - dt.timedelta(days=1)  # the day the nightly run reconciled
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
+    """The day asked for (query string, else form) within the computable range; default the day the nightly
+    run reconciled. 400 naming `date` otherwise."""
+    source = request.args if request.args.get("date") else request.form
+    return date_arg(source, "date", today() - dt.timedelta(days=1))
 
 
 @bp.route("")
@@ -88,7 +87,7 @@ def break_list():
         abort(400)
     f = service.BreakFilter(day=day, channel=channel, channel_account=args.get("account") or None, kind=kind,
                             status=status, assigned_to=args.get("assigned_to") or None)
-    page = max(int(args.get("page", 1)) if str(args.get("page", "1")).isdigit() else 1, 1)
+    page = int_arg(args, "page", 1, minimum=1, maximum=INT64_MAX // PAGE)
     rows, total = service.list_breaks(db.session, f, limit=PAGE, offset=(page - 1) * PAGE)
     return render_template("reconcile/breaks.html", rows=rows, total=total, page=page, page_size=PAGE, f=f,
                            kinds=list(BreakKind), statuses=list(BreakStatus), channels=[c.value for c in Channel],
@@ -96,9 +95,9 @@ def break_list():
 
 
 def _back():
-    target = request.form.get("next") or ""
-    # Only our own pages: never an open redirect.
-    if not target.startswith("/reconcile") or target.startswith("//"):
+    # Only our own pages: never an open redirect, nor a line break in the Location header.
+    target = safe_next(request.form.get("next"), url_for("reconcile.break_list"))
+    if not target.startswith("/reconcile"):
         target = url_for("reconcile.break_list")
     return redirect(target)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from recovery.auth.models import Role
+from recovery.bounds import FieldRefused
 from recovery.credit.ratings import rating_policy
 from recovery.credit.views import rating_of
 from recovery.csvexport import csv_response
@@ -217,8 +219,9 @@ def _list_args() -> dict:
     known = {f.data_key or name for name, f in schema.fields.items()}
     try:
         return schema.load({k: v for k, v in request.args.items() if k in known and v != ""})
-    except ValidationError:
-        abort(400)
+    except ValidationError as e:
+        field = next(iter(e.normalized_messages()), "query")
+        raise FieldRefused(field, "; ".join(map(str, e.normalized_messages().get(field, [])))) from None
 
 
 @bp.route("/customers")
@@ -375,4 +378,7 @@ def error_page(err: HTTPException):
     if answer is not err:
         return answer
     message = ERROR_MESSAGES.get(err.code or 500, err.description)
-    return render_template("error.html", error=err, message=message), err.code
+    detail = None
+    if isinstance(err, FieldRefused):  # which field of the address or the form, and what it must be
+        detail = _("The field %(field)s was refused: %(reason)s", field=err.field, reason=err.reason)
+    return render_template("error.html", error=err, message=message, detail=detail), err.code

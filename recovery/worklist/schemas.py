@@ -6,12 +6,13 @@ import datetime as dt
 
 from marshmallow import Schema, fields, validate
 
+from recovery.bounds import BoundedDate
 from recovery.collections.visits import OUTCOMES
 from recovery.customers.schemas import Instant, Yuan
 
 
 class WorklistArgs(Schema):
-    date = fields.Date(validate=validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2099, 12, 31)),
+    date = BoundedDate(validate=validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2099, 12, 31)),
                        metadata={"description": "business date (default today)"})
     officer = fields.String(metadata={"description": "supervisors: items assigned to this username"})
     grid = fields.String(metadata={"description": "grid code"})
@@ -22,7 +23,7 @@ class WorkItemOut(Schema):
     customer_id = fields.String(metadata={"description": "the customer's code"})
     customer_name = fields.String()
     grid = fields.String()
-    due_on = fields.Date()
+    due_on = BoundedDate()
     kind = fields.String(metadata={"description": "call, visit, notice, promise_followup or plan_followup"})
     reason = fields.String(metadata={"description": "e.g. promise_due, plan_due, segment_call, follow_up, "
                                                    "early_warning_zero_consumption, early_warning_first_late"})
@@ -39,7 +40,7 @@ class WorkItemOut(Schema):
 
 
 class WorklistOut(Schema):
-    date = fields.Date()
+    date = BoundedDate()
     open = fields.List(fields.Nested(WorkItemOut), metadata={"description": "by expected recoverable amount"})
     done = fields.List(fields.Nested(WorkItemOut), metadata={"description": "done or dismissed that day"})
 

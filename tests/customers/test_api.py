@@ -85,9 +85,13 @@ def test_bad_query_arguments_answer_422_with_the_field(client, accounts):
     assert set(response.json["errors"]["query"]) == {"page", "sort"}
 
 
-def test_openapi_document_and_its_page_are_served_by_the_app_itself(client):
-    spec = client.get("/api/openapi.json").json
+def test_openapi_document_and_its_page_are_served_by_the_app_itself(client, accounts):
+    spec = client.get("/api/openapi.json").json  # public: partner agents never sign in
     assert "/api/v1/customers/{code}/ledger" in spec["paths"]
+    unsigned = client.get("/api/docs")
+    assert unsigned.status_code == 302 and "/login" in unsigned.headers["Location"]
+    assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 302
+    _sign_in(client, "li")
     page = client.get("/api/docs").get_data(as_text=True)
     assert "/api/docs/assets/swagger-ui-bundle.js" in page
     assert "//cdn" not in page and "unpkg" not in page

@@ -103,3 +103,14 @@ def test_an_unknown_or_deactivated_user_name_costs_one_password_check_like_a_rea
     # The deactivated user's right password is refused like any other.
     checks.clear()
     assert sign_in(client, "gone", PASSWORD).status_code == 401 and checks == [PASSWORD]
+
+
+def test_a_strangers_failures_lock_the_stranger_out_and_not_the_officer(client, li):
+    stranger = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(3):
+        client.post("/login?lang=en", data={"username": "li", "password": "guess"}, environ_base=stranger)
+    refused = client.post("/login?lang=en", data={"username": "li", "password": PASSWORD}, environ_base=stranger)
+    assert refused.status_code == 401 and LOCKED in refused.text
+    officer = client.post("/login?lang=en", data={"username": "li", "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    assert officer.status_code == 302

@@ -43,7 +43,7 @@ def _clear_error(response, *statuses: int) -> dict:
 
 
 AMOUNTS = ["1e400", "-0.001", "12345678901234567890.00", "0.005", "-1.00", "0", "0.00", "NaN", "Infinity",
-           "１２.００", " 12.00\x00", "12,00", "0x10", ""]
+           "１２.００", " 12.00\x00", "12,00", "0x10", "", "1.00\n", "1.00\r\n", "1\n.00"]
 
 
 def test_impossible_amounts_malformed_and_oversized_bodies_are_refused_and_post_nothing(app, client, world):
