@@ -24,7 +24,7 @@ from recovery.timeutil import now
 
 CLOCK_WINDOW = 300  # seconds: the contract's tolerance between the agent's clock and ours
 ROTATION_GRACE = dt.timedelta(days=7)
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")  # always fullmatch: `$` would let a trailing newline through
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _new_secret(session: Session, agent: Agent) -> str:
 
 def create_agent(session: Session, code: str, *, name: str, deposit_fen: int) -> NewSecret:
     """Register an agent; its secret is returned once and stored only encrypted."""
-    if not CODE.match(code):
+    if not CODE.fullmatch(code):
         raise Invalid("an agent code is 1-32 letters, digits, '_' or '-'")
     if deposit_fen < 0:
         raise Invalid("a deposit cannot be negative")

@@ -42,7 +42,7 @@ class NewKiosk:
 
 def register_kiosk(session: Session, code: str, *, location: str) -> NewKiosk:
     """Register a terminal; its API secret is returned once and stored only encrypted."""
-    if not agents.CODE.match(code):
+    if not agents.CODE.fullmatch(code):
         raise Invalid("a kiosk id is 1-32 letters, digits, '_' or '-'")
     if not location or not location.strip():
         raise Invalid("a kiosk needs a location")
