@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-from tests.payments.agent_client import payment_body, signed_headers
+from tests.payments.agent_client import just_now, payment_body, signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -122,10 +122,13 @@ def serve(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen:
     raise RuntimeError("the server did not start")
 
 
+PAID_AT = just_now()  # one instant for every try of a payment: a retry sends the very same body
+
+
 def post_payment(port: int, agent: str, secret: str, n: int, customers: int) -> tuple[int, dict | None]:
     """Post payment number `n` (key k-n, reference R-n, n fen + 1 yuan); (status, answer) or (0, None)."""
     body = payment_body(customer_id=f"C{n % customers + 1}", amount=f"1.{n % 100:02d}", channel_ref=f"R-{n}",
-                        paid_at="2026-03-10T09:15:00+08:00")
+                        paid_at=PAID_AT)
     path = "/api/v1/payments"
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method="POST",
                                      headers=signed_headers(agent, secret, "POST", path, body, f"k-{n}"))

@@ -28,8 +28,8 @@ from sqlalchemy import event
 
 import recovery
 from recovery.extensions import api, db
-from recovery.jobs.table import JOBS
 from recovery.payments import agents, kiosks
+from recovery.timeutil import today
 from tests.conftest import FreshContextClient
 from tests.payments.agent_client import signed_headers
 from tests.web.data import PASSWORD, cheap_password_hashing, load_district
@@ -57,9 +57,6 @@ SIGNED = ("/api/v1/payments", "/api/v1/kiosk-payments")
 # Sign-out would end the session the sweep runs in (its own tests: tests/hardening/test_sessions.py); files
 # served from disk take no fields.
 SKIPPED = {"auth.logout", "static", "swagger_ui_assets"}
-# Trains the risk model, which needs both defaulters and payers in the history: six customers have neither
-# (tests/risk runs it on a history that has).
-NEEDS_HISTORY = {"risk.score"}
 # Written on a refusal by design: a failed sign-in is counted (the lockout) and audited.
 WRITTEN_ON_REFUSAL = {"auth.login": {"login_throttles", "audit_log"}}
 
@@ -223,12 +220,9 @@ def test_hostile_values_in_every_field_of_every_route_never_cause_a_server_error
     assert not wrong, "\n".join(wrong[:20])
     assert taken, "no accepted request wrote anything: the write detector is blind"
 
-    # The night after: each job in turn, then every page.
-    for job in JOBS:
-        if job.id in NEEDS_HISTORY:
-            continue
-        ran = recovery("jobs", "run", job.id)
-        assert ran.exit_code == 0, (job.id, ran.output)
+    # The night after: every job, through `recovery night`, then every page.
+    night = recovery("night", "--date", today().isoformat())
+    assert night.exit_code == 0, night.output
     pages = [url for _endpoint, method, url, _openapi in every if method == "GET" and not url.startswith("/api/")]
     assert {"/assessment", "/assessment.csv", "/customers", "/reconcile"} <= set(pages)
     for url in pages:
