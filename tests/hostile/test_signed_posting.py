@@ -12,6 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from recovery.extensions import db
@@ -19,6 +21,7 @@ from recovery.ledger.models import LedgerEntry
 from recovery.payments import agents
 from recovery.payments.models import Agent, IdempotencyKey, Payment
 from tests.factories import bill, customer, load
+from tests.hostile.test_hostile_values import TEXT
 from tests.payments.agent_client import just_now, payment_body, signed_headers
 
 PATH = "/api/v1/payments"
@@ -139,3 +142,20 @@ def test_one_channel_reference_posted_at_once_under_many_keys_is_one_payment_and
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
     assert db.session.scalar(select(Agent.unremitted_fen)) == 1000
+
+
+# What a server receives of a header: bytes, read as Latin-1 (WSGI); no line breaks or NULs survive HTTP.
+HEADER = TEXT.map(lambda t: t.encode().decode("latin-1")).filter(lambda t: not set(t) & {"\r", "\n", "\x00"})
+
+
+def test_hostile_values_in_each_signed_header_are_refused_with_a_4xx_and_post_nothing(client, agent):
+    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(name=st.sampled_from(["X-Agent-Id", "X-Timestamp", "X-Signature", "Idempotency-Key"]), value=HEADER)
+    def run(name: str, value: str) -> None:
+        body = payment_body()
+        headers = signed_headers("AG01", agent, "POST", PATH, body, "k-1") | {name: value}
+        response = client.post(PATH, data=body, headers=headers)
+        assert 400 <= response.status_code < 500, (name, value[:40], response.status_code)
+
+    run()
+    _nothing_posted()
