@@ -286,12 +286,16 @@ def model_score(as_of: dt.date, out: Path | None, lang: str) -> None:
 
 @model_group.command("evaluate")
 @click.option("--as-of", "as_of", required=True, callback=_date, help="Features at this date, outcomes after it.")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV customer_id,pd: true probabilities of default at the date (a simulated utility's); "
+                   "adds the oracle's figures and the oracle gap.")
 @with_appcontext
-def model_evaluate(as_of: dt.date) -> None:
+def model_evaluate(as_of: dt.date, truth: Path | None) -> None:
     """The active model's metrics (and the points baseline's) on held-out outcomes, as JSON."""
-    from recovery.risk.service import evaluate
+    from recovery.risk.service import evaluate, read_truth
 
-    click.echo(json.dumps(evaluate(db.session, as_of), ensure_ascii=False, indent=2))
+    figures = evaluate(db.session, as_of, truth=read_truth(truth) if truth else None)
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
 
 
 @model_group.command("drift")

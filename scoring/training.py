@@ -24,7 +24,7 @@ from sklearn.base import clone
 
 from scoring.baseline import DEFAULT_RULE, PointsBaseline, PointsRule, credit_points
 from scoring.drift import reference_bins
-from scoring.evaluate import compare
+from scoring.evaluate import compare, metrics
 from scoring.features import build_features
 from scoring.frames import DEFAULT_TZ, Frames
 from scoring.labels import GRACE_DAYS, HORIZON_DAYS, default_outcomes
@@ -133,11 +133,14 @@ def train(frames: Frames | dict, as_of, *, model: ArrearsModel | None = None, wi
 
 
 def evaluate_window(model: ArrearsModel, frames: Frames | dict, origin, *, baseline: PointsBaseline | None = None,
-                    horizon_days: int = HORIZON_DAYS, grace_days: int = GRACE_DAYS, tz: str = DEFAULT_TZ,
-                    rule: PointsRule = DEFAULT_RULE) -> dict:
+                    truth: pd.Series | None = None, horizon_days: int = HORIZON_DAYS, grace_days: int = GRACE_DAYS,
+                    tz: str = DEFAULT_TZ, rule: PointsRule = DEFAULT_RULE) -> dict:
     """Model and baseline metrics on one window (features at origin, outcomes after it) as JSON.
 
     The window's labels must be complete in frames. baseline defaults to the one saved in the model's manifest.
+    truth: the true probability of default of each customer at origin, where a simulation knows it
+    (scoring.synthetic); the figures then hold the oracle's metrics on the same customers and the gap
+    (oracle minus model) of each headline figure.
     """
     if baseline is None:
         saved = getattr(model, "manifest_", {}).get("baseline")
@@ -145,6 +148,16 @@ def evaluate_window(model: ArrearsModel, frames: Frames | dict, origin, *, basel
             raise ValueError("no baseline given and none in the model's manifest")
         baseline = PointsBaseline.from_json(saved)
     w = stack_windows(frames, [origin], horizon_days=horizon_days, grace_days=grace_days, tz=tz, rule=rule)
-    return {"window": {"origin": pd.Timestamp(origin).date().isoformat(), "kind": "held-out"},
-            **compare(w.y, model.predict_proba(w.X)[:, 1], baseline.predict_proba(w.points)[:, 1],
-                      amount=w.unpaid_fen)}
+    figures = {"window": {"origin": pd.Timestamp(origin).date().isoformat(), "kind": "held-out"},
+               **compare(w.y, model.predict_proba(w.X)[:, 1], baseline.predict_proba(w.points)[:, 1],
+                         amount=w.unpaid_fen)}
+    if truth is not None:
+        customers = w.y.index.get_level_values("customer_id")
+        known = pd.Series(truth).reindex(customers)
+        if known.isna().any():
+            raise ValueError(f"no true probability for {int(known.isna().sum())} customer(s) of the window, "
+                             f"e.g. {customers[known.isna().to_numpy()][0]}")
+        figures["oracle"] = metrics(w.y, known.to_numpy(dtype=np.float64), amount=w.unpaid_fen)
+        figures["oracle_gap"] = {k: figures["oracle"][k] - figures["model"][k]
+                                 for k in ("roc_auc", "pr_auc", "capture_10", "brier")}
+    return figures

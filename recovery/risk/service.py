@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recovery import bulk
 from recovery.customers.models import Customer
+from recovery.errors import Invalid
 from recovery.money import format_yuan_array
 from recovery.risk import registry
 from recovery.risk.frames import load_frames
@@ -64,10 +65,17 @@ def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh") -> str:
     return buf.getvalue()
 
 
-def evaluate(session: Session, as_of: dt.date) -> dict:
-    """The active model's and the baseline's figures on outcomes after as_of (which must be complete)."""
+def evaluate(session: Session, as_of: dt.date, *, truth: pd.Series | None = None) -> dict:
+    """The active model's and the baseline's figures on outcomes after as_of (which must be complete); with the
+    customers' true probabilities of default (a simulated utility's), the oracle's figures and the gap too."""
     version, model = registry.active()
-    figures = evaluate_window(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    try:
+        figures = evaluate_window(model, load_frames(session), as_of, truth=truth,
+                                  tz=current_app.config["RECOVERY_TZ"])
+    except ValueError as e:
+        if truth is None:
+            raise
+        raise Invalid(f"--truth: {e}") from e
     trained_at = dt.date.fromisoformat(model.manifest_["training_window"]["as_of"])
     # The model learnt outcomes up to its training date; only windows from then on are unseen.
     held_out = as_of >= trained_at
@@ -75,6 +83,20 @@ def evaluate(session: Session, as_of: dt.date) -> dict:
                                   "evaluate from that date on for held-out figures")
     return {"version": version, "trained_as_of": trained_at.isoformat(), "held_out": held_out, "note": note,
             **figures}
+
+
+def read_truth(path) -> pd.Series:
+    """True probabilities of default from a CSV with customer_id and pd (0-1), indexed by customer_id."""
+    frame = pd.read_csv(path, dtype={"customer_id": str}, encoding="utf-8-sig")
+    missing = {"customer_id", "pd"} - set(frame.columns)
+    if missing:
+        raise Invalid(f"{path}: lacks column(s) {', '.join(sorted(missing))}")
+    pd_ = pd.to_numeric(frame["pd"], errors="coerce")
+    bad = pd_.isna() | (pd_ < 0) | (pd_ > 1) | frame["customer_id"].duplicated()
+    if bad.any():
+        line = int(bad.to_numpy().argmax()) + 2
+        raise Invalid(f"{path}:{line}: pd: not a probability, or the customer is listed twice")
+    return pd.Series(pd_.to_numpy(), index=pd.Index(frame["customer_id"], name="customer_id"), name="pd")
 
 
 def drift(session: Session, as_of: dt.date) -> dict:
