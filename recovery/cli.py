@@ -250,13 +250,14 @@ def model_group() -> None:
 
 @model_group.command("train")
 @click.option("--as-of", "as_of", required=True, callback=_date, help="Train on data known at this date.")
+@click.option("--tune", is_flag=True, help="Choose hyperparameters by time-based cross-validation first (slower).")
 @with_appcontext
-def model_train(as_of: dt.date) -> None:
+def model_train(as_of: dt.date, tune: bool) -> None:
     """Train on data known at the date; the new version becomes the active one."""
     from recovery.audit import service as audit
     from recovery.risk.service import train_model
 
-    version, evaluation = train_model(db.session, as_of)
+    version, evaluation = train_model(db.session, as_of, tune=tune)
     audit.record(db.session, "model.train", "model", version, as_of=as_of.isoformat(),
                  auc=evaluation["model"]["roc_auc"] if "model" in evaluation else None)
     db.session.commit()

@@ -28,6 +28,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from scoring.features import MONOTONE
+
 BOOSTER_FILE = "model.ubj"
 MANIFEST_FILE = "manifest.json"
 FORMAT = "fee-recovery/arrears-model"
@@ -41,15 +43,16 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
     fit(X, y, eval_set=(X_val, y_val)): X is a features frame (scoring.features.FEATURES columns); the
     eval_set is the latest time window and drives early stopping and the calibration. Without it, all
     trees are kept and the calibration is fitted on the training rows (optimistic; avoid in production).
-    calibration: "isotonic", "sigmoid" (Platt) or None.
+    calibration: "isotonic", "sigmoid" (Platt) or None. monotone: hold the features whose direction is known
+    (scoring.features.MONOTONE) to it.
     """
 
     def __init__(self, *, n_estimators: int = 500, learning_rate: float = 0.1, max_depth: int = 4,
                  subsample: float = 0.8, colsample_bytree: float = 0.8, min_child_weight: float = 5.0,
                  reg_lambda: float = 1.0, gamma: float = 0.0, max_bin: int = 256,
                  scale_pos_weight: float | str | None = "auto", early_stopping_rounds: int | None = 30,
-                 eval_metric: str = "auc", calibration: str | None = "isotonic", random_state: int = 0,
-                 n_jobs: int | None = None):
+                 eval_metric: str = "auc", calibration: str | None = "isotonic", monotone: bool = True,
+                 random_state: int = 0, n_jobs: int | None = None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -63,6 +66,7 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.eval_metric = eval_metric
         self.calibration = calibration
+        self.monotone = monotone
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -92,6 +96,8 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
         }
         if self.n_jobs is not None:
             params["nthread"] = self.n_jobs
+        if self.monotone:
+            params["monotone_constraints"] = "(" + ",".join(str(MONOTONE.get(n, 0)) for n in names) + ")"
         dtrain = _matrix(X, names)
         evals, dval, y_val = [], None, None
         if eval_set is not None:

@@ -26,9 +26,10 @@ STALE_PSI = 0.25  # the usual line: above it a feature's population has shifted 
 SCORES_COLUMNS = ["customer_id", "pd", "expected_loss", "rating", "reasons"]
 
 
-def train_model(session: Session, as_of: dt.date) -> tuple[str, dict]:
-    """Train on what was known at as_of, store the version and make it active."""
-    result = train(load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+def train_model(session: Session, as_of: dt.date, *, tune: bool = False) -> tuple[str, dict]:
+    """Train on what was known at as_of, store the version and make it active; with tune, hyperparameters are
+    first chosen by time-based cross-validation (its table is kept in the evaluation)."""
+    result = train(load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"], tune=tune)
     return registry.save(result), result.evaluation
 
 
