@@ -243,6 +243,10 @@ def agent_remit(code: str, amount: str, reference: str, remitted_on: dt.date | N
     click.echo(f"agent {code}: unremitted takings now {format_yuan(get_agent(db.session, code).unremitted_fen)}")
 
 
+DASK_HELP = ("Run on a Dask cluster: a scheduler's address (tcp://host:8786) or `local` for a LocalCluster on this "
+             "machine (needs the `dask` extra).")
+
+
 @cli.group("model")
 def model_group() -> None:
     """The arrears-risk model."""
@@ -251,13 +255,14 @@ def model_group() -> None:
 @model_group.command("train")
 @click.option("--as-of", "as_of", required=True, callback=_date, help="Train on data known at this date.")
 @click.option("--tune", is_flag=True, help="Choose hyperparameters by time-based cross-validation first (slower).")
+@click.option("--dask", "dask", metavar="ADDRESS", help=DASK_HELP)
 @with_appcontext
-def model_train(as_of: dt.date, tune: bool) -> None:
+def model_train(as_of: dt.date, tune: bool, dask: str | None) -> None:
     """Train on data known at the date; the new version becomes the active one."""
     from recovery.audit import service as audit
     from recovery.risk.service import train_model
 
-    version, evaluation = train_model(db.session, as_of, tune=tune)
+    version, evaluation = train_model(db.session, as_of, tune=tune, dask=dask)
     audit.record(db.session, "model.train", "model", version, as_of=as_of.isoformat(),
                  auc=evaluation["model"]["roc_auc"] if "model" in evaluation else None)
     db.session.commit()
@@ -268,13 +273,14 @@ def model_train(as_of: dt.date, tune: bool) -> None:
 @click.option("--as-of", "as_of", required=True, callback=_date)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of reasons.")
+@click.option("--dask", "dask", metavar="ADDRESS", help=DASK_HELP)
 @with_appcontext
-def model_score(as_of: dt.date, out: Path | None, lang: str) -> None:
+def model_score(as_of: dt.date, out: Path | None, lang: str, dask: str | None) -> None:
     """Score every customer as of the date with the active model; stores the run and writes the scores CSV."""
     from recovery.risk.service import scores_csv
 
     try:
-        text = scores_csv(db.session, as_of, lang=lang)
+        text = scores_csv(db.session, as_of, lang=lang, dask=dask)
         db.session.commit()
     except BaseException:
         db.session.rollback()

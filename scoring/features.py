@@ -459,6 +459,11 @@ def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.
     frames: a Frames or a mapping with the same keys. Returns float64 columns in FEATURES order, indexed by
     customer_id; NaN where a feature is undefined (e.g. no payment yet), which XGBoost treats as missing.
     """
+    return features_and_positions(frames, as_of, tz=tz)[0]
+
+
+def features_and_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """build_features and account_positions from one cut of the frames (scoring needs both)."""
     cut = _cut(Frames.of(frames), as_of, tz)
     n, day = len(cut.ids), cut.day
     out: dict[str, np.ndarray] = {}
@@ -607,4 +612,4 @@ def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.
     out["grid_default_rate"] = rate[grid_code] if n else np.zeros(0)
 
     frame = pd.DataFrame({name: out[name] for name in FEATURES}, index=pd.Index(cut.ids, name="customer_id"))
-    return frame.astype(np.float64)
+    return frame.astype(np.float64), positions

@@ -26,18 +26,38 @@ STALE_PSI = 0.25  # the usual line: above it a feature's population has shifted 
 SCORES_COLUMNS = ["customer_id", "pd", "expected_loss", "rating", "reasons"]
 
 
-def train_model(session: Session, as_of: dt.date, *, tune: bool = False) -> tuple[str, dict]:
+def train_model(session: Session, as_of: dt.date, *, tune: bool = False, dask: str | None = None) -> tuple[str, dict]:
     """Train on what was known at as_of, store the version and make it active; with tune, hyperparameters are
-    first chosen by time-based cross-validation (its table is kept in the evaluation)."""
-    result = train(load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"], tune=tune)
+    first chosen by time-based cross-validation (its table is kept in the evaluation); with dask (a scheduler's
+    address or "local"), the trees are trained on that Dask cluster."""
+    tz = current_app.config["RECOVERY_TZ"]
+    if dask:
+        if tune:
+            raise Invalid("--tune runs on one machine; train with --dask after choosing the parameters")
+        from scoring.distributed import connect, train_on_cluster
+
+        frames = load_frames(session)
+        with connect(dask) as client:
+            result = train_on_cluster(client, frames, as_of, tz=tz)
+    else:
+        result = train(load_frames(session), as_of, tz=tz, tune=tune)
     return registry.save(result), result.evaluation
 
 
-def scores(session: Session, as_of: dt.date) -> pd.DataFrame:
+def scores(session: Session, as_of: dt.date, *, dask: str | None = None) -> pd.DataFrame:
     """Score every customer with the active model and store the run (replacing that day's earlier run
-    by the same version); returns the scores indexed by customer code."""
+    by the same version); returns the scores indexed by customer code. With dask (a scheduler's address or
+    "local"), the partitions are scored on that Dask cluster."""
     version, model = registry.active()
-    frame = score_customers(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    tz = current_app.config["RECOVERY_TZ"]
+    if dask:
+        from scoring.distributed import connect, score_on_cluster
+
+        frames = load_frames(session)
+        with connect(dask) as client:
+            frame = score_on_cluster(client, model, frames, as_of, tz=tz)
+    else:
+        frame = score_customers(model, load_frames(session), as_of, tz=tz)
     session.execute(delete(RiskScore).where(RiskScore.as_of == as_of, RiskScore.model_version == version))
     ids = bulk.read_frame(session, select(Customer.code, Customer.id)).set_index("code")["id"]
     rows = pd.DataFrame({
@@ -51,9 +71,9 @@ def scores(session: Session, as_of: dt.date) -> pd.DataFrame:
     return frame
 
 
-def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh") -> str:
+def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh", dask: str | None = None) -> str:
     """Score, store, and render the contract's scores CSV."""
-    frame = scores(session, as_of)
+    frame = scores(session, as_of, dask=dask)
     out = pd.DataFrame({
         "customer_id": frame.index,
         "pd": frame["pd"].map(lambda p: f"{p:.6f}").to_numpy(),
