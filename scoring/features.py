@@ -197,14 +197,17 @@ BY_NAME: dict[str, Feature] = {f.name: f for f in SPEC}
 
 # Directions known in advance: the risk never falls as these rise (INCREASING) or as these fall (DECREASING).
 # The model is held to them (XGBoost monotone constraints), so a step the data does not support cannot turn
-# a worse record into a lower probability, and a reason never rewards a worse value.
+# a worse record into a lower probability, and a reason never rewards a worse value. Left free on purpose:
+# security (it is demanded where the risk is high, so more of it can go with more risk), the latest bill's
+# state (every bill is open for its first days, a fact about the calendar before it is one about the
+# customer), bills since the last miss (for a customer who never missed it is the length of the record).
 INCREASING: tuple[str, ...] = (
     "late_days_mean_6", "late_days_max_6", "late30_share_6", "late_days_mean_12", "late_days_max_12",
     "late30_share_12", "late90_share_12", "late_share_12", "late30_count_all", "partial_share_12", "timing_ewm",
-    "unpaid30_ewm", "late_streak", "latest_open_days", "arrears_age_days", "arrears_to_avg_bill", "returned_12m",
-    "returned_3m", "disconnections_12m", "theft_24m", "violation_24m", "grid_late_share_3m", "grid_default_rate",
+    "unpaid30_ewm", "late_streak", "arrears_age_days", "arrears_to_avg_bill", "returned_12m", "returned_3m",
+    "disconnections_12m", "theft_24m", "violation_24m", "grid_late_share_3m", "grid_default_rate",
 )
-DECREASING: tuple[str, ...] = ("bills_since_miss", "latest_paid_share", "security_cover")
+DECREASING: tuple[str, ...] = ()
 MONOTONE: dict[str, int] = {**{name: 1 for name in INCREASING}, **{name: -1 for name in DECREASING}}
 
 # Features that tell an officer the same story: reasons give each group once, phrased by its strongest member.

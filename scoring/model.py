@@ -50,7 +50,7 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
     def __init__(self, *, n_estimators: int = 500, learning_rate: float = 0.1, max_depth: int = 4,
                  subsample: float = 0.8, colsample_bytree: float = 0.8, min_child_weight: float = 5.0,
                  reg_lambda: float = 1.0, gamma: float = 0.0, max_bin: int = 256,
-                 scale_pos_weight: float | str | None = "auto", early_stopping_rounds: int | None = 30,
+                 scale_pos_weight: float | str | None = "auto", early_stopping_rounds: int | None = 20,
                  eval_metric: str = "auc", calibration: str | None = "isotonic", monotone: bool = True,
                  random_state: int = 0, n_jobs: int | None = None):
         self.n_estimators = n_estimators

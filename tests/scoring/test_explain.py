@@ -79,7 +79,8 @@ def test_the_model_names_lateness_for_a_customer_made_to_pay_late(trained, demo)
     payer["arrears_fen"] = 4 * payer["avg_bill_fen_12"]
     payer["arrears_to_avg_bill"] = 4.0
     # the same story in the figures that carry the customer's state
-    payer[["timing_ewm", "latest_open_days"]] = 120.0
+    payer[["timing_ewm"]] = 120.0
+    payer[["latest_open_days", "latest_paid_share"]] = (25.0, 0.0)     # the latest bill, issued this month, unpaid
     payer[["unpaid30_ewm"]] = 1.0
     payer[["bills_since_miss"]] = 0.0
     payer[["late_streak"]] = 6.0

@@ -72,13 +72,13 @@ def test_hyperparameters_are_chosen_on_earlier_origins_never_on_the_validation_w
     assert all(0.8 < r["auc"] < 1 for r in found["results"])
 
 
-def test_the_model_never_lowers_the_risk_as_lateness_grows_or_raises_it_as_security_grows(trained, demo):
+def test_the_model_never_lowers_the_risk_as_lateness_or_returned_payments_grow(trained, demo):
     from scoring import build_features
 
     row = build_features(demo, TRAIN_AT).iloc[[0]]
     for name, values, direction in (("late_days_mean_12", np.linspace(0, 200, 41), 1),
                                     ("timing_ewm", np.linspace(-30, 120, 31), 1),
-                                    ("security_cover", np.linspace(0, 5, 26), -1)):
+                                    ("returned_12m", np.arange(0, 6), 1)):
         grid = pd.concat([row] * len(values)).assign(**{name: values})
         margin = trained.model.decision_function(grid)
         assert (direction * np.diff(margin) >= -1e-6).all(), name
