@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/score.py --customers 1000000
     .venv/bin/python bench/score.py --customers 100000 --months 24
+    .venv/bin/python bench/score.py --customers 100000 --dask local     # also on a Dask LocalCluster
 
 The utility is the project's demo, generated in memory as the engine's frames (integer keys, as the
 database's; allocations by the service's own FIFO rule), so the figures are the engine's, not the
@@ -13,7 +14,10 @@ same run on the same data:
   of trees the model kept, without the window stacking, early stopping and calibration;
 - scoring: a bare booster predict on the ready feature matrix, without the features, exposure,
   expected loss, points and reasons.
-Each line prints seconds and the ratio (pipeline ÷ floor).
+Each line prints seconds and the ratio (pipeline ÷ floor). With --dask ADDRESS (or `local`), training and
+scoring run again on that Dask cluster (scoring.distributed) and are printed beside the single-process figures,
+with the largest gap between the two paths' probabilities. Exits non-zero when a result is wrong: scores
+missing for a customer, or a probability outside 0-1.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--as-of", default="2026-11-23", help="the demo's today; training is as of 4 months earlier")
+    parser.add_argument("--dask", metavar="ADDRESS", help="also train and score on this Dask scheduler, or `local`")
     args = parser.parse_args()
     today = dt.date.fromisoformat(args.as_of)
     train_as_of = (np.datetime64(today, "M") - np.timedelta64(4, "M")).astype("datetime64[D]").item()
@@ -90,6 +95,25 @@ def main() -> None:
     _, t_predict = timed("floor: bare booster predict on the ready matrix",
                          lambda: model.booster_.predict(ready))
 
+    if len(scored) != len(features) or not scored["pd"].between(0, 1).all():
+        sys.exit("wrong result: a customer without a probability, or one outside 0-1")
+
+    cluster = None
+    if args.dask:
+        from scoring.distributed import connect, score_on_cluster, train_on_cluster
+
+        print(f"on Dask ({args.dask})")
+        client, _ = timed("connect", lambda: connect(args.dask))
+        with client:
+            remote, t_train_dask = timed("train_on_cluster", lambda: train_on_cluster(client, frames, train_as_of,
+                                                                                      tz=TZ))
+            remote_scores, t_score_dask = timed("score_on_cluster (the cluster's model)",
+                                                lambda: score_on_cluster(client, remote.model, frames, today, tz=TZ))
+        if len(remote_scores) != len(scored):
+            sys.exit("wrong result: the cluster scored another set of customers")
+        gap = (remote_scores["pd"] - scored["pd"].reindex(remote_scores.index)).abs()
+        cluster = (t_train_dask, t_score_dask, gap, remote.evaluation["model"]["roc_auc"])
+
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print()
     print(f"customers scored: {len(scored):,}; training rows: {result.evaluation['training']['rows']:,}; "
@@ -99,6 +123,12 @@ def main() -> None:
     print(f"training: {t_train:.2f} s vs bare xgboost.train {t_train_floor:.2f} s -> ratio "
           f"{t_train / t_train_floor:.1f}x")
     print(f"scoring:  {t_score:.2f} s vs bare predict {t_predict:.2f} s -> ratio {t_score / t_predict:.1f}x")
+    print(f"features + scoring: {t_features + t_score:.2f} s (storing the run is not included: the engine only)")
+    if cluster:
+        t_train_dask, t_score_dask, gap, auc = cluster
+        print(f"dask:     training {t_train_dask:.2f} s ({t_train_dask / t_train:.2f}x the single process), scoring "
+              f"{t_score_dask:.2f} s ({t_score_dask / t_score:.2f}x); validation AUC {auc:.3f}; probabilities "
+              f"differ by {gap.mean():.4f} on average, {gap.max():.3f} at most")
 
 
 if __name__ == "__main__":

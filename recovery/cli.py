@@ -281,6 +281,10 @@ def agent_remit(code: str, amount: str, reference: str, remitted_on: dt.date | N
     click.echo(f"agent {code}: unremitted takings now {format_yuan(get_agent(db.session, code).unremitted_fen)}")
 
 
+DASK_HELP = ("Run on a Dask cluster: a scheduler's address (tcp://host:8786) or `local` for a LocalCluster on this "
+             "machine (needs the `dask` extra).")
+
+
 @cli.group("model")
 def model_group() -> None:
     """The arrears-risk model."""
@@ -288,15 +292,17 @@ def model_group() -> None:
 
 @model_group.command("train")
 @click.option("--as-of", "as_of", required=True, callback=_date, help="Train on data known at this date.")
+@click.option("--tune", is_flag=True, help="Choose hyperparameters by time-based cross-validation first (slower).")
+@click.option("--dask", "dask", metavar="ADDRESS", help=DASK_HELP)
 @with_appcontext
-def model_train(as_of: dt.date) -> None:
+def model_train(as_of: dt.date, tune: bool, dask: str | None) -> None:
     """Train on data known at the date; the new version becomes the active one."""
     from recovery.audit import service as audit
     from recovery.progress import working
     from recovery.risk.service import train_model
 
     with working(f"model train --as-of {as_of.isoformat()}"):
-        version, evaluation = train_model(db.session, as_of)
+        version, evaluation = train_model(db.session, as_of, tune=tune, dask=dask)
     audit.record(db.session, "model.train", "model", version, as_of=as_of.isoformat(),
                  auc=evaluation["model"]["roc_auc"] if "model" in evaluation else None)
     db.session.commit()
@@ -307,15 +313,16 @@ def model_train(as_of: dt.date) -> None:
 @click.option("--as-of", "as_of", required=True, callback=_date)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of reasons.")
+@click.option("--dask", "dask", metavar="ADDRESS", help=DASK_HELP)
 @with_appcontext
-def model_score(as_of: dt.date, out: Path | None, lang: str) -> None:
+def model_score(as_of: dt.date, out: Path | None, lang: str, dask: str | None) -> None:
     """Score every customer as of the date with the active model; stores the run and writes the scores CSV."""
     from recovery.progress import working
     from recovery.risk.service import scores_csv
 
     try:
         with working(f"model score --as-of {as_of.isoformat()}"):
-            text = scores_csv(db.session, as_of, lang=lang)
+            text = scores_csv(db.session, as_of, lang=lang, dask=dask)
             db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -328,12 +335,16 @@ def model_score(as_of: dt.date, out: Path | None, lang: str) -> None:
 
 @model_group.command("evaluate")
 @click.option("--as-of", "as_of", required=True, callback=_date, help="Features at this date, outcomes after it.")
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV customer_id,pd: true probabilities of default at the date (a simulated utility's); "
+                   "adds the oracle's figures and the oracle gap.")
 @with_appcontext
-def model_evaluate(as_of: dt.date) -> None:
+def model_evaluate(as_of: dt.date, truth: Path | None) -> None:
     """The active model's metrics (and the points baseline's) on held-out outcomes, as JSON."""
-    from recovery.risk.service import evaluate
+    from recovery.risk.service import evaluate, read_truth
 
-    click.echo(json.dumps(evaluate(db.session, as_of), ensure_ascii=False, indent=2))
+    figures = evaluate(db.session, as_of, truth=read_truth(truth) if truth else None)
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
 
 
 @model_group.command("drift")

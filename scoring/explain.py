@@ -77,14 +77,19 @@ FIELDS = {lang: _fields(lang) for lang in LANGUAGES}
 def _phrase(template: str, lang: str, values: np.ndarray, known: np.ndarray) -> list[str]:
     names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
     makers = {f: FIELDS[lang][f] for f in names}
-    # Counts, days and shares repeat across customers: phrase each distinct (value, bills known) once.
-    # The fields read bills known only through min(6, n) and min(12, n), so n is capped at 12 first.
-    pairs = np.column_stack([np.asarray(values, dtype=np.float64),
-                             np.minimum(np.asarray(known, dtype=np.float64), 12.0)])
-    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    phrases = np.array([template.format(**{f: make(v, n) for f, make in makers.items()}) for v, n in distinct],
-                       dtype=object)
-    return phrases[inverse.reshape(-1)].tolist()
+    # Counts, days and shares repeat across customers: phrase each distinct (value, bills known) once, found by
+    # hashing (pandas.factorize), not sorting. The fields read bills known only through min(6, n) and
+    # min(12, n), so n is capped at 12 first, and left out where the template does not read it at all.
+    codes, distinct = pd.factorize(np.asarray(values, dtype=np.float64))
+    if names and set(names) & {"n6", "n12", "k6", "k12"}:
+        capped = np.minimum(np.nan_to_num(np.asarray(known, dtype=np.float64)), 12.0).astype(np.int64)
+        codes, pairs = pd.factorize(codes.astype(np.int64) * 13 + capped)
+        pairs_v, pairs_n = distinct[pairs // 13], (pairs % 13).astype(np.float64)
+    else:
+        pairs_v, pairs_n = distinct, np.full(len(distinct), 12.0)
+    phrases = np.array([template.format(**{f: make(v, n) for f, make in makers.items()})
+                        for v, n in zip(pairs_v.tolist(), pairs_n.tolist(), strict=True)], dtype=object)
+    return phrases[codes]
 
 
 def reasons(contributions: pd.DataFrame, features: pd.DataFrame, *, top_k: int = 3,
@@ -129,7 +134,11 @@ def reasons(contributions: pd.DataFrame, features: pd.DataFrame, *, top_k: int =
             if rows.size:
                 template = getattr(BY_NAME[name], lang)
                 slots[rows, ranks] = _phrase(template, lang, values[rows, j], known[rows])
-        out[lang] = [[s for s in row if s is not None] for row in slots.tolist()]
+        # most customers have all k reasons: only the others' lists need their empty slots dropped
+        lists = slots.tolist()
+        for i in np.flatnonzero(~valid.all(axis=1)).tolist():
+            lists[i] = [s for s in lists[i] if s is not None]
+        out[lang] = lists
     return pd.DataFrame(out, index=index)
 
 

@@ -105,15 +105,38 @@ SPEC: tuple[Feature, ...] = (
             "近{n12}期中有{k12}期只缴了部分电费", "{k12} of the last {n12} bills only partly paid"),
     Feature("bills_known", "bills whose punctuality is known (the length of the payment record)",
             "缴费记录短（仅{k}期）", "short payment record ({k} so far)", _below(6)),
+    # the customer's state: recent habits weighted more than old ones, streaks, the bill open now
+    Feature("timing_ewm", "days from the due date to full payment (negative: early), exponentially weighted "
+            "(half-life 3 bills), on bills the customer chose when to pay (not settled by a direct debit)",
+            "近期平均逾期{days}天才缴清", "recently paying {days} days late on average",
+            _above(0.5)),
+    Feature("timing_trend", "timing_ewm with a half-life of 1 bill minus that with a half-life of 6: paying later "
+            "than usual", "近期缴费比以往晚{days}天", "paying {days} days later than usual", _above(1.0)),
+    Feature("timing_sd_12", "standard deviation of the days from due date to payment over the last 12 bills the "
+            "customer chose when to pay", "缴费时间忽早忽晚", "pays at irregular times", _above(10.0)),
+    Feature("unpaid30_ewm", "bills not paid within 30 days of their due date, exponentially weighted "
+            "(half-life 3 bills)", "近期多次30天内未缴清", "recently several bills unpaid 30 days after the due date",
+            _above(0.2)),
+    Feature("bills_since_miss", "bills since the latest one not paid within 30 days of its due date (all bills "
+            "known when none was)", "上一次30天内未缴清仅在{k}期前", "last missed bill only {k} bills ago", _below(6)),
+    Feature("late_streak", "consecutive latest bills paid after their due date (or still unpaid past it)",
+            "连续{k}期逾期缴费", "{k} bills in a row paid late", _above(0.5)),
+    Feature("latest_open_days", "days since the latest bill was issued if it is not fully paid yet, else 0",
+            "最新一期电费已出账{days}天仍未缴清", "latest bill still unpaid {days} days after it was issued",
+            _above(0.5)),
+    Feature("latest_paid_days", "days from the latest bill's issue to its full payment (missing while open)"),
+    Feature("latest_paid_share", "share of the latest bill paid so far",
+            "最新一期电费仅缴了{pct}%", "only {pct}% of the latest bill paid", _below(1.0)),
     # arrears and payments
-    Feature("arrears_fen", "overdue amount not yet paid (fen)",
-            "当前欠费{yuan}元", "{yuan} yuan overdue"),
+    Feature("arrears_fen", "overdue bills not yet paid (fen): electricity arrears, penalties not included",
+            "逾期电费欠款{yuan}元（不含违约金）", "{yuan} yuan of bills overdue (penalties not included)"),
     Feature("arrears_age_days", "days since the due date of the oldest overdue unpaid bill",
             "最早一笔欠费已逾期{days}天", "oldest unpaid bill {days} days past due"),
     Feature("arrears_to_avg_bill", "overdue amount over the average bill of the last 12 months",
             "欠费相当于{x}个月的平均电费", "arrears equal to {x} months of its average bill", _above(0.05)),
-    Feature("balance_fen", "billed minus paid: what the customer owes now, overdue or not (fen)",
-            "账户欠款{yuan}元", "owes {yuan} yuan on the account"),
+    Feature("balance_fen", "the account's balance as the ledger gives it: bills, penalties, write-offs and "
+            "adjustments less payments, overdue or not (fen)",
+            "账户欠款（含违约金）{yuan}元", "owes {yuan} yuan on the account (penalties included)"),
     Feature("days_since_payment", "days since the last payment",
             "已{days}天没有缴费", "no payment for {days} days", _above(45)),
     Feature("debit_share_12", "share of the last 12 months' payments made by direct debit",
@@ -121,6 +144,8 @@ SPEC: tuple[Feature, ...] = (
     # events
     Feature("returned_12m", "returned (bounced) payments in the last 12 months",
             "近12个月有{k}次扣款被退回", "returned payments in the last 12 months: {k}"),
+    Feature("returned_3m", "returned (bounced) payments in the last 3 months",
+            "近3个月有{k}次扣款被退回", "returned payments in the last 3 months: {k}"),
     Feature("disconnections_12m", "disconnections for arrears in the last 12 months",
             "近12个月因欠费停电{k}次", "disconnections for arrears in the last 12 months: {k}"),
     Feature("theft_24m", "electricity theft cases in the last 24 months",
@@ -161,20 +186,42 @@ SPEC: tuple[Feature, ...] = (
     Feature("grid_late_share_change", "grid_late_share_3m minus the same share for the 3 months before",
             "所在网格逾期客户比例上升{pp}个百分点", "late payers in its grid up {pp} points on the 3 months before",
             _above(0.005)),
+    Feature("grid_default_rate", "share of the grid's customers with a bill due 30 to 120 days ago that was not "
+            "paid within 30 days (the grid's latest default rate known at the as-of date)",
+            "所在网格近期有{pct}%的客户30天内未缴清", "{pct}% of its grid's customers recently left a bill unpaid "
+            "30 days", _above(0.03)),
 )
 FEATURES: tuple[str, ...] = tuple(f.name for f in SPEC)
 """Model inputs in their fixed order; a model's manifest records the order it was trained with."""
 BY_NAME: dict[str, Feature] = {f.name: f for f in SPEC}
 
+# Directions known in advance: the risk never falls as these rise (INCREASING) or as these fall (DECREASING).
+# The model is held to them (XGBoost monotone constraints), so a step the data does not support cannot turn
+# a worse record into a lower probability, and a reason never rewards a worse value. Left free on purpose:
+# security (it is demanded where the risk is high, so more of it can go with more risk), the latest bill's
+# state (every bill is open for its first days, a fact about the calendar before it is one about the
+# customer), bills since the last miss (for a customer who never missed it is the length of the record).
+INCREASING: tuple[str, ...] = (
+    "late_days_mean_6", "late_days_max_6", "late30_share_6", "late_days_mean_12", "late_days_max_12",
+    "late30_share_12", "late90_share_12", "late_share_12", "late30_count_all", "partial_share_12", "timing_ewm",
+    "unpaid30_ewm", "late_streak", "arrears_age_days", "arrears_to_avg_bill", "returned_12m", "returned_3m",
+    "disconnections_12m", "theft_24m", "violation_24m", "grid_late_share_3m", "grid_default_rate",
+)
+DECREASING: tuple[str, ...] = ()
+MONOTONE: dict[str, int] = {**{name: 1 for name in INCREASING}, **{name: -1 for name in DECREASING}}
+
 # Features that tell an officer the same story: reasons give each group once, phrased by its strongest member.
 REASON_GROUPS: dict[str, tuple[str, ...]] = {
     "punctuality": ("late_days_mean_6", "late_days_max_6", "late30_share_6", "late_days_mean_12", "late_days_max_12",
-                    "late30_share_12", "late90_share_12", "late_share_12"),
+                    "late30_share_12", "late90_share_12", "late_share_12", "timing_ewm", "unpaid30_ewm",
+                    "bills_since_miss", "late_streak"),
+    "latest_bill": ("latest_open_days", "latest_paid_share"),
+    "returned": ("returned_12m", "returned_3m"),
     "arrears": ("arrears_fen", "arrears_age_days", "arrears_to_avg_bill", "balance_fen"),
     "own_consumption": ("kwh_trend_3v3", "kwh_yoy"),
     "peer_consumption": ("kwh_peer_ratio", "kwh_peer_change"),
     "class": tuple(f"class_{c}" for c in CLASSES),
-    "grid": ("grid_late_share_3m", "grid_late_share_change"),
+    "grid": ("grid_late_share_3m", "grid_late_share_change", "grid_default_rate"),
 }
 
 
@@ -303,6 +350,17 @@ def _security(cut: _Cut) -> tuple[np.ndarray, np.ndarray]:
     return _int_sums(codes[keep], deposit, n), _int_sums(codes[keep], guarantee, n)
 
 
+def _other_movements(cut: _Cut) -> np.ndarray:
+    """Per customer, the ledger's movements other than bills and payments effective by the as-of date (int64 fen)."""
+    n = len(cut.ids)
+    led = cut.frames.ledger
+    if led is None or led.empty:
+        return np.zeros(n, dtype=np.int64)
+    codes = cut.ids.get_indexer(led["customer_id"])
+    keep = (codes >= 0) & (dates_to_days(led["effective_on"]) <= cut.day)
+    return _int_sums(codes[keep], led["amount_fen"].to_numpy(dtype=np.int64)[keep], n)
+
+
 def _positions(cut: _Cut) -> pd.DataFrame:
     n = len(cut.ids)
     b = cut.bills
@@ -318,17 +376,82 @@ def _positions(cut: _Cut) -> pd.DataFrame:
     count = np.bincount(c[recent], minlength=n).astype(np.int64)
     next_bill = np.where(count > 0, (2 * total + count) // np.maximum(2 * count, 1), 0)
     deposit, guarantee = _security(cut)
-    return pd.DataFrame({"balance_fen": billed - paid, "next_bill_fen": next_bill.astype(np.int64),
+    balance = billed - paid + _other_movements(cut)
+    return pd.DataFrame({"balance_fen": balance, "next_bill_fen": next_bill.astype(np.int64),
                          "deposit_fen": deposit, "guarantee_fen": guarantee},
                         index=pd.Index(cut.ids, name="customer_id"))
 
 
 def account_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.DataFrame:
-    """Integer fen per customer at as_of: balance (billed minus paid), next bill estimate, deposit, guarantee.
+    """Integer fen per customer at as_of: balance (the ledger's: billed, penalties, write-offs and adjustments less
+    paid), next bill estimate, deposit, guarantee.
 
     The next bill is estimated as the mean of the last three billed periods. Indexed like build_features.
     """
     return _positions(_cut(Frames.of(frames), as_of, tz))
+
+
+def _weighted_means(codes: np.ndarray, values: np.ndarray, rank: np.ndarray, half_life: float, n: int,
+                    mask: np.ndarray | None = None) -> np.ndarray:
+    """Per customer, the mean of values weighted 0.5 ** (rank / half_life): the latest (rank 0) counts most."""
+    weight = np.exp2(-rank / half_life)
+    if mask is not None:
+        weight = np.where(mask, weight, 0.0)
+    den = np.bincount(codes, weights=weight, minlength=n)
+    return _ratio(np.bincount(codes, weights=weight * values, minlength=n), den)
+
+
+def _state_features(out: dict, cut: _Cut, e: np.ndarray, rank: np.ndarray, edays: np.ndarray, settled: np.ndarray,
+                    settled_day: np.ndarray, paid: np.ndarray, pos: np.ndarray, keep: np.ndarray) -> None:
+    """Features that carry the customer's state: habits weighted to the latest bills, streaks, the open bill.
+
+    e: the evaluable bills (rank 0 the latest), edays their days late (0 if on time); pos / keep: the known
+    allocations' bills and which allocations are known.
+    """
+    n, day, b = len(cut.ids), cut.day, cut.bills
+    c, due, amount = b["c"], b["due"], b["amount"]
+    ec = c[e]
+    # signed timing: days from the due date to full payment (negative when early); open bills count their age so far
+    signed = np.where(settled, settled_day - due, day - due)[e].astype(np.float64)
+    signed = np.clip(signed, -31.0, 120.0)
+    # a bill settled by a direct debit was paid when the bank took it, not when the customer chose
+    chosen = np.ones(len(c), dtype=bool)
+    channels = cut.frames.payments.get("channel")
+    a = cut.frames.allocations
+    if channels is not None and len(a):
+        debit_ids = cut.frames.payments["payment_id"].to_numpy()[channels.to_numpy() == "direct_debit"]
+        by_debit = pd.Index(debit_ids).get_indexer(a["payment_id"].to_numpy()[keep]) >= 0
+        debit_paid = _int_sums(pos[by_debit], a["amount_fen"].to_numpy(dtype=np.int64)[keep][by_debit], len(c))
+        chosen = ~(settled & (2 * debit_paid >= amount))        # mostly paid by debit: the bank chose the day
+    ch = chosen[e]
+    out["timing_ewm"] = _weighted_means(ec, signed, rank, 3.0, n, ch)
+    out["timing_trend"] = _weighted_means(ec, signed, rank, 1.0, n, ch) - _weighted_means(ec, signed, rank, 6.0, n, ch)
+    last12 = (rank < 12) & ch
+    mean = _means(ec, signed, n, last12)
+    var = _means(ec, signed * signed, n, last12) - mean * mean
+    out["timing_sd_12"] = np.where(_counts(ec, n, last12) >= 3, np.sqrt(np.maximum(var, 0.0)), np.nan)
+    miss = edays > LATE_DAYS
+    out["unpaid30_ewm"] = _weighted_means(ec, miss.astype(np.float64), rank, 3.0, n)
+    # the rank of the latest miss is the number of bills since it
+    latest_miss = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(latest_miss, ec[miss], rank[miss])
+    out["bills_since_miss"] = np.where(latest_miss < np.iinfo(np.int64).max, latest_miss, _counts(ec, n))
+    on_time = edays <= 0
+    first_on_time = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first_on_time, ec[on_time], rank[on_time])
+    out["late_streak"] = np.minimum(first_on_time, _counts(ec, n)).astype(np.float64)
+    # the latest bill issued (not a vacant month): open or paid, and when
+    billed = np.flatnonzero(amount > 0)
+    latest = _rank_latest_first(c[billed], b["issued"][billed], b["issued"][billed]) == 0
+    lb = billed[latest]
+    lc = c[lb]
+    open_days = np.zeros(n)
+    open_days[lc] = np.where(settled[lb], 0, day - b["issued"][lb])
+    paid_days = np.full(n, np.nan)
+    paid_days[lc] = np.where(settled[lb], np.maximum(settled_day[lb] - b["issued"][lb], 0), np.nan)
+    share = np.full(n, np.nan)
+    share[lc] = np.minimum(paid[lb] / amount[lb], 1.0)
+    out["latest_open_days"], out["latest_paid_days"], out["latest_paid_share"] = open_days, paid_days, share
 
 
 # ---------------------------------------------------------------------------------------------- features
@@ -339,6 +462,11 @@ def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.
     frames: a Frames or a mapping with the same keys. Returns float64 columns in FEATURES order, indexed by
     customer_id; NaN where a feature is undefined (e.g. no payment yet), which XGBoost treats as missing.
     """
+    return features_and_positions(frames, as_of, tz=tz)[0]
+
+
+def features_and_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """build_features and account_positions from one cut of the frames (scoring needs both)."""
     cut = _cut(Frames.of(frames), as_of, tz)
     n, day = len(cut.ids), cut.day
     out: dict[str, np.ndarray] = {}
@@ -384,6 +512,7 @@ def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.
     out["late30_count_all"] = _counts(ec, n, edays > LATE_DAYS)
     out["partial_share_12"] = _means(ec, partial.astype(float), n, last12)
     out["bills_known"] = _counts(ec, n)
+    _state_features(out, cut, e, rank, edays, settled, settled_day, paid, pos, keep)
 
     # ---- arrears and payments
     positions = _positions(cut)
@@ -411,16 +540,18 @@ def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.
 
     # ---- events
     ev = cut.frames.events
+    counted = (("returned_12m", "returned_payment", 365), ("returned_3m", "returned_payment", 91),
+               ("disconnections_12m", "disconnection", 365), ("theft_24m", "theft", 730),
+               ("violation_24m", "violation", 730))
     if ev is not None and len(ev):
         ev_codes = cut.ids.get_indexer(ev["customer_id"])
         ev_day = dates_to_days(ev["occurred_on"])
         known = (ev_codes >= 0) & (ev_day <= day)
         kind = ev["kind"].to_numpy()
-        for name, k, days in (("returned_12m", "returned_payment", 365), ("disconnections_12m", "disconnection", 365),
-                              ("theft_24m", "theft", 730), ("violation_24m", "violation", 730)):
+        for name, k, days in counted:
             out[name] = _counts(ev_codes, n, known & (kind == k) & (ev_day > day - days))
     else:
-        for name in ("returned_12m", "disconnections_12m", "theft_24m", "violation_24m"):
+        for name, _k, _days in counted:
             out[name] = np.zeros(n)
 
     # ---- consumption, per customer and period (corrections of a period add up)
@@ -475,6 +606,13 @@ def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.
         out[f"grid_{name}"] = share[grid_code] if n else np.zeros(0)
     out["grid_late_share_3m"] = out.pop("grid_now")
     out["grid_late_share_change"] = out["grid_late_share_3m"] - out.pop("grid_before")
+    # the grid's default rate on bills whose 30 days of grace ended by the as-of date
+    window = (edue > day - 120) & (edue <= day - LATE_DAYS)
+    had = _counts(ec, n, window) > 0
+    missed = _counts(ec, n, window & (edays > LATE_DAYS)) > 0
+    rate = _ratio(np.bincount(grid_code, weights=missed, minlength=grid_code.max(initial=-1) + 1),
+                  np.bincount(grid_code, weights=had, minlength=grid_code.max(initial=-1) + 1))
+    out["grid_default_rate"] = rate[grid_code] if n else np.zeros(0)
 
     frame = pd.DataFrame({name: out[name] for name in FEATURES}, index=pd.Index(cut.ids, name="customer_id"))
-    return frame.astype(np.float64)
+    return frame.astype(np.float64), positions

@@ -36,6 +36,10 @@ class Frames:
     security (optional): customer_id, deposit_fen, guarantee_fen (held and callable), optional held_on and
         released_on (without them the rows are taken as held at every as-of); absent means none
     rating (optional): customer_id, grade, points, rated_on (optional) from the rule-based credit rating
+    ledger (optional): customer_id, kind, amount_fen, effective_on: the account's movements other than bills and
+        payments (late-payment penalties, write-offs, adjustments), signed as the ledger signs them (positive
+        owes more). With them a customer's balance is the ledger's own (含违约金); without them it is billed
+        minus paid.
     """
 
     customers: pd.DataFrame
@@ -45,6 +49,7 @@ class Frames:
     events: pd.DataFrame | None = None
     security: pd.DataFrame | None = None
     rating: pd.DataFrame | None = None
+    ledger: pd.DataFrame | None = None
 
     @classmethod
     def of(cls, frames: Frames | Mapping[str, pd.DataFrame | None]) -> Frames:

@@ -28,6 +28,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from scoring.features import MONOTONE
+
 BOOSTER_FILE = "model.ubj"
 MANIFEST_FILE = "manifest.json"
 FORMAT = "fee-recovery/arrears-model"
@@ -45,15 +47,16 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
     fit(X, y, eval_set=(X_val, y_val)): X is a features frame (scoring.features.FEATURES columns); the
     eval_set is the latest time window and drives early stopping and the calibration. Without it, all
     trees are kept and the calibration is fitted on the training rows (optimistic; avoid in production).
-    calibration: "isotonic", "sigmoid" (Platt) or None.
+    calibration: "isotonic", "sigmoid" (Platt) or None. monotone: hold the features whose direction is known
+    (scoring.features.MONOTONE) to it.
     """
 
     def __init__(self, *, n_estimators: int = 500, learning_rate: float = 0.1, max_depth: int = 4,
                  subsample: float = 0.8, colsample_bytree: float = 0.8, min_child_weight: float = 5.0,
                  reg_lambda: float = 1.0, gamma: float = 0.0, max_bin: int = 256,
-                 scale_pos_weight: float | str | None = "auto", early_stopping_rounds: int | None = 30,
-                 eval_metric: str = "auc", calibration: str | None = "isotonic", random_state: int = 0,
-                 n_jobs: int | None = None):
+                 scale_pos_weight: float | str | None = "auto", early_stopping_rounds: int | None = 20,
+                 eval_metric: str = "auc", calibration: str | None = "isotonic", monotone: bool = True,
+                 random_state: int = 0, n_jobs: int | None = None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -67,6 +70,7 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.eval_metric = eval_metric
         self.calibration = calibration
+        self.monotone = monotone
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -74,11 +78,31 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y, *, eval_set: tuple[pd.DataFrame, Any] | None = None) -> ArrearsModel:
         """Train the trees on (X, y); stop early and calibrate on eval_set (the latest time window)."""
-        if self.calibration not in ("isotonic", "sigmoid", None):
-            raise ValueError(f"calibration must be 'isotonic', 'sigmoid' or None, not {self.calibration!r}")
         names = _feature_names(X)
         y = _binary(y, len(X))
-        positives = int(y.sum())
+        params = self.booster_params(names, y)
+        dtrain = _matrix(X, names)
+        evals, dval, y_val = [], None, None
+        if eval_set is not None:
+            X_val, y_val = eval_set
+            _check_columns(X_val, names)
+            y_val = _binary(y_val, len(X_val))
+            dval = _matrix(X_val, names, y_val)
+            evals = [(dval, "validation")]
+        dtrain.set_label(y)
+        stop = self.early_stopping_rounds if evals else None
+        booster = xgb.train(params, dtrain, num_boost_round=self.n_estimators, evals=evals,
+                            early_stopping_rounds=stop, verbose_eval=False)
+        if dval is not None:
+            return self.fitted(booster, names, params, stopped=stop is not None, margin=None, target=y_val,
+                               calibrate_on=dval)
+        return self.fitted(booster, names, params, stopped=False, margin=None, target=y, calibrate_on=dtrain)
+
+    def booster_params(self, names: list[str], y: np.ndarray) -> dict:
+        """The parameters of xgboost.train for these features and labels (the weight of positives from y)."""
+        if self.calibration not in ("isotonic", "sigmoid", None):
+            raise ValueError(f"calibration must be 'isotonic', 'sigmoid' or None, not {self.calibration!r}")
+        positives = int(np.sum(y))
         if positives in (0, len(y)):
             raise InsufficientOutcomes("y needs both defaulters and payers")
         if self.scale_pos_weight == "auto":
@@ -96,19 +120,15 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
         }
         if self.n_jobs is not None:
             params["nthread"] = self.n_jobs
-        dtrain = _matrix(X, names)
-        evals, dval, y_val = [], None, None
-        if eval_set is not None:
-            X_val, y_val = eval_set
-            _check_columns(X_val, names)
-            y_val = _binary(y_val, len(X_val))
-            dval = _matrix(X_val, names, y_val)
-            evals = [(dval, "validation")]
-        dtrain.set_label(y)
-        stop = self.early_stopping_rounds if evals else None
-        booster = xgb.train(params, dtrain, num_boost_round=self.n_estimators, evals=evals,
-                            early_stopping_rounds=stop, verbose_eval=False)
-        if stop is not None:
+        if self.monotone:
+            params["monotone_constraints"] = "(" + ",".join(str(MONOTONE.get(n, 0)) for n in names) + ")"
+        return params
+
+    def fitted(self, booster: xgb.Booster, names: list[str], params: dict, *, stopped: bool,
+               margin: np.ndarray | None, target: np.ndarray, calibrate_on: xgb.DMatrix | None = None) -> ArrearsModel:
+        """Take a booster trained elsewhere (here, or on a cluster by xgboost.dask) as this model's trees, and
+        calibrate it on (margin, target): the raw margins of the calibration rows, or calibrate_on to predict them."""
+        if stopped:
             self.best_iteration_ = int(booster.best_iteration)
             booster = booster[: self.best_iteration_ + 1]   # keep only the trees that are used
         else:
@@ -117,12 +137,10 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = len(names)
         self.classes_ = np.array([0, 1])
-        self.scale_pos_weight_ = spw
-        if dval is not None:
-            margin, target = booster.predict(dval, output_margin=True), y_val
-        else:
-            margin, target = booster.predict(dtrain, output_margin=True), y
-        self.calibrator_ = _fit_calibration(self.calibration, margin.astype(np.float64), target)
+        self.scale_pos_weight_ = params["scale_pos_weight"]
+        if margin is None:
+            margin = booster.predict(calibrate_on, output_margin=True)
+        self.calibrator_ = _fit_calibration(self.calibration, np.asarray(margin, dtype=np.float64), target)
         return self
 
     # ------------------------------------------------------------------------------------------ predict

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import pathlib
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
 
 from scoring.baseline import DEFAULT_RULE, PointsBaseline, PointsRule, credit_points
 from scoring.drift import reference_bins
-from scoring.evaluate import compare
+from scoring.evaluate import compare, metrics
 from scoring.features import build_features
 from scoring.frames import DEFAULT_TZ, Frames
 from scoring.labels import GRACE_DAYS, HORIZON_DAYS, default_outcomes
@@ -108,9 +110,18 @@ class TrainingResult:
 
 def train(frames: Frames | dict, as_of, *, model: ArrearsModel | None = None, windows: int = 6,
           step_months: int = 1, horizon_days: int = HORIZON_DAYS, grace_days: int = GRACE_DAYS,
-          tz: str = DEFAULT_TZ, rule: PointsRule = DEFAULT_RULE) -> TrainingResult:
-    """Fit a model (a clone of `model`, default ArrearsModel()) on rolling origins known at as_of; evaluate both."""
+          tz: str = DEFAULT_TZ, rule: PointsRule = DEFAULT_RULE, tune: bool | dict = False) -> TrainingResult:
+    """Fit a model (a clone of `model`, default ArrearsModel()) on rolling origins known at as_of; evaluate both.
+
+    tune: first choose hyperparameters by time-based cross-validation (search(); a dict is the grid); the
+    search's table is kept in the evaluation.
+    """
     frames = Frames.of(frames)
+    tuned = None
+    if tune:
+        tuned = search(frames, as_of, model=model, grid=tune if isinstance(tune, dict) else None, windows=windows,
+                       step_months=step_months, horizon_days=horizon_days, grace_days=grace_days, tz=tz)
+        model = clone(model if model is not None else ArrearsModel()).set_params(**tuned["best"])
     origins, validation = rolling_origins(as_of, windows=windows, step_months=step_months,
                                           horizon_days=horizon_days, grace_days=grace_days)
     options = {"horizon_days": horizon_days, "grace_days": grace_days, "tz": tz, "rule": rule}
@@ -126,18 +137,66 @@ def train(frames: Frames | dict, as_of, *, model: ArrearsModel | None = None, wi
         **compare(val.y, estimator.predict_proba(val.X)[:, 1], baseline.predict_proba(val.points)[:, 1],
                   amount=val.unpaid_fen),
     }
+    if tuned is not None:
+        evaluation["search"] = tuned
     return TrainingResult(model=estimator, baseline=baseline, evaluation=evaluation,
                           as_of=pd.Timestamp(as_of).date(), training_origins=origins, validation_origin=validation,
                           horizon_days=horizon_days, grace_days=grace_days,
                           drift_reference=reference_bins(fit_on.X))
 
 
+SEARCH_GRID: dict[str, tuple] = {"max_depth": (3, 4, 6), "min_child_weight": (5.0, 20.0),
+                                  "learning_rate": (0.05, 0.1)}
+
+
+def search(frames: Frames | dict, as_of, *, model: ArrearsModel | None = None, grid: dict | None = None,
+           windows: int = 6, step_months: int = 1, horizon_days: int = HORIZON_DAYS, grace_days: int = GRACE_DAYS,
+           tz: str = DEFAULT_TZ) -> dict:
+    """Hyperparameters chosen by time-based cross-validation on the training origins of as_of.
+
+    Each fold validates on one training origin with a model fitted on the origins whose labels are complete
+    before it (origin + horizon + grace <= the fold's origin), never on later ones; the validation window of
+    train() is left out entirely. Early stopping inside a fold watches the fold itself, as train() watches
+    its validation window. Returns {"best": parameters, "folds": [...], "results": [{params, auc, aucs}]},
+    the best by mean AUC over the folds.
+    """
+    frames = Frames.of(frames)
+    origins, _validation = rolling_origins(as_of, windows=windows, step_months=step_months,
+                                           horizon_days=horizon_days, grace_days=grace_days)
+    stacked = stack_windows(frames, origins, horizon_days=horizon_days, grace_days=grace_days, tz=tz)
+    at = stacked.X.index.get_level_values("origin")
+    span = datetime.timedelta(days=horizon_days + grace_days)
+    folds = [(o, [f for f in origins if f + span <= o]) for o in origins]
+    folds = [(o, fit) for o, fit in folds if fit][-2:]     # the latest two folds that have training origins
+    if not folds:
+        raise ValueError("too few training origins for a time-based cross-validation: raise windows")
+    grid = grid or SEARCH_GRID
+    base = model if model is not None else ArrearsModel()
+    results = []
+    for values in itertools.product(*grid.values()):
+        params = dict(zip(grid, values, strict=True))
+        aucs = []
+        for origin, fit in folds:
+            train_rows, val_rows = np.isin(at, fit), at == origin
+            estimator = clone(base).set_params(**params, calibration=None)
+            X_val, y_val = stacked.X[val_rows], stacked.y[val_rows].to_numpy()
+            estimator.fit(stacked.X[train_rows], stacked.y[train_rows].to_numpy(), eval_set=(X_val, y_val))
+            aucs.append(float(roc_auc_score(y_val, estimator.decision_function(X_val))))
+        results.append({"params": params, "auc": float(np.mean(aucs)), "aucs": aucs})
+    best = max(results, key=lambda r: r["auc"])
+    return {"best": best["params"], "folds": [{"validation": o.isoformat(), "training": [f.isoformat() for f in fit]}
+                                             for o, fit in folds], "results": results}
+
+
 def evaluate_window(model: ArrearsModel, frames: Frames | dict, origin, *, baseline: PointsBaseline | None = None,
-                    horizon_days: int = HORIZON_DAYS, grace_days: int = GRACE_DAYS, tz: str = DEFAULT_TZ,
-                    rule: PointsRule = DEFAULT_RULE) -> dict:
+                    truth: pd.Series | None = None, horizon_days: int = HORIZON_DAYS, grace_days: int = GRACE_DAYS,
+                    tz: str = DEFAULT_TZ, rule: PointsRule = DEFAULT_RULE) -> dict:
     """Model and baseline metrics on one window (features at origin, outcomes after it) as JSON.
 
     The window's labels must be complete in frames. baseline defaults to the one saved in the model's manifest.
+    truth: the true probability of default of each customer at origin, where a simulation knows it
+    (scoring.synthetic); the figures then hold the oracle's metrics on the same customers and the gap
+    (oracle minus model) of each headline figure.
     """
     if baseline is None:
         saved = getattr(model, "manifest_", {}).get("baseline")
@@ -145,6 +204,16 @@ def evaluate_window(model: ArrearsModel, frames: Frames | dict, origin, *, basel
             raise ValueError("no baseline given and none in the model's manifest")
         baseline = PointsBaseline.from_json(saved)
     w = stack_windows(frames, [origin], horizon_days=horizon_days, grace_days=grace_days, tz=tz, rule=rule)
-    return {"window": {"origin": pd.Timestamp(origin).date().isoformat(), "kind": "held-out"},
-            **compare(w.y, model.predict_proba(w.X)[:, 1], baseline.predict_proba(w.points)[:, 1],
-                      amount=w.unpaid_fen)}
+    figures = {"window": {"origin": pd.Timestamp(origin).date().isoformat(), "kind": "held-out"},
+               **compare(w.y, model.predict_proba(w.X)[:, 1], baseline.predict_proba(w.points)[:, 1],
+                         amount=w.unpaid_fen)}
+    if truth is not None:
+        customers = w.y.index.get_level_values("customer_id")
+        known = pd.Series(truth).reindex(customers)
+        if known.isna().any():
+            raise ValueError(f"no true probability for {int(known.isna().sum())} customer(s) of the window, "
+                             f"e.g. {customers[known.isna().to_numpy()][0]}")
+        figures["oracle"] = metrics(w.y, known.to_numpy(dtype=np.float64), amount=w.unpaid_fen)
+        figures["oracle_gap"] = {k: figures["oracle"][k] - figures["model"][k]
+                                 for k in ("roc_auc", "pr_auc", "capture_10", "brier")}
+    return figures

@@ -13,10 +13,12 @@ from recovery.credit.models import CreditRating
 from recovery.credit.security_models import MONEY_KINDS, DepositEntry, Guarantee, GuaranteeStatus
 from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
-from recovery.ledger.models import Allocation
+from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from recovery.payments.models import Payment, PaymentState
 from recovery.timeutil import business_tz
 from scoring import Frames
+
+OTHER_MOVEMENTS = (EntryKind.penalty, EntryKind.write_off, EntryKind.adjustment)
 
 
 def _raw(column, name: str):
@@ -47,6 +49,16 @@ def load_frames(session: Session) -> Frames:
         Customer.code.label("customer_id"), Event.kind, _raw(Event.occurred_on, "occurred_on"), Event.amount_fen,
     ).join(Customer, Customer.id == Event.customer_id))
 
+    # The ledger's other movements, so that balances are the ledger's (the customer page's): penalties, write-offs
+    # and adjustments. Reversals are left out: a reversed payment is not in `payments`, and a trued-up interim
+    # bill is already zero in `bills`.
+    ledger = bulk.read_frame(session, select(
+        Customer.code.label("customer_id"), LedgerEntry.kind, LedgerEntry.amount_fen,
+        _raw(LedgerEntry.effective_on, "effective_on"),
+    ).join(Customer, Customer.id == LedgerEntry.customer_id).where(LedgerEntry.kind.in_(OTHER_MOVEMENTS)))
+    ledger["effective_on"] = pd.to_datetime(ledger["effective_on"])
+    ledger["amount_fen"] = ledger["amount_fen"].astype("int64")
+
     security = _security(session)
     # The credit domain's ratings as they stood on each date (history rows are stored on change only).
     rating = bulk.read_frame(session, select(
@@ -65,7 +77,8 @@ def load_frames(session: Session) -> Frames:
         frame["amount_fen"] = frame["amount_fen"].astype("int64")
     events["amount_fen"] = events["amount_fen"].astype("Int64")
     return Frames(customers=customers, bills=bills, payments=payments, allocations=allocations, events=events,
-                  security=security if not security.empty else None, rating=rating if not rating.empty else None)
+                  security=security if not security.empty else None, rating=rating if not rating.empty else None,
+                  ledger=ledger if not ledger.empty else None)
 
 
 def _security(session: Session) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recovery import bulk
 from recovery.customers.models import Customer
+from recovery.errors import Invalid
 from recovery.money import format_yuan_array
 from recovery.risk import registry
 from recovery.risk.frames import load_frames
@@ -25,17 +26,38 @@ STALE_PSI = 0.25  # the usual line: above it a feature's population has shifted 
 SCORES_COLUMNS = ["customer_id", "pd", "expected_loss", "rating", "reasons"]
 
 
-def train_model(session: Session, as_of: dt.date) -> tuple[str, dict]:
-    """Train on what was known at as_of, store the version and make it active."""
-    result = train(load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+def train_model(session: Session, as_of: dt.date, *, tune: bool = False, dask: str | None = None) -> tuple[str, dict]:
+    """Train on what was known at as_of, store the version and make it active; with tune, hyperparameters are
+    first chosen by time-based cross-validation (its table is kept in the evaluation); with dask (a scheduler's
+    address or "local"), the trees are trained on that Dask cluster."""
+    tz = current_app.config["RECOVERY_TZ"]
+    if dask:
+        if tune:
+            raise Invalid("--tune runs on one machine; train with --dask after choosing the parameters")
+        from scoring.distributed import connect, train_on_cluster
+
+        frames = load_frames(session)
+        with connect(dask) as client:
+            result = train_on_cluster(client, frames, as_of, tz=tz)
+    else:
+        result = train(load_frames(session), as_of, tz=tz, tune=tune)
     return registry.save(result), result.evaluation
 
 
-def scores(session: Session, as_of: dt.date) -> pd.DataFrame:
+def scores(session: Session, as_of: dt.date, *, dask: str | None = None) -> pd.DataFrame:
     """Score every customer with the active model and store the run (replacing that day's earlier run
-    by the same version); returns the scores indexed by customer code."""
+    by the same version); returns the scores indexed by customer code. With dask (a scheduler's address or
+    "local"), the partitions are scored on that Dask cluster."""
     version, model = registry.active()
-    frame = score_customers(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    tz = current_app.config["RECOVERY_TZ"]
+    if dask:
+        from scoring.distributed import connect, score_on_cluster
+
+        frames = load_frames(session)
+        with connect(dask) as client:
+            frame = score_on_cluster(client, model, frames, as_of, tz=tz)
+    else:
+        frame = score_customers(model, load_frames(session), as_of, tz=tz)
     session.execute(delete(RiskScore).where(RiskScore.as_of == as_of, RiskScore.model_version == version))
     ids = bulk.read_frame(session, select(Customer.code, Customer.id)).set_index("code")["id"]
     rows = pd.DataFrame({
@@ -49,9 +71,9 @@ def scores(session: Session, as_of: dt.date) -> pd.DataFrame:
     return frame
 
 
-def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh") -> str:
+def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh", dask: str | None = None) -> str:
     """Score, store, and render the contract's scores CSV."""
-    frame = scores(session, as_of)
+    frame = scores(session, as_of, dask=dask)
     out = pd.DataFrame({
         "customer_id": frame.index,
         "pd": frame["pd"].map(lambda p: f"{p:.6f}").to_numpy(),
@@ -64,10 +86,17 @@ def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh") -> str:
     return buf.getvalue()
 
 
-def evaluate(session: Session, as_of: dt.date) -> dict:
-    """The active model's and the baseline's figures on outcomes after as_of (which must be complete)."""
+def evaluate(session: Session, as_of: dt.date, *, truth: pd.Series | None = None) -> dict:
+    """The active model's and the baseline's figures on outcomes after as_of (which must be complete); with the
+    customers' true probabilities of default (a simulated utility's), the oracle's figures and the gap too."""
     version, model = registry.active()
-    figures = evaluate_window(model, load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    try:
+        figures = evaluate_window(model, load_frames(session), as_of, truth=truth,
+                                  tz=current_app.config["RECOVERY_TZ"])
+    except ValueError as e:
+        if truth is None:
+            raise
+        raise Invalid(f"--truth: {e}") from e
     trained_at = dt.date.fromisoformat(model.manifest_["training_window"]["as_of"])
     # The model learnt outcomes up to its training date; only windows from then on are unseen.
     held_out = as_of >= trained_at
@@ -75,6 +104,20 @@ def evaluate(session: Session, as_of: dt.date) -> dict:
                                   "evaluate from that date on for held-out figures")
     return {"version": version, "trained_as_of": trained_at.isoformat(), "held_out": held_out, "note": note,
             **figures}
+
+
+def read_truth(path) -> pd.Series:
+    """True probabilities of default from a CSV with customer_id and pd (0-1), indexed by customer_id."""
+    frame = pd.read_csv(path, dtype={"customer_id": str}, encoding="utf-8-sig")
+    missing = {"customer_id", "pd"} - set(frame.columns)
+    if missing:
+        raise Invalid(f"{path}: lacks column(s) {', '.join(sorted(missing))}")
+    pd_ = pd.to_numeric(frame["pd"], errors="coerce")
+    bad = pd_.isna() | (pd_ < 0) | (pd_ > 1) | frame["customer_id"].duplicated()
+    if bad.any():
+        line = int(bad.to_numpy().argmax()) + 2
+        raise Invalid(f"{path}:{line}: pd: not a probability, or the customer is listed twice")
+    return pd.Series(pd_.to_numpy(), index=pd.Index(frame["customer_id"], name="customer_id"), name="pd")
 
 
 def drift(session: Session, as_of: dt.date) -> dict:

@@ -80,3 +80,36 @@ def test_drift_flags_the_district_sliding_into_trouble_after_training(recovery, 
     assert "grid_late_share_3m" in report["drifted_features"]
     assert report["psi"]["grid_late_share_3m"] > 0.25
     assert "warning: the active model is stale" in result.stderr
+
+
+def test_evaluate_gives_the_oracle_gap_on_a_utility_whose_true_probabilities_are_known(recovery, app, tmp_path):
+    import datetime as dt
+
+    from scoring import synthetic
+
+    app.config["MODELS_DIR"] = str(tmp_path / "models")
+    world = synthetic.generate(customers=800, months=24, seed=3)
+    as_of = world.end - dt.timedelta(days=90)
+    synthetic.write_csv(world, tmp_path, truth={as_of: synthetic.true_pd(world, as_of, replicates=100)})
+    for kind in ("customers", "bills", "payments", "events"):
+        imported = recovery("import", kind, tmp_path / f"{kind}.csv")
+        assert imported.exit_code == 0, imported.output
+    assert recovery("model", "train", "--as-of", as_of.isoformat()).exit_code == 0
+    truth = tmp_path / f"truth_{as_of.isoformat()}.csv"
+
+    result = recovery("model", "evaluate", "--as-of", as_of.isoformat(), "--truth", truth)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["held_out"] is True
+    oracle, model = figures["oracle"], figures["model"]
+    assert oracle["n"] == model["n"] > 600 and oracle["defaulters"] == model["defaulters"]
+    assert oracle["roc_auc"] > 0.85 and oracle["roc_auc"] > model["roc_auc"]
+    assert figures["oracle_gap"]["roc_auc"] == pytest.approx(oracle["roc_auc"] - model["roc_auc"])
+    assert figures["oracle_gap"]["brier"] == pytest.approx(oracle["brier"] - model["brier"])
+
+    # a truth file that leaves out a customer of the window is refused in one line
+    lines = truth.read_text(encoding="utf-8").splitlines()
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(lines[:1] + lines[2:]) + "\n", encoding="utf-8")
+    refused = recovery("model", "evaluate", "--as-of", as_of.isoformat(), "--truth", short)
+    assert refused.exit_code == 1 and "no true probability for 1 customer" in refused.stderr

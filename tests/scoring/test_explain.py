@@ -48,8 +48,8 @@ def test_a_phrase_that_would_not_be_true_is_skipped(tiny):
 def test_money_days_and_shares_are_phrased_for_an_officer(tiny):
     contrib = _contributions(["C1"], arrears_fen=3.0, days_since_payment=2.0, security_cover=1.0)
     why = reasons(contrib, tiny).loc["C1"]
-    assert why["zh"] == ["当前欠费100.00元", "已63天没有缴费", "押金和担保仅覆盖欠款加一期电费的50%"]
-    assert why["en"] == ["100.00 yuan overdue", "no payment for 63 days",
+    assert why["zh"] == ["逾期电费欠款100.00元（不含违约金）", "已63天没有缴费", "押金和担保仅覆盖欠款加一期电费的50%"]
+    assert why["en"] == ["100.00 yuan of bills overdue (penalties not included)", "no payment for 63 days",
                          "deposits and guarantees cover only 50% of balance plus a bill"]
 
 
@@ -78,6 +78,12 @@ def test_the_model_names_lateness_for_a_customer_made_to_pay_late(trained, demo)
     payer[["arrears_age_days"]] = 120.0
     payer["arrears_fen"] = 4 * payer["avg_bill_fen_12"]
     payer["arrears_to_avg_bill"] = 4.0
+    # the same story in the figures that carry the customer's state
+    payer[["timing_ewm"]] = 120.0
+    payer[["latest_open_days", "latest_paid_share"]] = (25.0, 0.0)     # the latest bill, issued this month, unpaid
+    payer[["unpaid30_ewm"]] = 1.0
+    payer[["bills_since_miss"]] = 0.0
+    payer[["late_streak"]] = 6.0
     assert trained.model.predict_proba(payer)[0, 1] > 0.5
     why = explain(trained.model, payer).iloc[0]
     assert any("逾期" in r or "欠费" in r for r in why["zh"])

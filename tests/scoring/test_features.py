@@ -130,3 +130,43 @@ def test_security_counts_only_while_it_is_held():
     assert build_features(dataclasses.replace(frames, security=released), AS_OF).loc["C1", "security_cover"] == 0
     held = released.assign(released_on=pd.to_datetime(["2026-01-01"]))
     assert build_features(dataclasses.replace(frames, security=held), AS_OF).loc["C1", "security_cover"] == 0.5
+
+
+def test_state_features_weight_the_latest_bills_and_know_the_open_one(tiny):
+    # C1, latest bill first: still open 42 days past due, then 10, 40, 40 days late, then four paid 5 days early
+    weights = 0.5 ** (np.arange(8) / 3)
+    days = np.array([42, 10, 40, 40, -5, -5, -5, -5])
+    c1, c2 = tiny.loc["C1"], tiny.loc["C2"]
+    assert c1["timing_ewm"] == pytest.approx((weights * days).sum() / weights.sum())
+    assert c2["timing_ewm"] == pytest.approx(-3.0)
+    assert c1["unpaid30_ewm"] == pytest.approx(weights[[0, 2, 3]].sum() / weights.sum())
+    assert (c1["bills_since_miss"], c2["bills_since_miss"]) == (0, 8)      # C2 never missed: its whole record
+    assert (c1["late_streak"], c2["late_streak"]) == (4, 0)
+    # C1's latest bill (issued 2025-09-05) is open 57 days on; C2 paid its in full 12 days after the issue
+    assert (c1["latest_open_days"], c1["latest_paid_share"]) == (57, 0.0) and np.isnan(c1["latest_paid_days"])
+    assert (c2["latest_open_days"], c2["latest_paid_share"], c2["latest_paid_days"]) == (0, 1.0, 12)
+    # of G1's three customers with a bill due 30-120 days ago, C1 left one unpaid 30 days (the 40-day one)
+    assert tiny["grid_default_rate"].tolist() == pytest.approx([1 / 3] * 3)
+    assert c1["returned_3m"] == 0 and c1["returned_12m"] == 1                # returned on 2025-07-20
+
+
+def test_timing_leaves_out_bills_a_direct_debit_settled():
+    frames = tiny_frames()
+    payments = frames.payments.copy()
+    payments.loc[payments["payment_id"] == "PC15", "channel"] = "direct_debit"    # the 40-days-late bill 6
+    c1 = build_features(dataclasses.replace(frames, payments=payments), AS_OF).loc["C1"]
+    weights = 0.5 ** (np.array([0, 1, 3, 4, 5, 6, 7]) / 3)
+    days = np.array([42, 10, 40, -5, -5, -5, -5])
+    assert c1["timing_ewm"] == pytest.approx((weights * days).sum() / weights.sum())
+    assert c1["late_streak"] == 4                                              # lateness itself still counts
+
+
+def test_the_balance_is_the_ledgers_with_penalties_and_write_offs_known_at_the_as_of_date():
+    ledger = pd.DataFrame({"customer_id": ["C1", "C1", "C2"], "kind": ["penalty", "write_off", "penalty"],
+                           "amount_fen": [1_234, -5_000, 300],
+                           "effective_on": pd.to_datetime(["2025-10-01", "2025-11-02", "2025-10-15"])})
+    frames = dataclasses.replace(tiny_frames(), ledger=ledger)
+    positions = account_positions(frames, AS_OF)
+    assert positions["balance_fen"].to_dict() == {"C1": 10_000 + 1_234, "C2": 300, "C3": 0}
+    features = build_features(frames, AS_OF)
+    assert features.loc["C1", "balance_fen"] == 11_234 and features.loc["C1", "arrears_fen"] == 10_000

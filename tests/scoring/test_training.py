@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scoring import ArrearsModel, evaluate_window, rolling_origins
@@ -55,3 +56,29 @@ def test_a_saved_model_evaluates_later_windows_with_its_own_baseline(trained, de
     for who in ("model", "baseline"):
         assert again[who].pop("calibration") == held_out[who]["calibration"]
         assert again[who] == {k: pytest.approx(v) for k, v in held_out[who].items() if k != "calibration"}
+
+
+def test_hyperparameters_are_chosen_on_earlier_origins_never_on_the_validation_window(demo):
+    from scoring.training import search
+
+    found = search(demo, TRAIN_AT, model=ArrearsModel(random_state=7, n_jobs=1, n_estimators=60),
+                   grid={"max_depth": (2, 4)}, windows=4)
+    origins, validation = rolling_origins(TRAIN_AT, windows=4)
+    assert found["best"] in ({"max_depth": 2}, {"max_depth": 4}) and len(found["results"]) == 2
+    for fold in found["folds"]:
+        held = dt.date.fromisoformat(fold["validation"])
+        assert held in origins and held < validation and fold["training"]
+        assert all(dt.date.fromisoformat(o) + dt.timedelta(days=90) <= held for o in fold["training"])
+    assert all(0.8 < r["auc"] < 1 for r in found["results"])
+
+
+def test_the_model_never_lowers_the_risk_as_lateness_or_returned_payments_grow(trained, demo):
+    from scoring import build_features
+
+    row = build_features(demo, TRAIN_AT).iloc[[0]]
+    for name, values, direction in (("late_days_mean_12", np.linspace(0, 200, 41), 1),
+                                    ("timing_ewm", np.linspace(-30, 120, 31), 1),
+                                    ("returned_12m", np.arange(0, 6), 1)):
+        grid = pd.concat([row] * len(values)).assign(**{name: values})
+        margin = trained.model.decision_function(grid)
+        assert (direction * np.diff(margin) >= -1e-6).all(), name
