@@ -126,8 +126,10 @@ def reallocate(session: Session, customers: Table | list[int]) -> int:
         Payment.id, Payment.customer_id, Payment.amount_fen, type_coerce(Payment.paid_at, String),
     ).where(Payment.customer_id.in_(ids), Payment.state != PaymentState.reversed.value),
         {"payment_id": "int64", "customer_id": "int64", "amount_fen": "int64", "paid_at": "str"})
-    session.execute(delete(Allocation).where(Allocation.customer_id.in_(ids)))
-    session.execute(delete(PenaltyAllocation).where(PenaltyAllocation.customer_id.in_(ids)))
+    # Not synchronised with the session: the ORM would read every deleted id back (RETURNING) to forget
+    # objects that bulk paths never load.
+    for table in (Allocation, PenaltyAllocation):
+        session.execute(delete(table).where(table.customer_id.in_(ids)).execution_options(synchronize_session=False))
     if payments.empty:  # e.g. a first bills import: nothing to allocate, no bills to read
         return 0
     bills = bulk.read_text_frame(session, select(
