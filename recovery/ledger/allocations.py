@@ -99,6 +99,19 @@ def _reallocate_few(session: Session, ids: list[int]) -> int:
     return len(both)
 
 
+def lock_customers(session: Session, customers: Table | list[int]) -> None:
+    """Take the row locks of the customers listed in `customers` (a table with column `id`, or ids), in id order.
+
+    Serialises with any other transaction re-allocating or posting to the same customers: each must see
+    the other's payments, or both would allocate the same bill. A bulk import takes them before writing,
+    so that the foreign-key checks of its rows find the customers already locked by the transaction.
+    A no-op on SQLite, where a writer holds the whole database.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        ids = select(customers.c.id) if isinstance(customers, Table) else list(customers)
+        session.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
+
+
 def reallocate(session: Session, customers: Table | list[int]) -> int:
     """Rebuild the allocations of the customers listed in `customers` (a table with column `id`, or ids).
 
@@ -107,25 +120,25 @@ def reallocate(session: Session, customers: Table | list[int]) -> int:
     allocations exactly as allocating from scratch would. Returns the number of allocations.
     """
     ids = select(customers.c.id) if isinstance(customers, Table) else list(customers)
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise with any other transaction re-allocating the same customers: each must see the
-        # other's payments, or both would allocate the same bill.
-        session.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
+    lock_customers(session, customers)
     if isinstance(ids, list) and len(ids) <= FEW:
         return _reallocate_few(session, ids)
     # Dates and instants come back raw (text on SQLite) and are parsed column-wise, not row by row.
-    payments = bulk.read_frame(session, select(
-        Payment.id.label("payment_id"), Payment.customer_id, Payment.amount_fen,
-        type_coerce(Payment.paid_at, String).label("paid_at"),
-    ).where(Payment.customer_id.in_(ids), Payment.state != PaymentState.reversed))
-    session.execute(delete(Allocation).where(Allocation.customer_id.in_(ids)))
-    session.execute(delete(PenaltyAllocation).where(PenaltyAllocation.customer_id.in_(ids)))
+    payments = bulk.read_text_frame(session, select(
+        Payment.id, Payment.customer_id, Payment.amount_fen, type_coerce(Payment.paid_at, String),
+    ).where(Payment.customer_id.in_(ids), Payment.state != PaymentState.reversed.value),
+        {"payment_id": "int64", "customer_id": "int64", "amount_fen": "int64", "paid_at": "str"})
+    # Not synchronised with the session: the ORM would read every deleted id back (RETURNING) to forget
+    # objects that bulk paths never load.
+    for table in (Allocation, PenaltyAllocation):
+        session.execute(delete(table).where(table.customer_id.in_(ids)).execution_options(synchronize_session=False))
     if payments.empty:  # e.g. a first bills import: nothing to allocate, no bills to read
         return 0
-    bills = bulk.read_frame(session, select(
-        Bill.id.label("bill_id"), Bill.customer_id, Bill.amount_fen,
-        type_coerce(Bill.due_on, String).label("due_on"), type_coerce(Bill.issued_on, String).label("issued_on"),
-    ).where(Bill.customer_id.in_(ids)))
+    bills = bulk.read_text_frame(session, select(
+        Bill.id, Bill.customer_id, Bill.amount_fen, type_coerce(Bill.due_on, String),
+        type_coerce(Bill.issued_on, String),
+    ).where(Bill.customer_id.in_(ids)),
+        {"bill_id": "int64", "customer_id": "int64", "amount_fen": "int64", "due_on": "str", "issued_on": "str"})
     if bills.empty:
         return 0
 
@@ -136,7 +149,8 @@ def reallocate(session: Session, customers: Table | list[int]) -> int:
     starts = days.dt.tz_localize(business_tz(), ambiguous=False, nonexistent="shift_forward").dt.tz_convert("UTC")
     bills["issued_at"] = bills["issued_on"].map(pd.Series(starts.to_numpy(), index=days))
     payments["paid_at"] = pd.to_datetime(payments["paid_at"], utc=True, format="ISO8601")
-    penalties = bulk.read_frame(session, _penalty_totals(ids, raw_dates=True))
+    penalties = bulk.read_text_frame(session, _penalty_totals(ids, raw_dates=True), {
+        "bill_id": "int64", "customer_id": "int64", "amount_fen": "int64", "due_on": "str", "issued_on": "str"})
     if penalties.empty:
         penalties = pd.DataFrame(columns=["bill_id", "customer_id", "amount_fen", "due_on", "issued_on",
                                           "available_at"])
