@@ -52,7 +52,7 @@ def test_balance_is_the_sum_of_the_ledger_after_any_sequence(app, recovery, tmp_
         n = next(serial)
         code = f"P{n}"
         load(recovery, tmp_path, customers=[customer(code)])
-        payments: list[Payment] = []
+        payments: list[int] = []
         for i, (op, a, b) in enumerate(ops):
             if op == "bill":
                 due = START + dt.timedelta(days=b)
@@ -62,10 +62,10 @@ def test_balance_is_the_sum_of_the_ledger_after_any_sequence(app, recovery, tmp_
                 paid = dt.datetime.combine(START + dt.timedelta(days=b), dt.time(10), dt.UTC)
                 payments.append(posting.post_payment(
                     db.session, channel=Channel.bank, channel_account="ICBC", customer_code=code, amount_fen=a,
-                    channel_ref=f"{code}-R{i}", paid_at=paid, state=PaymentState.settled))
+                    channel_ref=f"{code}-R{i}", paid_at=paid, state=PaymentState.settled).id)
                 db.session.commit()
             elif op == "reverse" and payments:
-                target = payments[a % len(payments)]
+                target = db.session.get(Payment, payments[a % len(payments)])
                 if target.state != PaymentState.reversed:
                     reversals.reverse_payment(db.session, target, "returned by the bank", "AM04", actor="test")
                     db.session.commit()
