@@ -10,6 +10,7 @@ import pandas as pd
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
+from recovery import bounds
 from recovery.money import parse_yuan_series
 
 
@@ -117,7 +118,15 @@ class Checker:
         if required:
             self.fail(empty, column, "required")
         self._bad(~empty & flag(parsed.isna()), column, "not a date (YYYY-MM-DD)")
-        return parsed
+        return self._in_calendar(parsed, column)
+
+    def _in_calendar(self, parsed: pd.Series, column: str) -> pd.Series:
+        """Dates the service computes with (recovery.bounds: 1900-01-01 to 2199-12-31); others are refused."""
+        days = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+        outside = flag(parsed.notna() & ((days < pd.Timestamp(bounds.DATE_MIN))
+                                         | (days >= pd.Timestamp(bounds.DATE_MAX) + pd.Timedelta(days=1))))
+        self._bad(outside, column, f"outside {bounds.DATE_MIN} to {bounds.DATE_MAX}")
+        return parsed.where(~outside)
 
     def instant(self, column: str) -> pd.Series:
         """An ISO 8601 timestamp that carries its offset; returned in UTC."""
@@ -127,7 +136,7 @@ class Checker:
         ))
         parsed = pd.to_datetime(s.where(shaped, None), format="ISO8601", utc=True, errors="coerce")
         self._bad(flag(parsed.isna()), column, "not an ISO 8601 timestamp with an offset")
-        return parsed
+        return self._in_calendar(parsed, column)
 
     def number(self, column: str, *, minimum: float = 0.0) -> pd.Series:
         s = self.frame[column]

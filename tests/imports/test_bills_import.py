@@ -82,7 +82,9 @@ def test_bill_for_an_unknown_customer_is_refused(recovery, tmp_path):
 def test_every_bad_row_is_reported_not_just_the_first(recovery, tmp_path):
     load(recovery, tmp_path, customers=[customer("C1")])
     rows = [bill("B1", amount="-5.00"), bill("B2", period="2026-13"), bill("B3", due_on="2026-01-01"),
-            bill("B4", kwh="abc"), bill("B5", issued_on="03/02/2026")]
+            bill("B4", kwh="abc"), bill("B5", issued_on="03/02/2026"),
+            bill("B6", issued_on="1700-02-03", due_on="1700-02-20"),
+            bill("B7", issued_on="2026-02-03", due_on="2250-01-01")]
     path = write_csv(tmp_path / "bills.csv", BILL_COLUMNS, rows)
 
     result = recovery("import", "bills", path)
@@ -94,6 +96,9 @@ def test_every_bad_row_is_reported_not_just_the_first(recovery, tmp_path):
         "4: due_on: falls before issued_on",
         "5: kwh: not a number ≥ 0: 'abc'",
         "6: issued_on: not a date (YYYY-MM-DD): '03/02/2026'",
+        "7: due_on: outside 1900-01-01 to 2199-12-31: '1700-02-20'",
+        "7: issued_on: outside 1900-01-01 to 2199-12-31: '1700-02-03'",
+        "8: due_on: outside 1900-01-01 to 2199-12-31: '2250-01-01'",
     ]
     assert result.exit_code != 0
 
