@@ -67,7 +67,7 @@ def test_incremental_allocation_equals_the_sequential_reference(app, recovery, t
         "allocation": policy.section("allocation", {"allocation": {"order": order}})}
     serial = itertools.count()
 
-    @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(ops=OPS)
     def run(ops) -> None:
         code = f"I{next(serial)}"
