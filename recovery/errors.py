@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 
@@ -81,6 +82,17 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
         return jsonify(status=err.status, code=err.code, message=err.message), err.status
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(err: IntegrityError):
+        # Two requests racing to write one unique row (or one writing beside a row removed meanwhile): the loser
+        # gets a 409 to retry, never a 500. Nothing of its transaction is kept.
+        from recovery.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("integrity conflict answered 409: %s", str(err.orig).splitlines()[0][:200])
+        return domain_error(Conflict("another request changed the same record at the same moment; reload and try "
+                                     "again", code="concurrent_change"))
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
