@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import recovery, scratch_database  # noqa: E402
+from bench.common import recovery, scratch_database, verdict  # noqa: E402
 
 # What each job reads (table: columns); its floor is one SELECT of each into memory.
 INPUTS: dict[str, dict[str, list[str]]] = {
@@ -145,10 +145,7 @@ def main() -> None:
         (f"{facts['runs']} succeeded night runs in the history, not one per job ({len(night['jobs'])})",
          facts["runs"] != len(night["jobs"])),
     ) if wrong]
-    for problem in problems:
-        print(f"FAILED: {problem}", file=sys.stderr)
-    if problems:
-        raise SystemExit(1)
+    verdict(problems)
 
 
 if __name__ == "__main__":

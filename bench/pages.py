@@ -46,7 +46,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import recovery, scratch_database  # noqa: E402
+from bench.common import recovery, scratch_database, verdict  # noqa: E402
 
 # The console scripts of the Python running this (the project venv).
 BIN = Path(sys.executable).parent
@@ -221,14 +221,6 @@ def _measure(url: str, args, as_of: dt.date) -> list[str]:
     return sorted(set(problems))
 
 
-def _verdict(problems: list[str]) -> None:
-    """Exit non-zero, saying why, when the run's result is wrong or over its target."""
-    if problems:
-        for problem in problems:
-            print(f"FAILED: {problem}", file=sys.stderr)
-        raise SystemExit(1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=20_000)
@@ -261,12 +253,12 @@ def main() -> None:
             load(url)
         else:
             recovery(url, "init")  # a file kept from an earlier version: bring its schema to head
-        _verdict(_measure(url, args, as_of))
+        verdict(_measure(url, args, as_of))
         return
     with scratch_database(args.database, "bench_pages") as url:
         load(url)
         problems = _measure(url, args, as_of)
-    _verdict(problems)
+    verdict(problems)
 
 
 if __name__ == "__main__":

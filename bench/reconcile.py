@@ -27,6 +27,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import verdict  # noqa: E402
 from recovery import bulk, create_app  # noqa: E402
 from recovery.extensions import db  # noqa: E402
 from tests.reconciliation.reconcile_day import generate_day  # noqa: E402
@@ -180,10 +181,7 @@ def main() -> None:
          summary["breaks"] != injected),
         (f"{stored:,} breaks stored, {len(data.expected):,} injected", stored != len(data.expected)),
     ) if wrong]
-    for problem in problems:
-        print(f"FAILED: {problem}", file=sys.stderr)
-    if problems:
-        raise SystemExit(1)
+    verdict(problems)
 
 
 if __name__ == "__main__":

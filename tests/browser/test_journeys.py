@@ -33,10 +33,10 @@ def shot(page: Page, tmp_path: Path, name: str) -> None:
         page.screenshot(path=Path(folder) / f"{name}.png", full_page=True)
 
 
-def sign_in(page: Page, username: str, *, english: bool = True) -> None:
+def sign_in(page: Page, username: str, *, english: bool = True, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="客户")).to_be_visible()
     if english:

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from recovery.timeutil import today
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.test_journeys import shot
+from tests.browser.test_journeys import shot, sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "demo-password-123"
@@ -32,17 +32,6 @@ def demo(recovery, monkeypatch):
         assert recovery("jobs", "run", "risk.score", "--date", today().isoformat()).exit_code == 0
 
 
-def sign_in(page: Page, username: str, english: bool) -> None:
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="客户")).to_be_visible()
-    if english:
-        page.get_by_role("button", name="English").click()
-        expect(page.get_by_role("heading", name="Customers")).to_be_visible()
-
-
 def fits(page: Page) -> None:
     """Nothing reaches past the screen's edge (a wide table scrolls inside its own box)."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
@@ -59,7 +48,7 @@ def _every_role_finds_work(visit, tmp_path, english: bool, viewport) -> None:
     prefix = "demo-" if english else "demo-phone-zh-"
 
     officer = visit.open(viewport, phone=phone)
-    sign_in(officer, "officer01", english)
+    sign_in(officer, "officer01", english=english, password=PASSWORD)
     officer.goto("/worklist")
     rows = officer.locator("table.worklist tbody tr[data-customer]")
     expect(rows.first).to_be_visible()
@@ -76,7 +65,7 @@ def _every_role_finds_work(visit, tmp_path, english: bool, viewport) -> None:
         shot(officer, tmp_path, f"{prefix}dashboard")
 
     clerk = visit.open(viewport, phone=phone)
-    sign_in(clerk, "clerk", english)
+    sign_in(clerk, "clerk", english=english, password=PASSWORD)
     clerk.goto("/reconcile")
     open_breaks = clerk.locator("table.recon-channels td.late a")
     expect(open_breaks.first).to_be_visible()  # yesterday's statements left breaks to work
@@ -85,7 +74,7 @@ def _every_role_finds_work(visit, tmp_path, english: bool, viewport) -> None:
     shot(clerk, tmp_path, f"{prefix}reconcile")
 
     supervisor = visit.open(viewport, phone=phone)
-    sign_in(supervisor, "supervisor", english)
+    sign_in(supervisor, "supervisor", english=english, password=PASSWORD)
     supervisor.goto("/approvals")
     waiting = supervisor.locator("table.approvals tbody tr[data-request]")
     expect(waiting).to_have_count(2)  # a write-off and a disconnection

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from recovery.extensions import db
@@ -15,20 +14,11 @@ from recovery.payments import agents, kiosks
 from recovery.payments.models import KioskCollection, Payment, Receipt
 from tests.factories import PAYMENT_COLUMNS, bill, customer, load, payment, write_csv
 from tests.payments.agent_client import payment_body, signed_headers
+from tests.payments.kiosk_clock import PAID, the_next_morning  # noqa: F401  (autouse)
 
 PATH = "/api/v1/kiosk-payments"
 DAY = dt.date(2026, 3, 10)
 
-
-PAID = "2026-03-10T09:15:00+08:00"
-
-
-@pytest.fixture(autouse=True)
-def the_next_morning():
-    """These tests tell the kiosks' days apart by date: the clock reads the morning after 2026-03-10, so that a
-    payment of that day is a recent one, as a kiosk posts."""
-    with time_machine.travel(dt.datetime(2026, 3, 11, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=True):
-        yield
 
 
 @pytest.fixture

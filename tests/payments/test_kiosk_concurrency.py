@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import urllib.error
@@ -10,7 +9,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from recovery.extensions import db
@@ -18,19 +16,10 @@ from recovery.payments import kiosks
 from recovery.payments.models import Payment, Receipt
 from tests.factories import bill, customer, load
 from tests.payments.agent_client import payment_body, signed_headers
+from tests.payments.kiosk_clock import PAID, the_next_morning  # noqa: F401  (autouse)
 
 PATH = "/api/v1/kiosk-payments"
 
-
-PAID = "2026-03-10T09:15:00+08:00"
-
-
-@pytest.fixture(autouse=True)
-def the_next_morning():
-    """These tests tell the kiosks' days apart by date: the clock reads the morning after 2026-03-10, so that a
-    payment of that day is a recent one, as a kiosk posts."""
-    with time_machine.travel(dt.datetime(2026, 3, 11, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=True):
-        yield
 
 
 @pytest.fixture
