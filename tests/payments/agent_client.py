@@ -20,10 +20,14 @@ def signed_headers(agent: str, secret: str, method: str, path: str, body: bytes,
     return headers
 
 
+# Read once: the same payment sent twice is the same body (a retry), whichever second each send falls in.
+_JUST_NOW = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(minutes=1)).isoformat(
+    timespec="seconds")
+
+
 def just_now() -> str:
-    """A payment collected a moment ago, as an agent's system stamps it (business time zone)."""
-    return (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(minutes=1)).isoformat(
-        timespec="seconds")
+    """A payment collected a moment ago (when the tests started), as an agent's system stamps it."""
+    return _JUST_NOW
 
 
 def payment_body(customer_id: str = "C1", amount: str = "120.50", channel_ref: str = "R-1",
