@@ -87,7 +87,7 @@ def test_same_key_replays_the_answer_and_kiosk_keys_are_apart_from_agents(client
     # An agent may use the same key string: each caller has its own key space.
     secret = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000).secret
     db.session.commit()
-    agent_body = payment_body(channel_ref="R-1")
+    agent_body = payment_body(channel_ref="R-1", paid_at=PAID)
     response = client.post("/api/v1/payments", data=agent_body,
                            headers=signed_headers("AG01", secret, "POST", "/api/v1/payments", agent_body, "k-1"))
     assert response.status_code == 201
