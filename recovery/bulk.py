@@ -163,15 +163,19 @@ def read_frame(session: Session, statement, columns: list[str] | None = None) ->
     return pd.DataFrame(result.all(), columns=columns or list(result.keys()))
 
 
-def read_text_frame(session: Session, statement, dtypes: dict[str, str]) -> pd.DataFrame:
+def read_text_frame(session: Session, statement, dtypes: dict[str, str],
+                    nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     """The rows of a select whose columns are integers and text (dates and instants as text), typed as
     `dtypes` — for reads of a million rows. PostgreSQL streams them with COPY … TO STDOUT into pandas'
     C CSV reader instead of building a Python object per value; SQLite reads in process as read_frame.
-    The statement's parameters must be plain values (they are rendered into the COPY)."""
+    Text columns named in `nullable` come back None where they are NULL or empty (the two are one to
+    their readers). The statement's parameters must be plain values (they are rendered into the COPY)."""
     conn = session.connection()
     names = list(dtypes)
     if conn.dialect.name != "postgresql":
         frame = read_frame(session, statement, names)
+        for c in nullable:
+            frame[c] = frame[c].where(frame[c].notna() & (frame[c] != ""), None)
         return frame.astype({c: t for c, t in dtypes.items() if t != "str"})
     sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     buf = io.BytesIO()
@@ -182,8 +186,11 @@ def read_text_frame(session: Session, statement, dtypes: dict[str, str]) -> pd.D
     if not buf.tell():
         return pd.DataFrame({c: pd.Series(dtype=object if t == "str" else t) for c, t in dtypes.items()})
     buf.seek(0)
-    return pd.read_csv(buf, header=None, names=names, dtype={c: (object if t == "str" else t)
-                                                             for c, t in dtypes.items()}, keep_default_na=False)
+    frame = pd.read_csv(buf, header=None, names=names, dtype={c: (object if t == "str" else t)
+                                                              for c, t in dtypes.items()}, keep_default_na=False)
+    for c in nullable:
+        frame[c] = frame[c].where(frame[c] != "", None)
+    return frame
 
 
 TEXT, FEN, DATE_T, INSTANT, ID = Text(), BigInteger(), Date(), UTCDateTime(), BigInteger()

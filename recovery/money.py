@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from reconciliation.formats.money import yuan_column
 from recovery.errors import Invalid
 
 # At most two decimals, no exponent, no thousands separators; 13 integer digits is far above any bill.
@@ -34,12 +35,7 @@ def format_yuan(fen: int, *, grouped: bool = False) -> str:
 
 def parse_yuan_series(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised parse_yuan for imports: (fen as int64, mask of valid entries). Negative values are invalid."""
-    text = values.astype("string[pyarrow]").str.strip()
-    ok = text.str.fullmatch(r"\d{1,13}(\.\d{1,2})?").fillna(False).to_numpy(dtype=bool)
-    whole, _, frac = (text.where(ok, "0").str.partition(".")[i] for i in range(3))
-    fen = (pd.to_numeric(whole).to_numpy(dtype="int64") * 100
-           + pd.to_numeric(frac.str.pad(2, side="right", fillchar="0")).to_numpy(dtype="int64"))
-    return fen, ok
+    return yuan_column(values.astype("string[pyarrow]").str.strip(), signed=False)
 
 
 def format_yuan_array(fen: np.ndarray | pd.Series) -> pd.Series:

@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 EXPONENTS: dict[str, int] = {
     **dict.fromkeys(
         ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
@@ -67,3 +72,18 @@ def format_minor(minor: int, currency: str | None) -> str:
     whole, part = divmod(scaled, 10**decimals)
     sign = "-" if minor < 0 else ""
     return f"{sign}{whole}.{part:0{decimals}d}"
+
+
+def yuan_column(values: pd.Series, *, signed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Column-wise: yuan text with at most 13 integer digits and two decimals (ASCII digits, a leading minus
+    only when `signed`) -> (integer fen, mask of the values that are such amounts; their fen is 0).
+    Computed in Arrow, without a Python object per value."""
+    text = pa.array(values.astype(object).where(values.notna(), None), type=pa.string())
+    sign = "(?P<sign>-?)" if signed else "(?P<sign>)"
+    parts = pc.extract_regex(text, rf"^{sign}(?P<whole>[0-9]{{1,13}})(?:\.(?P<frac>[0-9]{{1,2}}))?$")
+    ok = pc.fill_null(pc.is_valid(parts), False)
+    whole = pc.fill_null(pc.cast(pc.struct_field(parts, "whole"), pa.int64()), 0)
+    frac = pc.fill_null(pc.cast(pc.utf8_rpad(pc.struct_field(parts, "frac"), 2, "0"), pa.int64()), 0)
+    fen = pc.add(pc.multiply(whole, 100), frac)
+    fen = pc.if_else(pc.fill_null(pc.equal(pc.struct_field(parts, "sign"), "-"), False), pc.negate(fen), fen)
+    return fen.to_numpy(zero_copy_only=False).astype("int64"), ok.to_numpy(zero_copy_only=False).astype(bool)

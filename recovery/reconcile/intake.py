@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from reconciliation.formats import StatementError, parse, to_frame
+from reconciliation.formats import StatementError, parse_frame
 from reconciliation.formats.model import NOT_BOOKED
 from recovery import bulk
 from recovery.audit import service as audit
@@ -108,11 +108,11 @@ def take_in(session: Session, data: bytes, name: str, fmt: str, *, channel: str 
                        f"{earlier.imported_at.astimezone(business_tz()):%Y-%m-%d %H:%M}, sha256 {digest[:12]}…); "
                        f"nothing was changed", code="duplicate_statement_file")
     try:
-        statements = parse(data, fmt, name=name)
+        statements, frame = parse_frame(data, fmt, name=name)
     except StatementError as e:
         problems = getattr(e, "problems", None)
         raise Invalid("; ".join(problems) if problems else str(e), code="statement_unreadable") from None
-    frame = to_frame(statements)
+    currencies = frame.groupby("statement_index")["currency"].unique()
     booked = ~frame["status"].fillna("").isin(NOT_BOOKED)
     pending = int((~booked).sum())
     frame = frame[booked & frame["amount"].notna()].reset_index(drop=True)
@@ -129,7 +129,7 @@ def take_in(session: Session, data: bytes, name: str, fmt: str, *, channel: str 
 
     for i, st in enumerate(statements):
         ch, acct = targets[i]
-        found = {st.currency or ""} | {ln.currency or "" for ln in st.lines}
+        found = {st.currency or ""} | {c if isinstance(c, str) else "" for c in currencies.get(i, [])}
         label = f"statement {i + 1} of {name}" + (f" (account {st.account})" if st.account else f" ({ch}:{acct})")
         check_currency(found, currency_for(st.account, ch, acct), label)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from reconciliation.formats import StatementError, parse
@@ -103,3 +104,28 @@ def test_duplicate_channel_refs_are_kept_for_the_matcher():
     text = b"channel_ref,customer_id,amount,paid_at\n" + row + row
     (st,) = parse(text, "csv")
     assert [ln.reference for ln in st.lines] == ["R1", "R1"]
+
+
+def test_digits_of_other_scripts_are_no_amount():
+    text = "channel_ref,customer_id,amount,paid_at,fee\nR1,C1,１2.00,2026-11-22T09:00:00+08:00,٣\n"
+    with pytest.raises(StatementError) as e:
+        parse(text.encode(), "csv", name="ag.csv")
+    assert e.value.problems == [
+        "ag.csv:2: amount: '１2.00' is not a yuan amount with at most two decimals",
+        "ag.csv:2: fee: '٣' is not a non-negative yuan amount with at most two decimals",
+    ]
+
+
+def test_the_column_wise_frame_holds_each_line_in_fen_utc_and_the_channels_date():
+    from reconciliation.formats import parse_frame
+
+    statements, frame = parse_frame(GOOD.encode(), "csv", name="ag.csv")
+    assert [(s.message_type, s.currency, s.lines) for s in statements] == [("channel-csv", "CNY", ())]
+    assert frame["reference"].tolist() == ["R-889", "R-890", "R-891"]
+    assert frame["amount"].tolist() == [12050, 8800, -2010]
+    assert frame["fee"].astype(object).where(frame["fee"].notna(), None).tolist() == [60, None, 0]
+    assert frame["paid_at"].tolist() == [pd.Timestamp("2026-11-22T01:15:00Z"), pd.Timestamp("2026-11-22T15:59:59Z"),
+                                         pd.Timestamp("2026-11-22T16:00:00Z")]
+    # The date the channel wrote, in its own offset: 16:00Z is still the 22nd.
+    assert frame["booked_on"].dt.date.tolist() == [dt.date(2026, 11, 22)] * 3
+    assert frame["line_index"].tolist() == [0, 1, 2] and [r["line"] for r in frame["raw"]] == [2, 3, 5]
