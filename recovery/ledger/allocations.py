@@ -42,7 +42,7 @@ from recovery.ledger.models import Allocation, EntryKind, LedgerEntry, PenaltyAl
 from recovery.payments.models import Payment, PaymentState
 from recovery.timeutil import business_tz, start_of_day
 
-_INSERTS = {Allocation: insert(Allocation), PenaltyAllocation: insert(PenaltyAllocation)}
+_INSERTS = {Allocation: insert(Allocation.__table__), PenaltyAllocation: insert(PenaltyAllocation.__table__)}
 FEW = 20  # up to this many customers (an API posting), rows beat frames: no pandas overhead per call
 
 
@@ -177,6 +177,39 @@ class Settled:
 
     bills: tuple[tuple[str, int], ...]
     balance_fen: int
+    # Allocations computed but not yet written (allocate_payment(write=False)): (payment, bill, customer, fen, at).
+    pending_bills: tuple[tuple, ...] = ()
+    pending_penalties: tuple[tuple, ...] = ()
+
+
+_ROW_COLUMNS = ("payment_id", "bill_id", "customer_id", "amount_fen", "allocated_at")
+
+
+@functools.cache
+def _write_then_statement(table_rows: tuple[tuple[str, int], ...], then):
+    """INSERTs of `table_rows` ((table name, rows), with bound parameters) as CTEs of the statement `then`."""
+    statement = then
+    for name, count in table_rows:
+        table = Allocation.__table__ if name == "allocations" else PenaltyAllocation.__table__
+        rows = [{c: bindparam(f"{name}_{i}_{c}", type_=table.c[c].type) for c in _ROW_COLUMNS} for i in range(count)]
+        statement = statement.add_cte(insert(table).values(rows).cte(f"written_{name}"))
+    return statement
+
+
+def write_then(session: Session, settled: Settled, then, params: dict) -> int:
+    """Write the allocations `settled` holds pending, then run `then` (an UPDATE, a channel's guard) with
+    `params`; returns the rows `then` changed. On PostgreSQL it is one statement, the allocations its CTEs."""
+    parts = tuple((name, rows) for name, rows in (("allocations", settled.pending_bills),
+                                                  ("penalty_allocations", settled.pending_penalties)) if rows)
+    if session.get_bind().dialect.name != "postgresql":
+        _insert_rows(session, Allocation, list(settled.pending_bills))
+        _insert_rows(session, PenaltyAllocation, list(settled.pending_penalties))
+        return session.execute(then, params).rowcount
+    values = dict(params)
+    for name, rows in parts:
+        for i, row in enumerate(rows):
+            values.update({f"{name}_{i}_{c}": v for c, v in zip(_ROW_COLUMNS, row, strict=True)})
+    return session.execute(_write_then_statement(tuple((n, len(r)) for n, r in parts), then), values).rowcount
 
 
 def _typed_null(type_):
@@ -236,28 +269,30 @@ def _post_and_read():
 
 
 def settle_payment(session: Session, *, customer_id: int, payment_id: int, amount_fen: int, paid_at: dt.datetime,
-                   effective_on: dt.date, posted_at: dt.datetime, note: str | None = None) -> Settled:
-    """Post a new payment's ledger entry and allocate it (`allocate_payment`); on PostgreSQL the entry and the
-    read of the open items are one statement."""
+                   effective_on: dt.date, posted_at: dt.datetime, note: str | None = None,
+                   write: bool = True) -> Settled:
+    """Post a new payment's ledger entry and allocate it (`allocate_payment`; `write=False` leaves the new
+    allocations pending for `write_then`); on PostgreSQL the entry and the read of the open items are one
+    statement."""
     if session.get_bind().dialect.name != "postgresql":
         entries.post(session, customer_id=customer_id, kind=EntryKind.payment, amount_fen=-amount_fen,
                      effective_on=effective_on, payment_id=payment_id, note=note, posted_at=posted_at)
         return allocate_payment(session, customer_id=customer_id, payment_id=payment_id, amount_fen=amount_fen,
-                                paid_at=paid_at)
+                                paid_at=paid_at, write=write)
     entry = {f"e_{c}": None for c in entries.COLUMNS} | {
         "e_customer_id": customer_id, "e_kind": EntryKind.payment.value, "e_amount_fen": -amount_fen,
         "e_effective_on": effective_on, "e_posted_at": posted_at, "e_payment_id": payment_id,
         "e_note": note[:entries.NOTE_LENGTH] if note else None}
     rows = session.execute(_post_and_read(), {"customer_id": customer_id, "payment_id": payment_id} | entry).all()
     return allocate_payment(session, customer_id=customer_id, payment_id=payment_id, amount_fen=amount_fen,
-                            paid_at=paid_at, open_items=rows)
+                            paid_at=paid_at, open_items=rows, write=write)
 
 
 def allocate_payment(session: Session, *, customer_id: int, payment_id: int, amount_fen: int,
-                     paid_at: dt.datetime, open_items: list | None = None) -> Settled:
+                     paid_at: dt.datetime, open_items: list | None = None, write: bool = True) -> Settled:
     """Allocate a payment just posted (its ledger entry written, its customer's row locked) against what
     the customer still owes, in the [allocation] order: one read of the open items (`open_items` when the
-    caller read them already), one write.
+    caller read them already), one write (left pending in the answer with `write=False`, for `write_then`).
 
     Allocating from the remaining amounts gives what a full recompute gives as long as the payment is the
     customer's latest; a payment dated before another live payment changes the past, so it is allocated
@@ -299,7 +334,10 @@ def allocate_payment(session: Session, *, customer_id: int, payment_id: int, amo
         left -= take
         row = (payment_id, bill_id, customer_id, take, max(paid_at, opens))
         (to_bills if item_kind == BILL else to_penalties).append((row, due_on, code))
-    _insert_rows(session, Allocation, [r for r, _d, _c in to_bills])
-    _insert_rows(session, PenaltyAllocation, [r for r, _d, _c in to_penalties])
+    bill_rows, penalty_rows = tuple(r for r, _d, _c in to_bills), tuple(r for r, _d, _c in to_penalties)
+    if write:
+        _insert_rows(session, Allocation, bill_rows)
+        _insert_rows(session, PenaltyAllocation, penalty_rows)
+        bill_rows = penalty_rows = ()
     answer = sorted(((due_on, r[1], code, r[3]) for r, due_on, code in to_bills))
-    return Settled(tuple((code, take) for _d, _i, code, take in answer), balance)
+    return Settled(tuple((code, take) for _d, _i, code, take in answer), balance, bill_rows, penalty_rows)

@@ -1,7 +1,7 @@
 """Suspending, reinstating an agent and forfeiting its deposit: requested by one person, approved by a
 supervisor (recovery.approvals), carried out by the handlers here, audited.
 
-A suspended agent's signed postings answer 403 (recovery.payments.agents.authenticate and take()).
+A suspended agent's signed postings answer 403 (recovery.payments.agents.authenticate and take_statement()).
 A forfeiture records the part of the deposit the utility keeps and lowers the deposit, and with it
 the deposit-backed limit; the agent's unremitted takings are left as they are: applying the kept
 money against them is the finance side's entry, not a remittance.

@@ -223,19 +223,22 @@ _TAKE = (update(Agent.__table__)  # built once: every agent posting runs it
          .values(unremitted_fen=_agents.unremitted_fen + bindparam("amount")))
 
 
-def take(session: Session, agent: Caller | Agent, amount_fen: int) -> None:
-    """Add to the agent's takings, atomically refusing what would pass its limit.
+def take_statement(agent: Caller | Agent, amount_fen: int):
+    """The conditional UPDATE adding `amount_fen` to the agent's takings within its limit, and its parameters.
 
-    One conditional UPDATE: concurrent postings serialise on the agent's row and each re-checks
-    the limit against the committed total, so no race lets two payments through past it.
+    Concurrent postings serialise on the agent's row and each re-checks the limit against the committed
+    total, so no race lets two payments through past it; when it changes no row, `refuse_take` says why.
     """
-    done = session.execute(_TAKE, {"agent_id": agent.id, "amount": amount_fen}).rowcount
-    if not done:
-        agent = session.execute(select(Agent.code, Agent.status, Agent.limit_fen).where(Agent.id == agent.id)).one()
-        if agent.status != AgentStatus.active:
-            raise Forbidden(f"agent {agent.code} is suspended", code="agent_suspended")
-        raise Forbidden(
-            f"agent {agent.code}'s unremitted takings plus this payment would exceed its deposit-backed limit "
-            f"of {agent.limit_fen // 100}.{agent.limit_fen % 100:02d} yuan; remit collected money first",
-            code="agent_limit_exceeded",
-        )
+    return _TAKE, {"agent_id": agent.id, "amount": amount_fen}
+
+
+def refuse_take(session: Session, agent: Caller | Agent) -> None:
+    """Raise why the agent's takings UPDATE changed nothing: the agent is suspended, or over its limit."""
+    agent = session.execute(select(Agent.code, Agent.status, Agent.limit_fen).where(Agent.id == agent.id)).one()
+    if agent.status != AgentStatus.active:
+        raise Forbidden(f"agent {agent.code} is suspended", code="agent_suspended")
+    raise Forbidden(
+        f"agent {agent.code}'s unremitted takings plus this payment would exceed its deposit-backed limit "
+        f"of {agent.limit_fen // 100}.{agent.limit_fen % 100:02d} yuan; remit collected money first",
+        code="agent_limit_exceeded",
+    )

@@ -22,6 +22,7 @@ import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Date, TextClause, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql
@@ -65,13 +66,25 @@ class Posted:
     balance_fen: int  # the customer's ledger balance after the payment
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A channel's guard given as its conditional UPDATE (`statement` with `params`), so that it goes to the
+    database in one statement with the payment's allocations; `refuse()` raises the channel's refusal when
+    the UPDATE changes no row."""
+
+    statement: Any
+    params: dict
+    refuse: Callable[[], None]
+
+
 def post_agent_payment(session: Session, agent: agents.Caller, *, customer_code: str, amount_fen: int,
                        channel_ref: str, paid_at: dt.datetime) -> Posted:
     """Post an agent's payment: provisional until the agent's daily statement settles it."""
+    statement, params = agents.take_statement(agent, amount_fen)
     return post_payment(session, channel=Channel.agent, channel_account=agent.code, customer_code=customer_code,
                         amount_fen=amount_fen, channel_ref=channel_ref, paid_at=paid_at,
-                        state=PaymentState.provisional, guard=lambda: agents.take(session, agent, amount_fen),
-                        max_age=signed_max_age())
+                        state=PaymentState.provisional, max_age=signed_max_age(),
+                        guard=Guard(statement, params, lambda: agents.refuse_take(session, agent)))
 
 
 _customers = Customer.__table__.c
@@ -115,12 +128,13 @@ def _insert_payment(session: Session, customer_code: str, values: dict) -> tuple
 
 def post_payment(session: Session, *, channel: Channel, channel_account: str, customer_code: str, amount_fen: int,
                  channel_ref: str, paid_at: dt.datetime, state: PaymentState,
-                 guard: Callable[[], None] | None = None, note: str | None = None,
+                 guard: Callable[[], None] | Guard | None = None, note: str | None = None,
                  max_age: dt.timedelta | None = None) -> Posted:
     """Post one payment from any channel: checks, payment, ledger entry, allocation, the channel's guard.
 
     `guard` is the channel's conditional UPDATE (a limit, a card's state, a drawer's row); it runs after
     everything else is written and raises to refuse the posting, which the caller's rollback undoes.
+    Given as a `Guard`, it is sent with the payment's allocations as one statement.
     A payment is never dated before its customer's account opened; `max_age` bounds how far back a
     channel may date one (the signed channels' policy window).
     """
@@ -154,10 +168,14 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
         raise Conflict(f"channel_ref {channel_ref} is already posted as payment {existing}",
                        code="channel_ref_already_posted")
     payment_id, customer_id = inserted
+    combined = isinstance(guard, Guard)
     settled = allocations.settle_payment(session, customer_id=customer_id, payment_id=payment_id,
                                          amount_fen=amount_fen, paid_at=paid_at, effective_on=business_date(paid_at),
-                                         posted_at=stamp, note=note)
-    if guard is not None:
+                                         posted_at=stamp, note=note, write=not combined)
+    if combined:
+        if not allocations.write_then(session, settled, guard.statement, guard.params):
+            guard.refuse()
+    elif guard is not None:
         guard()
     metrics.payment_posted(session, channel, amount_fen)  # counted when the caller commits
     return Posted(id=payment_id, code=code, customer_id=customer_id, customer_code=customer_code,

@@ -11,7 +11,7 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from recovery import policy
 from recovery.billing import penalties
@@ -52,6 +52,13 @@ def _reference(cid: int, order: str) -> set[tuple]:
     return {(kind, p, b, amount, at) for kind, p, b, _c, amount, at in allocate_rows(bills, pens, pays, order)}
 
 
+def _passing_guard(code: str) -> posting.Guard:
+    """A guard whose UPDATE changes one row and nothing else (the customer's phone set to itself)."""
+    c = Customer.__table__.c
+    return posting.Guard(update(Customer.__table__).where(c.code == bindparam("g_code")).values(phone=c.phone),
+                         {"g_code": code}, lambda: pytest.fail("the guard refused"))
+
+
 def _stored(cid: int) -> set[tuple]:
     out = set()
     for kind, model in (("bill", Allocation), ("penalty", PenaltyAllocation)):
@@ -80,9 +87,11 @@ def test_incremental_allocation_equals_the_sequential_reference(app, recovery, t
                                                      (due - dt.timedelta(days=15)).isoformat(), due.isoformat())])
             elif op == "pay":
                 paid = dt.datetime.combine(START + dt.timedelta(days=b), dt.time(10), dt.UTC)
+                # Every other payment comes with a channel guard, its allocations then written with the guard.
                 posted.append(posting.post_payment(
                     db.session, channel=Channel.bank, channel_account="ICBC", customer_code=code, amount_fen=a,
-                    channel_ref=f"{code}-R{i}", paid_at=paid, state=PaymentState.settled).id)
+                    channel_ref=f"{code}-R{i}", paid_at=paid, state=PaymentState.settled,
+                    guard=_passing_guard(code) if i % 2 else None).id)
                 db.session.commit()
             elif op == "reverse" and posted:
                 target = db.session.get(Payment, posted[a % len(posted)])
@@ -161,3 +170,42 @@ def test_a_backdated_payment_takes_the_oldest_bill_from_a_later_one(app, recover
                               .order_by(Allocation.payment_id, Allocation.bill_id)).all()
     assert [(p, codes[b], a) for p, b, a in rows] == [(late.id, "B1", 4_000), (late.id, "B2", 6_000),
                                                       (early.id, "B1", 6_000)]
+
+
+@pytest.mark.parametrize("passes", [True, False])
+def test_a_guard_goes_with_the_bill_and_penalty_allocations_and_a_refusal_leaves_nothing(app, recovery, tmp_path,
+                                                                                         passes):
+    app.config["POLICY_IN_FORCE"] = dict(app.config["POLICY_IN_FORCE"]) | {
+        "allocation": policy.section("allocation", {"allocation": {"order": "penalties_first"}})}
+    load(recovery, tmp_path, customers=[customer("C1")],
+         bills=[bill("B1", "C1", "100.00", "2026-01", "2026-02-03", "2026-02-20")])
+    penalties.accrue(db.session, dt.date(2026, 3, 2), actor="test")  # 1.00 of penalty on B1, as above
+    db.session.commit()
+
+    class Refused(Exception):
+        pass
+
+    def refuse() -> None:
+        raise Refused
+
+    c = Customer.__table__.c
+    guard = posting.Guard(update(Customer.__table__).where(c.code == bindparam("g_code")).values(phone=c.phone),
+                          {"g_code": "C1" if passes else "NOBODY"}, refuse)
+    paid = dt.datetime(2026, 3, 10, 2, tzinfo=dt.UTC)  # after the penalty started: it is settled first
+    if not passes:
+        with pytest.raises(Refused):
+            posting.post_payment(db.session, channel=Channel.bank, channel_account="ICBC", customer_code="C1",
+                                 amount_fen=15_000, channel_ref="R1", state=PaymentState.settled, paid_at=paid,
+                                 guard=guard)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+        assert _stored(db.session.scalar(select(Customer.id))) == set()
+        return
+    done = posting.post_payment(db.session, channel=Channel.bank, channel_account="ICBC", customer_code="C1",
+                                amount_fen=15_000, channel_ref="R1", state=PaymentState.settled, paid_at=paid,
+                                guard=guard)
+    db.session.commit()
+    bill_id = db.session.scalar(select(Bill.id))
+    assert _stored(db.session.scalar(select(Customer.id))) == {
+        ("penalty", done.id, bill_id, 100, paid), ("bill", done.id, bill_id, 10_000, paid)}
+    assert done.allocations == (("B1", 10_000),)
