@@ -218,9 +218,9 @@ def authenticate(session: Session, *, agent_code: str | None, timestamp: str | N
 
 _agents = Agent.__table__.c
 _TAKE = (update(Agent.__table__)  # built once: every agent posting runs it
-         .where(_agents.id == bindparam("agent_id"), _agents.status == AgentStatus.active,
-                _agents.unremitted_fen + bindparam("amount") <= _agents.limit_fen)
-         .values(unremitted_fen=_agents.unremitted_fen + bindparam("amount")))
+         .where(_agents.id == bindparam("take_agent"), _agents.status == AgentStatus.active,
+                _agents.unremitted_fen + bindparam("take_fen") <= _agents.limit_fen)
+         .values(unremitted_fen=_agents.unremitted_fen + bindparam("take_fen")))
 
 
 def take_statement(agent: Caller | Agent, amount_fen: int):
@@ -229,7 +229,8 @@ def take_statement(agent: Caller | Agent, amount_fen: int):
     Concurrent postings serialise on the agent's row and each re-checks the limit against the committed
     total, so no race lets two payments through past it; when it changes no row, `refuse_take` says why.
     """
-    return _TAKE, {"agent_id": agent.id, "amount": amount_fen}
+    # Parameter names that are no column's: the statement may carry other writes as CTEs (posting.Guard).
+    return _TAKE, {"take_agent": agent.id, "take_fen": amount_fen}
 
 
 def refuse_take(session: Session, agent: Caller | Agent) -> None:

@@ -81,10 +81,10 @@ class KioskPayments(MethodView):
         kiosk = g.kiosk
         kiosk_id = kiosk.id
 
-        def work() -> dict:
+        def work(request) -> dict:
             payment, receipt = kiosks.post_kiosk_payment(
                 db.session, kiosk, customer_code=data["customer_id"], amount_fen=parse_yuan(data["amount"]),
-                channel_ref=data["channel_ref"], paid_at=data["paid_at"], tender=data["tender"])
+                channel_ref=data["channel_ref"], paid_at=data["paid_at"], tender=data["tender"], request=request)
             return kiosks.kiosk_answer(db.session, payment, receipt)
 
         return answer_once(kiosk_id, work, keys=KioskIdempotencyKey)

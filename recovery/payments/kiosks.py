@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from recovery import crypto
 from recovery.audit import service as audit
 from recovery.errors import Conflict, Forbidden, Invalid, NotFound
-from recovery.payments import agents, posting, receipts
+from recovery.payments import agents, idempotency, posting, receipts
 from recovery.payments.models import (
     Channel,
     Kiosk,
@@ -94,15 +94,17 @@ def _lock(session: Session, kiosk_id: int, code: str) -> None:
 
 
 def post_kiosk_payment(session: Session, kiosk: Kiosk | agents.Caller, *, customer_code: str, amount_fen: int,
-                       channel_ref: str, paid_at: dt.datetime, tender: str) -> tuple[posting.Posted, Receipt]:
-    """Post a kiosk payment (cash or bank card) and issue its receipt; provisional until balanced."""
+                       channel_ref: str, paid_at: dt.datetime, tender: str,
+                       request: idempotency.Request | None = None) -> tuple[posting.Posted, Receipt]:
+    """Post a kiosk payment (cash or bank card) and issue its receipt; provisional until balanced. The
+    request's key is claimed with the payment."""
     if tender not in Tender.__members__:
         raise Invalid(f"tender must be cash or card, not {tender!r}", code="bad_tender")
     kiosk_id, code = kiosk.id, kiosk.code
     payment = posting.post_payment(
         session, channel=Channel.kiosk, channel_account=code, customer_code=customer_code, amount_fen=amount_fen,
         channel_ref=channel_ref, paid_at=paid_at, state=PaymentState.provisional,
-        guard=lambda: _lock(session, kiosk_id, code), max_age=signed_max_age())
+        guard=lambda: _lock(session, kiosk_id, code), max_age=signed_max_age(), request=request)
     receipt = receipts.issue(session, payment, day=business_date(paid_at), tender=tender)
     return payment, receipt
 

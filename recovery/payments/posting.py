@@ -34,7 +34,7 @@ from recovery.ledger import allocations
 from recovery.ledger.models import Allocation, LedgerEntry
 from recovery.money import format_yuan
 from recovery.ops import metrics
-from recovery.payments import agents
+from recovery.payments import agents, idempotency
 from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.policy import signed_max_age
 from recovery.timeutil import business_date, now
@@ -70,7 +70,8 @@ class Posted:
 class Guard:
     """A channel's guard given as its conditional UPDATE (`statement` with `params`), so that it goes to the
     database in one statement with the payment's allocations; `refuse()` raises the channel's refusal when
-    the UPDATE changes no row."""
+    the UPDATE changes no row. Its parameters are named after no column (an UPDATE takes a parameter named
+    like a column of a table it writes as a value to set)."""
 
     statement: Any
     params: dict
@@ -78,13 +79,15 @@ class Guard:
 
 
 def post_agent_payment(session: Session, agent: agents.Caller, *, customer_code: str, amount_fen: int,
-                       channel_ref: str, paid_at: dt.datetime) -> Posted:
-    """Post an agent's payment: provisional until the agent's daily statement settles it."""
+                       channel_ref: str, paid_at: dt.datetime, request: idempotency.Request | None = None) -> Posted:
+    """Post an agent's payment: provisional until the agent's daily statement settles it. The request's key
+    is claimed and completed in the posting's own statements."""
     statement, params = agents.take_statement(agent, amount_fen)
     return post_payment(session, channel=Channel.agent, channel_account=agent.code, customer_code=customer_code,
                         amount_fen=amount_fen, channel_ref=channel_ref, paid_at=paid_at,
                         state=PaymentState.provisional, max_age=signed_max_age(),
-                        guard=Guard(statement, params, lambda: agents.refuse_take(session, agent)))
+                        guard=Guard(statement, params, lambda: agents.refuse_take(session, agent)),
+                        request=request, answer=lambda posted: payment_answer(session, posted))
 
 
 _customers = Customer.__table__.c
@@ -92,10 +95,13 @@ _PAYMENT_COLUMNS = ("code", "channel", "channel_account", "channel_ref", "amount
 
 
 @functools.cache
-def _insert_payment_statement(dialect: str) -> TextClause:
+def _insert_payment_statement(dialect: str, keys: type | None = None) -> TextClause:
     """Lock the customer's row and insert the payment unless its (channel, account, reference) is taken, in one
     statement: postings and re-allocations of one customer queue on its row (PostgreSQL; SQLite has one
     writer), and the statements after it read what the customer's earlier postings committed.
+
+    With `keys` (PostgreSQL), the request's idempotency key is claimed in the same statement, first: the
+    payment goes in only if the claim does, and the one row answered says whether it did (`claimed`).
 
     Written as SQL (the same upsert on both databases): SQLAlchemy does not cache its dialect-specific
     INSERT … ON CONFLICT constructs, and compiling one on every posting costs more than running it.
@@ -108,33 +114,63 @@ def _insert_payment_statement(dialect: str) -> TextClause:
         # Unsized casts: a value too long for its column is refused by the column, never cut short by a cast.
         values = ", ".join(f"CAST(:p_{c} AS {_payments.c[c].type.compile(postgresql.dialect()).split('(')[0]})"
                            for c in _PAYMENT_COLUMNS)
-        sql = ("WITH locked_customer AS (SELECT id FROM customers WHERE code = :p_customer_code "
-               "AND opened_on <= CAST(:p_paid_on AS DATE) FOR UPDATE) "
-               f"INSERT INTO payments (customer_id, {columns}) SELECT id, {values} FROM locked_customer {conflict}")
+        claimed = ""
+        if keys is not None:
+            claimed = " AND EXISTS (SELECT 1 FROM claim)"
+        locked = ("locked_customer AS (SELECT id FROM customers WHERE code = :p_customer_code "
+                  f"AND opened_on <= CAST(:p_paid_on AS DATE){claimed} FOR UPDATE)")
+        insert = f"INSERT INTO payments (customer_id, {columns}) SELECT id, {values} FROM locked_customer {conflict}"
+        if keys is None:
+            sql = f"WITH {locked} {insert}"
+        else:
+            sql = (f"WITH claim AS ({idempotency.claim_sql(keys, dialect)}), {locked}, posted AS ({insert}) "
+                   "SELECT (SELECT count(*) FROM claim) AS claimed, posted.id, posted.customer_id "
+                   "FROM (SELECT 1) AS one LEFT JOIN posted ON true")
     else:
         sql = (f"INSERT INTO payments (customer_id, {columns}) SELECT id, {values} FROM customers "
                f"WHERE code = :p_customer_code AND opened_on <= :p_paid_on {conflict}")
-    return text(sql).bindparams(bindparam("p_paid_on", type_=Date()),
-                                *(bindparam(f"p_{c}", type_=_payments.c[c].type) for c in _PAYMENT_COLUMNS))
+    binds = [bindparam("p_paid_on", type_=Date()), *(bindparam(f"p_{c}", type_=_payments.c[c].type)
+                                                    for c in _PAYMENT_COLUMNS)]
+    if keys is not None:
+        binds.append(bindparam("p_created_at", type_=keys.__table__.c.created_at.type))
+    return text(sql).bindparams(*binds)
 
 
-def _insert_payment(session: Session, customer_code: str, values: dict) -> tuple[int, int] | None:
-    """The new payment's id and its customer's; None when the customer is unknown or the reference taken."""
-    return session.execute(_insert_payment_statement(session.get_bind().dialect.name),
-                           {"p_customer_code": customer_code, "p_paid_on": business_date(values["paid_at"])}
-                           | {f"p_{c}": values[c] for c in _PAYMENT_COLUMNS}
-                           ).first()
+def _insert_payment(session: Session, customer_code: str, values: dict,
+                    request: idempotency.Request | None) -> tuple[int, int] | None:
+    """The new payment's id and its customer's; None when the customer is unknown or the reference taken.
+    Claims the request's key first (raising NotClaimed when it does not go in), in the same statement on
+    PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    params = {"p_customer_code": customer_code, "p_paid_on": business_date(values["paid_at"])} | {
+        f"p_{c}": values[c] for c in _PAYMENT_COLUMNS}
+    if request is not None and not request.claimed:
+        if dialect != "postgresql":
+            if not idempotency.try_claim(session, request):
+                raise idempotency.NotClaimed
+        else:
+            row = session.execute(_insert_payment_statement(dialect, request.model),
+                                  params | request.claim_params()).one()
+            if not row.claimed:
+                raise idempotency.NotClaimed
+            request.claimed = True
+            return None if row.id is None else (row.id, row.customer_id)
+    return session.execute(_insert_payment_statement(dialect), params).first()
 
 
 def post_payment(session: Session, *, channel: Channel, channel_account: str, customer_code: str, amount_fen: int,
                  channel_ref: str, paid_at: dt.datetime, state: PaymentState,
                  guard: Callable[[], None] | Guard | None = None, note: str | None = None,
-                 max_age: dt.timedelta | None = None) -> Posted:
+                 max_age: dt.timedelta | None = None, request: idempotency.Request | None = None,
+                 answer: Callable[[Posted], dict] | None = None) -> Posted:
     """Post one payment from any channel: checks, payment, ledger entry, allocation, the channel's guard.
 
     `guard` is the channel's conditional UPDATE (a limit, a card's state, a drawer's row); it runs after
     everything else is written and raises to refuse the posting, which the caller's rollback undoes.
     Given as a `Guard`, it is sent with the payment's allocations as one statement.
+
+    `request` (a signed channel's idempotency key) is claimed with the payment's first statement, and, with
+    a `Guard` and the channel's `answer` for the payment, completed with that answer in its last.
     A payment is never dated before its customer's account opened; `max_age` bounds how far back a
     channel may date one (the signed channels' policy window).
     """
@@ -154,7 +190,7 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
     code = new_payment_code()
     inserted = _insert_payment(session, customer_code, {
         "code": code, "channel": str(channel), "channel_account": channel_account, "channel_ref": channel_ref,
-        "amount_fen": amount_fen, "paid_at": paid_at, "state": str(state), "created_at": stamp})
+        "amount_fen": amount_fen, "paid_at": paid_at, "state": str(state), "created_at": stamp}, request)
     if inserted is None:
         opened = session.execute(select(_customers.opened_on).where(_customers.code == customer_code)).first()
         if opened is None:
@@ -172,16 +208,22 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
     settled = allocations.settle_payment(session, customer_id=customer_id, payment_id=payment_id,
                                          amount_fen=amount_fen, paid_at=paid_at, effective_on=business_date(paid_at),
                                          posted_at=stamp, note=note, write=not combined)
+    posted = Posted(id=payment_id, code=code, customer_id=customer_id, customer_code=customer_code,
+                    channel=str(channel), channel_account=channel_account, channel_ref=channel_ref,
+                    amount_fen=amount_fen, paid_at=paid_at, state=str(state), allocations=settled.bills,
+                    balance_fen=settled.balance_fen)
     if combined:
-        if not allocations.write_then(session, settled, guard.statement, guard.params):
+        also = ()
+        if request is not None and answer is not None:
+            also = (request.completion(201, answer(posted)),)
+        if not allocations.write_then(session, settled, guard.statement, guard.params, also=also):
             guard.refuse()
+        if also:
+            request.completed = True
     elif guard is not None:
         guard()
     metrics.payment_posted(session, channel, amount_fen)  # counted when the caller commits
-    return Posted(id=payment_id, code=code, customer_id=customer_id, customer_code=customer_code,
-                  channel=str(channel), channel_account=channel_account, channel_ref=channel_ref,
-                  amount_fen=amount_fen, paid_at=paid_at, state=str(state), allocations=settled.bills,
-                  balance_fen=settled.balance_fen)
+    return posted
 
 
 def payment_answer(session: Session, payment: Payment | Posted) -> dict:

@@ -70,19 +70,28 @@ signed = signed_by("X-Agent-Id", _agent, "agent")
 limited = per_caller("agent", "AGENT_RATE_LIMIT")  # inside the signature check: see recovery/ops/ratelimit.py
 
 
-def answer_once(owner_id: int, work: Callable[[], dict], *, keys: type = IdempotencyKey) -> Response:
+def answer_once(owner_id: int, work: Callable[[idempotency.Request], dict], *,
+                keys: type = IdempotencyKey) -> Response:
     """Do `work` (which returns the answer) at most once for the request's Idempotency-Key: the key is
-    claimed in the posting's own transaction and its answer stored in it, so a retry with the same key
-    and body replays the answer, and a request that fails leaves the key free."""
+    claimed in the posting's own transaction (`work` passes the request to the posting, which claims it in
+    its first statement) and its answer stored in it, so a retry with the same key and body replays the
+    answer, and a request that fails leaves the key free."""
+    request = idempotency.Request(keys, owner_id, g.idempotency_key, g.body_hash)
     try:
-        replay = idempotency.claim(db.session, owner_id, g.idempotency_key, g.body_hash, model=keys)
-        if replay is not None:
+        try:
+            answer = work(request)
+        except idempotency.NotClaimed:
+            # Answered already, in flight, or reused with another body: settled by the claim's own rules.
             db.session.rollback()
-            response = jsonify(replay.body)
-            response.status_code = replay.status
-            return response
-        answer = work()
-        idempotency.complete(db.session, owner_id, g.idempotency_key, 201, answer, model=keys)
+            replay = idempotency.claim(db.session, request)
+            if replay is not None:
+                db.session.rollback()
+                response = jsonify(replay.body)
+                response.status_code = replay.status
+                return response
+            answer = work(request)  # an abandoned claim taken over
+        if not request.completed:
+            idempotency.complete(db.session, request, 201, answer)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -107,10 +116,10 @@ class AgentPayments(MethodView):
         agent = g.agent
         agent_id = agent.id
 
-        def work() -> dict:
+        def work(request: idempotency.Request) -> dict:
             payment = posting.post_agent_payment(
                 db.session, agent, customer_code=data["customer_id"], amount_fen=parse_yuan(data["amount"]),
-                channel_ref=data["channel_ref"], paid_at=data["paid_at"])
+                channel_ref=data["channel_ref"], paid_at=data["paid_at"], request=request)
             return posting.payment_answer(db.session, payment)
 
         return answer_once(agent_id, work)
