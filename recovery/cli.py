@@ -339,16 +339,19 @@ def model_train(as_of: dt.date, tune: bool, dask: str | None) -> None:
 @with_appcontext
 def model_score(as_of: dt.date, out: Path | None, lang: str, dask: str | None) -> None:
     """Score every customer as of the date with the active model; stores the run and writes the scores CSV."""
+    from recovery.jobs.runner import run_by_hand
     from recovery.progress import working
     from recovery.risk.service import scores_csv
 
-    try:
-        with working(f"model score --as-of {as_of.isoformat()}"):
-            text = scores_csv(db.session, as_of, lang=lang, dask=dask)
-            db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    scored: list[str] = []
+
+    def work() -> dict:
+        scored.append(scores_csv(db.session, as_of, lang=lang, dask=dask))
+        return {"scored": scored[0].count("\n") - 1}
+
+    with working(f"model score --as-of {as_of.isoformat()}"):
+        run_by_hand("risk.score", as_of, work)  # the nightly scoring's lock and history
+    text = scored[0]
     if out:
         out.write_text(text, encoding="utf-8")
     else:
