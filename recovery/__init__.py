@@ -122,6 +122,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.before_request(lambda: json_writes_only(staff_api_names))
     _serve_swagger_ui(app)
+    from recovery.cli import register as register_commands
+
+    register_commands(app)  # on app.cli: `flask --app wsgi …` reaches every `recovery` command
     return app
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -25,31 +29,49 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Domain, database and file errors raised by a command become the contract's one-line error."""
+    try:
+        yield
+    except ImportRejected as e:
+        for line in e.errors:
+            click.echo(line, err=True)
+        _fail(f"import rejected: {e.message}")
+    except DomainError as e:
+        _fail(e.message)
+    except (OperationalError, ProgrammingError) as e:
+        reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
+        if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+            _fail(f"the database schema is missing or out of date ({reason}); run `recovery init`")
+        _fail(f"database unavailable: {reason}")
+    except OSError as e:
+        _fail(f"{e.strerror or e}: {e.filename}" if e.filename else str(e))
 
 
 class RecoveryGroup(FlaskGroup):
     """Turns domain errors raised by any command into the contract's one-line error."""
 
     def invoke(self, ctx: click.Context):
-        try:
+        with one_line_errors():
             return super().invoke(ctx)
-        except ImportRejected as e:
-            for line in e.errors:
-                click.echo(line, err=True)
-            _fail(f"import rejected: {e.message}")
-        except DomainError as e:
-            _fail(e.message)
-        except (OperationalError, ProgrammingError) as e:
-            reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
-            if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
-                _fail(f"the database schema is missing or out of date ({reason}); run `recovery init`")
-            _fail(f"database unavailable: {reason}")
-        except OSError as e:
-            _fail(f"{e.strerror or e}: {e.filename}" if e.filename else str(e))
 
 
-@click.group(cls=RecoveryGroup, create_app=create_app, add_default_commands=False,
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`recovery --version`: fee-recovery's version (package metadata), then what it runs on."""
+    if not value or ctx.resilient_parsing:
+        return
+    import platform
+
+    click.echo(f"fee-recovery {metadata.version('fee-recovery')}\nPython {platform.python_version()}\n"
+               f"Flask {metadata.version('flask')}\nWerkzeug {metadata.version('werkzeug')}")
+    ctx.exit()
+
+
+@click.group(cls=RecoveryGroup, create_app=create_app, add_default_commands=False, add_version_option=False,
              help="fee-recovery: credit, payments, reconciliation and arrears risk for an electricity utility.")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show fee-recovery's version and exit.")
 def cli() -> None:
     pass
 
@@ -317,16 +339,19 @@ def model_train(as_of: dt.date, tune: bool, dask: str | None) -> None:
 @with_appcontext
 def model_score(as_of: dt.date, out: Path | None, lang: str, dask: str | None) -> None:
     """Score every customer as of the date with the active model; stores the run and writes the scores CSV."""
+    from recovery.jobs.runner import run_by_hand
     from recovery.progress import working
     from recovery.risk.service import scores_csv
 
-    try:
-        with working(f"model score --as-of {as_of.isoformat()}"):
-            text = scores_csv(db.session, as_of, lang=lang, dask=dask)
-            db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    scored: list[str] = []
+
+    def work() -> dict:
+        scored.append(scores_csv(db.session, as_of, lang=lang, dask=dask))
+        return {"scored": scored[0].count("\n") - 1}
+
+    with working(f"model score --as-of {as_of.isoformat()}"):
+        run_by_hand("risk.score", as_of, work)  # the nightly scoring's lock and history
+    text = scored[0]
     if out:
         out.write_text(text, encoding="utf-8")
     else:
@@ -444,6 +469,28 @@ agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requ
 agent_group.add_command(agent_reinstate)
 agent_group.add_command(agent_forfeit)
 user_group.add_command(user_unlock)  # lifts a sign-in lockout
+
+
+def _guarded(command: click.Command) -> click.Command:
+    """The command as `app.cli` holds it: a copy whose errors become the contract's one line, as under `recovery`
+    (Flask's own `flask` group would print a traceback)."""
+    guarded = copy.copy(command)
+    invoke = command.invoke
+
+    def invoke_guarded(ctx: click.Context):
+        with one_line_errors():
+            return invoke(ctx)
+
+    guarded.invoke = invoke_guarded  # type: ignore[method-assign]
+    return guarded
+
+
+def register(app: Flask) -> None:
+    """Every `recovery` command on `app.cli` too, so that `flask --app wsgi …` reaches them (contracts.md).
+
+    `recovery` finds its own commands first; Flask's group finds these copies."""
+    for name, command in cli.commands.items():
+        app.cli.add_command(_guarded(command), name)
 
 
 def main() -> None:

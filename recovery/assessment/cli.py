@@ -29,12 +29,12 @@ def assessment_command(month: str, kind: str, year_to_date: bool, out: Path | No
     from recovery.csvexport import safe_cell
 
     if close:
-        try:
-            service.close_month(db.session, month, by=current_actor())
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+        from recovery.jobs.runner import run_by_hand
+        from recovery.timeutil import today
+
+        # Under the closing job's lock for today, never beside it; closing a named month is not the job's day.
+        run_by_hand("assessment.close", today(), lambda: service.close_month(db.session, month, by=current_actor()),
+                    scope=f"month {month}")
     if year_to_date:
         table = service.yearly(db.session, kind, month)
         header = ["key", "name", "monthly_mean", "quarterly_mean", "yearly_score", "pay_factor"]

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from recovery.cliutil import committed as _commit
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
+from recovery.jobs.runner import run_by_hand
 
 
 @click.group("collections")
@@ -27,7 +28,8 @@ def collections_dunning(day: dt.date | None) -> None:
     from recovery.collections.dunning import nightly
     from recovery.timeutil import today
 
-    summary = _commit(lambda: nightly(db.session, day or today() - dt.timedelta(days=1)))
+    day = day or today() - dt.timedelta(days=1)
+    summary = run_by_hand("collections.dunning", day, lambda: nightly(db.session, day))
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -39,7 +41,8 @@ def collections_promises(day: dt.date | None) -> None:
     from recovery.collections.promises import nightly
     from recovery.timeutil import today
 
-    summary = _commit(lambda: nightly(db.session, day or today() - dt.timedelta(days=1)))
+    day = day or today() - dt.timedelta(days=1)
+    summary = run_by_hand("collections.promises", day, lambda: nightly(db.session, day))
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -70,6 +73,11 @@ def notices_group() -> None:
 def notices_send(limit: int) -> None:
     """Deliver unsent notices (SMS through NOTIFY_SMS_URL when set, else the log); failures stay queued."""
     from recovery.notifications.senders import send_pending
+    from recovery.timeutil import today
 
     # send_pending commits each message as it goes: a crash keeps what was delivered, it is not all or nothing.
-    click.echo(json.dumps(_commit(lambda: send_pending(db.session, limit=limit))))
+    # Under the job's lock, so that it never sends beside the scheduled run; notices keep arriving during the
+    # night, so a run by hand does not stand for the day's (scope).
+    summary = run_by_hand("notifications.send", today(), lambda: send_pending(db.session, limit=limit),
+                          scope="notices queued so far")
+    click.echo(json.dumps(summary))

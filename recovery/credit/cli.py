@@ -12,6 +12,7 @@ from recovery.cliutil import committed as _commit
 from recovery.cliutil import customer_by_code as _customer
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
+from recovery.jobs.runner import run_by_hand
 
 
 @click.group("credit")
@@ -32,7 +33,8 @@ def credit_rate(code: str | None, as_of: dt.date | None) -> None:
     ids = [_customer(code).id] if code else None
     day = as_of or today()
     with working(f"credit rate {day.isoformat()}"):
-        summary = _commit(lambda: rate(db.session, day, ids))
+        summary = run_by_hand("credit.ratings", day, lambda: rate(db.session, day, ids),
+                              scope=f"customer {code}" if code else None)
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -119,7 +121,8 @@ def terms_review(as_of: dt.date | None) -> None:
     from recovery.credit.terms import review
     from recovery.timeutil import today
 
-    click.echo(json.dumps(_commit(lambda: review(db.session, as_of or today())), ensure_ascii=False))
+    day = as_of or today()
+    click.echo(json.dumps(run_by_hand("credit.terms_review", day, lambda: review(db.session, day)), ensure_ascii=False))
 
 
 @terms_group.command("settle")
@@ -152,7 +155,7 @@ def terms_settle(day: dt.date | None, readings: str | None) -> None:
     def work():
         return {"true_up": true_up(db.session, day), "interim": issue_interim_bills(db.session, day, metered)}
 
-    click.echo(json.dumps(_commit(work), ensure_ascii=False))
+    click.echo(json.dumps(run_by_hand("credit.split_settlement", day, work), ensure_ascii=False))
 
 
 from recovery.credit.security_cli import deposit_group, guarantee_group, qualify_command, review_command  # noqa: E402

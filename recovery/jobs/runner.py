@@ -7,6 +7,7 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -14,7 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recovery.errors import Conflict
+from recovery.errors import Conflict, DomainError
+from recovery.extensions import db
 from recovery.jobs.models import JobLock, JobRun
 from recovery.jobs.table import Job
 from recovery.ops import metrics
@@ -50,16 +52,26 @@ def release(session: Session, job: Job, day: dt.date) -> None:
 
 
 def already_succeeded(session: Session, job: Job, day: dt.date) -> bool:
-    return session.scalar(select(JobRun.id).where(JobRun.job_id == job.id, JobRun.day == day,
-                                                   JobRun.status == "succeeded").limit(1)) is not None
+    """A run of the whole job succeeded for the day (a run with a narrower scope does not count)."""
+    summaries = session.scalars(select(JobRun.summary).where(JobRun.job_id == job.id, JobRun.day == day,
+                                                             JobRun.status == "succeeded")).all()
+    return any(not (summary or {}).get("scope") for summary in summaries)
 
 
-def run(session: Session, job: Job, day: dt.date, *, trigger: str, actor: str, force: bool = True) -> JobRun | None:
+def run(session: Session, job: Job, day: dt.date, *, trigger: str, actor: str, force: bool = True,
+        work: Callable[[Session, dt.date], dict[str, Any] | None] | None = None,
+        scope: str | None = None, record_refusals: bool = True) -> JobRun | None:
     """Run `job` for `day`: lock, call, commit the work with its run record, unlock.
 
     The scheduler passes force=False: a day the job already finished is skipped, so two scheduler
     processes never do a night's work twice. The CLI reruns a day on purpose (force=True); every job
     is written so that a rerun gives the same result. Returns None when the run was skipped.
+
+    A command that does the job's work passes it as `work` (default: the job's function), so that it
+    runs under the same lock and lands in the same history. `scope` names a narrower run (one customer,
+    one channel): it is recorded in the run's summary and does not count as the day's job done. A command
+    passes record_refusals=False: when the service refuses its input (a DomainError: a bad file, a day in the
+    future) nothing ran and nothing changes, not even the history.
     """
     acquire(session, job, day)
     started = time.perf_counter()
@@ -68,14 +80,19 @@ def run(session: Session, job: Job, day: dt.date, *, trigger: str, actor: str, f
             metrics.job_finished(job.id, "skipped", time.perf_counter() - started)
             return None
         record = JobRun(job_id=job.id, day=day, trigger=trigger, actor=actor, status="running", started_at=now())
-        module, _, name = job.func.partition(":")
-        func = getattr(import_module(module), name)
+        if work is None:
+            module, _, name = job.func.partition(":")
+            work = getattr(import_module(module), name)
         try:
-            summary: dict[str, Any] = func(session, day) or {}
+            summary: dict[str, Any] = work(session, day) or {}
+            if scope:
+                summary = {"scope": scope, **summary}
         except BaseException as e:
             session.rollback()
+            if isinstance(e, DomainError) and not record_refusals:
+                raise
             failed = JobRun(job_id=job.id, day=day, trigger=trigger, actor=actor, status="failed",
-                            started_at=record.started_at, finished_at=now(),
+                            started_at=record.started_at, finished_at=now(), summary={"scope": scope} if scope else {},
                             error="".join(traceback.format_exception_only(e)).strip()[:4000])
             session.add(failed)
             session.commit()
@@ -88,3 +105,24 @@ def run(session: Session, job: Job, day: dt.date, *, trigger: str, actor: str, f
         return record
     finally:
         release(session, job, day)
+
+
+def run_by_hand(job_id: str, day: dt.date, work: Callable[[], dict[str, Any]], *,
+                scope: str | None = None) -> dict[str, Any]:
+    """A command doing a nightly job's work, through this runner as the scheduler does it: under the job's lock
+    for `day` (JobBusy, the command's one-line error, while another run holds it), committed with its run in the
+    job history (`recovery jobs history`), or rolled back and recorded as failed; input the service refuses
+    changes nothing. `scope` names a narrower run (one customer, one channel) that does not count as the day's
+    job done. Returns what `work` returned."""
+    from recovery.audit.service import current_actor
+    from recovery.jobs.table import job
+
+    done: list[dict[str, Any]] = []
+
+    def call(_session: Session, _day: dt.date) -> dict[str, Any]:
+        done.append(work())
+        return done[0]
+
+    run(db.session, job(job_id), day, trigger="cli", actor=current_actor(), force=True, work=call, scope=scope,
+        record_refusals=False)
+    return done[0]

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
+from recovery.jobs.runner import run_by_hand
 
 
 @click.group("penalties")
@@ -27,8 +28,7 @@ def penalties_accrue(day: dt.date) -> None:
     from recovery.progress import working
 
     with working(f"penalties accrue {day.isoformat()}"):
-        summary = accrue(db.session, day)
-        db.session.commit()
+        summary = run_by_hand("billing.penalties", day, lambda: accrue(db.session, day))
     click.echo(json.dumps(summary))
 
 
@@ -86,9 +86,15 @@ def debit_batch(day: dt.date) -> None:
     """Create (or top up, while unsent) the debit batch for the bills falling due on the date."""
     from recovery.payments.direct_debit import create_batch
 
-    batch = create_batch(db.session, day)
-    db.session.commit()
-    click.echo(json.dumps(_batch_json(batch)))
+    made = []
+
+    def work() -> dict:
+        made.append(create_batch(db.session, day))
+        return {"batch": made[0].code, "status": made[0].status, "items": made[0].item_count,
+                "total_fen": made[0].total_fen}
+
+    run_by_hand("payments.debit_batch", day, work)
+    click.echo(json.dumps(_batch_json(made[0])))
 
 
 @debit_group.command("show")

@@ -9,7 +9,8 @@ day; GrpHdr/MsgId is the batch code; NbOfTxs and CtrlSum (group and block) are t
 and total; each DrctDbtTxInf carries the end-to-end id, the amount, the mandate id and its signing
 date, the debtor's bank (DbtrAgt/FinInstnId/Othr/Id = bank code), name and account (IBAN when it
 looks like one, else Othr/Id), and the bills covered as unstructured remittance. The creditor comes
-from policy [direct_debit].
+from policy [direct_debit]. Names and the remittance line are cut to the schema's lengths (Max140Text); the
+file is validated against ISO's XSD in the tests (tests/data/schemas).
 
 Result CSV (UTF-8, header row, columns in any order):
     end_to_end_id, status (succeeded | returned, or the ISO codes ACSC | RJCT), reason_code (required
@@ -41,6 +42,11 @@ from recovery.timeutil import now
 BATCH_COLUMNS = ["end_to_end_id", "customer_id", "customer_name", "mandate_reference", "mandate_signed_on",
                  "bank_code", "account", "amount", "collection_date", "bills"]
 PAIN008_NS = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"
+# The schema's text lengths, in characters: one name or remittance line longer than its type makes the whole
+# file invalid and the bank refuses the batch. Names (PartyIdentification32/Nm) are Max140Text, the
+# unstructured remittance (RmtInf/Ustrd) too.
+MAX_NAME = 140
+MAX_USTRD = 140
 IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}\Z")
 
 SUCCESS = {"succeeded": "succeeded", "ACSC": "succeeded", "ACCC": "succeeded",
@@ -98,7 +104,7 @@ def pain008(batch_code: str, collection_date: dt.date, items: pd.DataFrame) -> b
     _sub(header, "CreDtTm", now().replace(microsecond=0).isoformat())
     _sub(header, "NbOfTxs", count)
     _sub(header, "CtrlSum", total)
-    _sub(_sub(header, "InitgPty"), "Nm", creditor["creditor_name"])
+    _sub(_sub(header, "InitgPty"), "Nm", creditor["creditor_name"][:MAX_NAME])
 
     block = _sub(body, "PmtInf")
     _sub(block, "PmtInfId", f"{batch_code}-1")
@@ -109,7 +115,7 @@ def pain008(batch_code: str, collection_date: dt.date, items: pd.DataFrame) -> b
     _sub(_sub(kind, "SvcLvl"), "Prtry", "DD")
     _sub(kind, "SeqTp", creditor["sequence_type"])
     _sub(block, "ReqdColltnDt", collection_date.isoformat())
-    _sub(_sub(block, "Cdtr"), "Nm", creditor["creditor_name"])
+    _sub(_sub(block, "Cdtr"), "Nm", creditor["creditor_name"][:MAX_NAME])
     _account(block, "CdtrAcct", creditor["creditor_account"])
     _agent(block, "CdtrAgt", creditor["creditor_agent"])
     scheme = _sub(_sub(_sub(_sub(_sub(block, "CdtrSchmeId"), "Id"), "PrvtId"), "Othr"), "Id",
@@ -123,10 +129,10 @@ def pain008(batch_code: str, collection_date: dt.date, items: pd.DataFrame) -> b
         _sub(mandate, "MndtId", r.mandate_reference)
         _sub(mandate, "DtOfSgntr", pd.Timestamp(r.signed_on).date().isoformat())
         _agent(tx, "DbtrAgt", r.bank_code)
-        _sub(_sub(tx, "Dbtr"), "Nm", r.customer_name)
+        _sub(_sub(tx, "Dbtr"), "Nm", r.customer_name[:MAX_NAME])
         _account(tx, "DbtrAcct", r.account)
         if r.bills:
-            _sub(_sub(tx, "RmtInf"), "Ustrd", f"{r.customer_id} {r.bills}"[:140])
+            _sub(_sub(tx, "RmtInf"), "Ustrd", f"{r.customer_id} {r.bills}"[:MAX_USTRD])
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 

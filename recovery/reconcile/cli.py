@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
+from recovery.jobs.runner import run_by_hand
 from recovery.payments.models import Channel
 
 CHANNELS = click.Choice([c.value for c in Channel])
@@ -45,11 +46,15 @@ def reconcile_run(day: dt.date, channel: str | None, statement: Path | None, fmt
     from recovery.progress import working
 
     actor = current_actor()
-    try:
-        taken = None
+    data = statement.read_bytes() if statement is not None else None  # a file that cannot be read: refused first
+    taken = None
+    others: list[dt.date] = []
+
+    def work() -> dict:
+        nonlocal taken, others
         if statement is not None:
             with working(f"statement {statement.name}"):
-                taken = intake.take_in(db.session, statement.read_bytes(), str(statement), fmt, channel=channel,
+                taken = intake.take_in(db.session, data, str(statement), fmt, channel=channel,
                                        account=account, day=day if fmt == "csv" else None, replace=replace,
                                        actor=actor)
                 service.mark_reopened(db.session, taken.days)
@@ -60,10 +65,10 @@ def reconcile_run(day: dt.date, channel: str | None, statement: Path | None, fmt
         for other in others:
             with working(f"reconcile {other.isoformat()}"):
                 service.reconcile_with_neighbours(db.session, other, channel=channel, actor=actor)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+        return summary
+
+    # The nightly job's door: its lock for the day and its history; one channel is a narrower run.
+    summary = run_by_hand("reconcile.daily", day, work, scope=f"channel {channel}" if channel else None)
     if taken is not None:
         summary["statement_file"] = {"id": taken.file.id, "lines": taken.file.line_count,
                                      "pending_not_taken": taken.skipped_pending, "superseded": taken.superseded,

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from recovery.cliutil import committed as _commit
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
+from recovery.jobs.runner import run_by_hand
 
 
 @click.group("worklist")
@@ -26,7 +27,9 @@ def worklist_build(day: dt.date | None) -> None:
     from recovery.timeutil import today
     from recovery.worklist.build import nightly
 
-    click.echo(json.dumps(_commit(lambda: nightly(db.session, day or today())), ensure_ascii=False))
+    day = day or today()
+    summary = run_by_hand("collections.worklist", day, lambda: nightly(db.session, day))
+    click.echo(json.dumps(summary, ensure_ascii=False))
 
 
 @worklist_group.command("assign")
@@ -108,4 +111,7 @@ def segments_refresh(day: dt.date | None) -> None:
     from recovery.timeutil import today
     from recovery.worklist.segments import refresh
 
-    click.echo(json.dumps(_commit(lambda: refresh(db.session, day or today())), ensure_ascii=False))
+    day = day or today()
+    # The segments are the first step of the worklist's job: under its lock, never beside it.
+    summary = run_by_hand("collections.worklist", day, lambda: refresh(db.session, day), scope="segments")
+    click.echo(json.dumps(summary, ensure_ascii=False))

@@ -10,12 +10,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+import xmlschema
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from recovery import policy
 from recovery.audit.models import AuditEntry
 from recovery.billing.models import Bill
+from recovery.customers.models import Customer
 from recovery.errors import Conflict, ImportRejected, Invalid
 from recovery.events.models import Event
 from recovery.ledger.models import EntryKind, LedgerEntry
@@ -35,6 +37,8 @@ from tests.factories import bill, customer, load, payment
 DUE = dt.date(2026, 11, 20)
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
 REAL_CAMT054 = Path("/work/shared/testdata/statements/camt/genkgo_camt054.v2.xml")
+# ISO 20022's own schema for the file the exporter writes (source and licence: tests/data/schemas/README.md).
+PAIN008_SCHEMA = xmlschema.XMLSchema(Path(__file__).parents[1] / "data" / "schemas" / "pain.008.001.02.xsd")
 
 
 @pytest.fixture
@@ -112,6 +116,19 @@ def test_pain008_parses_back_with_counts_and_control_sums_equal_to_the_items(man
     assert first.findtext("p:DbtrAgt/p:FinInstnId/p:Othr/p:Id", namespaces=NS) == "ICBC"
     assert first.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=NS) == "CN12ICBC000012345678"
     assert txs[1].findtext("p:DbtrAcct/p:Id/p:Othr/p:Id", namespaces=NS) == "6217000012345678"
+
+
+def test_pain008_is_valid_against_isos_schema_with_long_names_cut_to_its_140_characters(app, mandated):
+    session = mandated
+    session.execute(update(Customer).where(Customer.code == "C1").values(name="电" * 200))
+    app.config["POLICY_IN_FORCE"] = {**app.config["POLICY_IN_FORCE"], "direct_debit": {
+        **policy.section("direct_debit"), "creditor_name": "供电公司" * 50}}
+    batch = create_batch(session, DUE)
+    data = pain008(batch.code, batch.created_for, batch_items(session, batch))
+    PAIN008_SCHEMA.validate(data.decode("utf-8"))  # raises, naming the element, on any departure from the XSD
+    doc = ET.fromstring(data)
+    names = [el.text for el in doc.iter(f"{{{NS['p']}}}Nm")]  # initiating party, creditor, then each debtor
+    assert names == ["供电公司" * 35, "供电公司" * 35, "电" * 140, "客户C2"]
 
 
 def test_the_batch_csv_has_one_line_per_debit(mandated):
