@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -158,6 +159,7 @@ def _from_files(args, url: str, work: Path) -> None:
     first = subprocess.run([*command, "--statement", str(statement), "--format", "csv"], env=env, check=True,
                            capture_output=True, text=True).stdout
     t_run = time.perf_counter() - start
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024  # kB on Linux
     start = time.perf_counter()
     again = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     t_rerun = time.perf_counter() - start
@@ -183,6 +185,7 @@ def _from_files(args, url: str, work: Path) -> None:
           f"{len(data.expected):,} injected breaks")
     print(f"reconcile run --statement {t_run:7.2f} s  (a fresh process: intake, read, match, store): "
           f"{summary['matched']:,} matched, breaks {summary['breaks']}")
+    print(f"peak memory           {peak_gb:.2f} GB  (the reconcile process; bar: 4 GB)")
     print(f"rerun                 {t_rerun:7.2f} s  same result: {rerun['breaks'] == summary['breaks']}")
     print(f"breaks exactly the injected ones: {exact}")
     print(f"floor: pandas         {t_floor:7.2f} s  (read the payments file and the statement file, outer join)")
@@ -193,6 +196,7 @@ def _from_files(args, url: str, work: Path) -> None:
          rerun["breaks"] != summary["breaks"] or rerun["matched"] != summary["matched"]),
         (f"break counts by kind {summary['breaks']} differ from the injected {injected}",
          summary["breaks"] != injected),
+        (f"the reconcile process peaked at {peak_gb:.2f} GB, over 4 GB", peak_gb > 4),
     ) if wrong])
 
 

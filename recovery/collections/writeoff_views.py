@@ -172,12 +172,12 @@ class ReferralClose(MethodView):
 
 
 @pages.app_template_global("writeoff_summary")
-def writeoff_summary(customer: Customer) -> dict:
+def writeoff_summary(customer: Customer, overdue_fen: int | None = None) -> dict:
     """What `writeoff/_customer.html` shows on the customer page: write-offs, referrals, pending requests,
-    the overdue balance and which forms the reader may use."""
+    the overdue balance (`overdue_fen` when the page has it already) and which forms the reader may use."""
     write_offs = writeoff.write_offs_of(db.session, customer)
     return {
-        "overdue_fen": arrears_fen(db.session, customer.id, today()),
+        "overdue_fen": arrears_fen(db.session, customer.id, today()) if overdue_fen is None else overdue_fen,
         # The same sum as writeoff.outstanding_fen, from the rows just read: one query fewer per page view.
         "outstanding_fen": sum(w.amount_fen - w.recovered_fen for w in write_offs),
         "write_offs": write_offs,

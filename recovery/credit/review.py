@@ -45,18 +45,20 @@ def _ceil_multiple(recommended: np.ndarray, factor: pd.Series, step: int) -> np.
     return out
 
 
-def required_security(session: Session, as_of: dt.date, customer_ids: list[int] | None = None) -> pd.DataFrame:
+def required_security(session: Session, as_of: dt.date, customer_ids: list[int] | None = None,
+                      ratings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Required and held security per customer (index customers.id), from a few set-based queries.
 
     required = recommended deposit x the policy's factor for the customer's grade, at least the
     cash-only factor for cash-only customers, and at least the recommended deposit itself when the
     latest qualification review asked for a deposit or a guarantee. Cash and guarantees add up.
+    `ratings` (grade and cash_only per customer id) when the caller has read them already.
     """
     from recovery.credit.ratings import current_ratings
 
     rule = policy.section("deposit")
     frame = recommended_deposits(session, as_of, customer_ids)
-    ratings = current_ratings(session, customer_ids).reindex(frame.index)
+    ratings = (current_ratings(session, customer_ids) if ratings is None else ratings).reindex(frame.index)
     frame["grade"] = ratings["grade"].astype(object)
     frame["cash_only"] = ratings["cash_only"].fillna(False).astype(bool)
     qualification = latest_qualification(session, customer_ids).reindex(frame.index)
@@ -135,9 +137,12 @@ def shortfall_csv(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def customer_security(session: Session, customer: Customer, as_of: dt.date) -> dict:
-    """Required versus held security of one customer, for its page and the API."""
-    row = required_security(session, as_of, [customer.id]).iloc[0]
+def customer_security(session: Session, customer: Customer, as_of: dt.date, rating: dict | None = None) -> dict:
+    """Required versus held security of one customer, for its page and the API (`rating`: its grade and
+    cash_only, when the caller has them)."""
+    known = None if rating is None else pd.DataFrame(
+        {"grade": [rating["grade"]], "cash_only": [rating["cash_only"]]}, index=[customer.id])
+    row = required_security(session, as_of, [customer.id], known).iloc[0]
     return {
         "grade": row["grade"] if isinstance(row["grade"], str) else None,
         "cash_only": bool(row["cash_only"]),

@@ -67,9 +67,9 @@ def _deposit_doc(item: dict) -> dict:
                                            "reason")}, "entries": item["entries"]}
 
 
-def security_doc(customer: Customer) -> dict:
+def security_doc(customer: Customer, rating: dict | None = None) -> dict:
     """Required versus held security of a customer, with its code (the API's and the pages' shape)."""
-    return {"customer_id": customer.code, **customer_security(db.session, customer, today())}
+    return {"customer_id": customer.code, **customer_security(db.session, customer, today(), rating)}
 
 
 # ---------------------------------------------------------------- the JSON API
@@ -239,9 +239,10 @@ class CustomerQualification(MethodView):
 
 
 @pages.app_template_global("security_summary")
-def security_summary(customer: Customer) -> dict:
-    """What the `credit/_security.html` partial shows: required versus held security and open work."""
-    return {**security_doc(customer), "tasks": guarantees.open_tasks(db.session, customer),
+def security_summary(customer: Customer, rating: dict | None = None) -> dict:
+    """What the `credit/_security.html` partial shows: required versus held security and open work
+    (`rating`: the customer's credit standing when the page has read it already)."""
+    return {**security_doc(customer, rating), "tasks": guarantees.open_tasks(db.session, customer),
             "pending": _pending_for(customer)}
 
 
