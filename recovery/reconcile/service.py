@@ -296,9 +296,11 @@ def _write_matches(session: Session, runs: dict[str, int], matches: pd.DataFrame
         "payment_id": account["payment_id"].to_numpy(dtype="int64"),
         "rule": account["pass"].to_numpy(dtype=object),
     })
-    stored = bulk.read_frame(session, select(ReconMatch.run_id, ReconMatch.match_no, ReconMatch.line_id,
-                                             ReconMatch.payment_id, ReconMatch.rule)
-                             .where(ReconMatch.run_id.in_(list(runs.values()))))
+    stored = bulk.read_text_frame(session, select(ReconMatch.run_id, ReconMatch.match_no, ReconMatch.line_id,
+                                                  ReconMatch.payment_id, ReconMatch.rule)
+                                  .where(ReconMatch.run_id.in_(list(runs.values()))),
+                                  {"run_id": "int64", "match_no": "int64", "line_id": "int64", "payment_id": "int64",
+                                   "rule": "str"})
     if len(stored) == len(fresh):
         order = ["run_id", "line_id", "payment_id"]
         a = fresh.sort_values(order, ignore_index=True)
