@@ -33,6 +33,8 @@ from recovery.worklist.service import officers
 # Who registers complaints: officers, supervisors and the counter's cashiers (a complaint made at the hall).
 REGISTRARS = frozenset({Role.officer, Role.supervisor, Role.admin, Role.cashier})
 SUPERVISING = service.SUPERVISING
+# Who answers them: the owner (an officer or a supervisor), or any supervisor.
+ANSWERERS = service.OWNERS
 
 api_bp = Blueprint("disputes_api", __name__, url_prefix="/api/v1",
                    description="Customers' complaints and bill disputes: registered with a channel, an owner and a "
@@ -79,6 +81,7 @@ def _register(customer: Customer, data: dict):
 
 
 def _resolve(dispute_id: int, data: dict):
+    require_role(ANSWERERS)
     dispute = service.get(db.session, dispute_id, current_user)
     return service.resolve(db.session, dispute, outcome=data["outcome"], reason=data["reason"],
                            by=current_user.username, any_owner=_supervising(), remedy=data.get("remedy"),
@@ -177,6 +180,8 @@ class CustomerDisputes(MethodView):
 @login_required
 def list_page():
     """Disputes: open ones by deadline (overdue first), or resolved; officers their grids' and their own."""
+    if current_user.role not in REGISTRARS:
+        abort(403)
     filters = _filters({k: (request.args.get(k) or "").strip() or None for k in ("status", "owner", "grid")})
     if filters["status"] not in service.LISTS:
         abort(400)
@@ -205,6 +210,11 @@ def _page_act(work, done: str):
     except NotFound:
         db.session.rollback()
         abort(404)
+    except Forbidden as e:
+        db.session.rollback()
+        if e.code == "role_not_allowed":
+            abort(403)
+        flash(e.message, "error")
     except DomainError as e:
         db.session.rollback()
         flash(e.message, "error")

@@ -89,30 +89,25 @@ def _officer_customers():
 def _events(p: Period, by: str):
     """One row (key, measure) per thing done in the period; key: the officer's username or the grid code."""
     start, end = start_of_day(p.first), start_of_day(p.last + dt.timedelta(days=1))
-    grid = select(Grid.code).where(Grid.id == Customer.grid_id).scalar_subquery()
 
-    def keyed(who, customer_id, measure, *where, joins=()):
-        """A select of (key, measure): `who` per officer, the customer's grid per grid."""
+    def keyed(source, who, customer_id, measure, *where):
+        """A select of (key, measure) from `source`: `who` per officer, the customer's grid per grid."""
         if by == "officer":
-            q = select(who.label("key"), measure.label("measure"))
-            for target, on in joins:
-                q = q.join(target, on)
-            return q.where(*where)
-        q = select(grid.label("key"), measure.label("measure"))
-        for target, on in joins:
-            q = q.join(target, on)
-        return q.join(Customer, Customer.id == customer_id).where(*where)
+            return select(who.label("key"), measure.label("measure")).select_from(source).where(*where)
+        return (select(Grid.code.label("key"), measure.label("measure")).select_from(source)
+                .join(Customer, Customer.id == customer_id).join(Grid, Grid.id == Customer.grid_id).where(*where))
 
     contact = case((Visit.kind == ContactKind.visit.value, "visits"), else_="calls")
     parts = [
-        keyed(Visit.officer, Visit.customer_id, contact, Visit.visited_at >= start, Visit.visited_at < end),
-        keyed(Promise.recorded_by, Promise.customer_id, literal("promises_taken"),
+        keyed(Visit, Visit.officer, Visit.customer_id, contact, Visit.visited_at >= start, Visit.visited_at < end),
+        keyed(Promise, Promise.recorded_by, Promise.customer_id, literal("promises_taken"),
               Promise.made_on >= p.first, Promise.made_on <= p.last),
-        keyed(Promise.recorded_by, Promise.customer_id, literal("promises_kept"), Promise.status == PromiseStatus.kept,
-              Promise.promised_on >= p.first, Promise.promised_on <= p.last),
-        keyed(WorkItem.done_by, WorkItem.customer_id, literal("warnings_followed"), WorkItem.status == WorkStatus.done,
-              WorkItem.reason.like(EARLY_WARNING), WorkItem.done_at >= start, WorkItem.done_at < end),
-        keyed(Dispute.owner, Dispute.customer_id, literal("complaints_handled"),
+        keyed(Promise, Promise.recorded_by, Promise.customer_id, literal("promises_kept"),
+              Promise.status == PromiseStatus.kept, Promise.promised_on >= p.first, Promise.promised_on <= p.last),
+        keyed(WorkItem, WorkItem.done_by, WorkItem.customer_id, literal("warnings_followed"),
+              WorkItem.status == WorkStatus.done, WorkItem.reason.like(EARLY_WARNING), WorkItem.done_at >= start,
+              WorkItem.done_at < end),
+        keyed(Dispute, Dispute.owner, Dispute.customer_id, literal("complaints_handled"),
               Dispute.status != DisputeStatus.open, Dispute.resolved_at >= start, Dispute.resolved_at < end),
     ]
     # Notices to customers: SMS unless sent as a letter (a customer notice with no channel goes by SMS).
