@@ -176,6 +176,12 @@ def test_supervisors_see_what_is_overdue_officers_what_is_theirs_in_the_worklist
     answer = client.post("/api/v1/customers/C2/disputes", json={
         "kind": "wrong_amount", "channel": "online", "description": "x", "raised_at": "2099-01-01T00:00:00+08:00"})
     assert answer.status_code == 422
+    answer = client.post("/customers/C2/disputes", data={"kind": "wrong_amount", "channel": "counter",
+                                                         "description": "twice last month's", "bills": "B2"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/customers/C2#disputes-h")
+    page = client.get("/customers/C2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    section = page[page.index('data-section="disputes"'):]
+    assert "Wrong amount" in section and "B2" in section and "48 h left" in section
 
     result = recovery("disputes", "resolve", str(late.id), "--outcome", "upheld", "--reason", "misread",
                       "--remedy", "corrected_bill", "--amount", "90.00", "--kwh", "180")
