@@ -84,12 +84,16 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.credit.views import api_bp as credit_api
     from recovery.credit.views import bp as credit_bp
     from recovery.customers.views import api_bp as customers_api
+    from recovery.disputes.views import api_bp as disputes_api
+    from recovery.disputes.views import pages as disputes_pages
     from recovery.payments.channel_views import kiosk_bp as kiosk_payments_api
     from recovery.payments.channel_views import pages_bp as channel_pages
     from recovery.payments.channel_views import staff_bp as channels_api
     from recovery.payments.debit_views import bp as debit_pages_bp
     from recovery.payments.views import api_bp as agent_payments_api
     from recovery.reconcile.views import bp as reconcile_bp
+    from recovery.reports.views import api_bp as reports_api
+    from recovery.reports.views import bp as reports_bp
     from recovery.web.views import bp as web_bp
     from recovery.worklist.views import api_bp as worklist_api
     from recovery.worklist.views import bp as worklist_bp
@@ -108,12 +112,14 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(writeoff_pages)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(worklist_bp)
+    app.register_blueprint(disputes_pages)
+    app.register_blueprint(reports_bp)
     # The JSON API authenticates partner agents and kiosks by signature, and staff by their signed-in session.
     # Staff APIs take no CSRF token; instead every write must come as JSON (`json_writes_only`): a page of
     # another site cannot send that with the user's cookie without the browser asking first (CORS), and this
     # app answers no such question.
     staff_apis = (customers_api, credit_api, security_api, collections_api, channels_api, writeoff_api,
-                  assessment_api, worklist_api)
+                  assessment_api, worklist_api, disputes_api, reports_api)
     signed_apis = {agent_payments_api: "X-Agent-Id", kiosk_payments_api: "X-Kiosk-Id"}  # -> the caller's header
     staff_api_names = frozenset(b.name for b in staff_apis)
     caller_doc.describe(signed={b.name: header for b, header in signed_apis.items()}, staff=staff_api_names)

@@ -432,6 +432,7 @@ def serve_command(host: str, port: int, debug: bool) -> None:
 from recovery.assessment.cli import assessment_command  # noqa: E402
 from recovery.collections.cli import collections_group, notices_group  # noqa: E402
 from recovery.credit.cli import credit_group  # noqa: E402
+from recovery.disputes.cli import disputes_group  # noqa: E402
 from recovery.jobs.cli import jobs_group, night_command, policy_group, scheduler_command  # noqa: E402
 from recovery.ops.cli import user_unlock  # noqa: E402
 from recovery.payments.channel_cli import (  # noqa: E402
@@ -445,6 +446,7 @@ from recovery.payments.channel_cli import (  # noqa: E402
 )
 from recovery.payments.debit_cli import debit_group, penalties_group  # noqa: E402
 from recovery.reconcile.cli import reconcile_group  # noqa: E402
+from recovery.reports.cli import activity_command  # noqa: E402
 from recovery.worklist.cli import segments_group, worklist_group  # noqa: E402
 
 # Each domain's command group lives beside the domain; they are attached here.
@@ -465,6 +467,8 @@ cli.add_command(collections_group)
 cli.add_command(notices_group)
 cli.add_command(worklist_group)
 cli.add_command(segments_group)
+cli.add_command(disputes_group)
+report_group.add_command(activity_command)  # recovery report activity --period M | --week W
 agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requests a supervisor's approval
 agent_group.add_command(agent_reinstate)
 agent_group.add_command(agent_forfeit)

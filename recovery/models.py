@@ -28,8 +28,10 @@ from recovery.credit.security_models import (
     SecurityTask,
 )
 from recovery.customers.models import Customer, Grid
+from recovery.disputes.models import Dispute
 from recovery.events.models import Event
 from recovery.jobs.models import JobLock, JobRun
+from recovery.ledger.correction_models import BillCorrection
 from recovery.ledger.models import Allocation, LedgerEntry, PenaltyAllocation
 from recovery.notifications.models import Notification
 from recovery.payments.debit_models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
@@ -75,6 +77,7 @@ __all__ = [
     "ApprovalRequest",
     "AuditEntry",
     "Bill",
+    "BillCorrection",
     "BillHold",
     "Card",
     "CardBatch",
@@ -93,6 +96,7 @@ __all__ = [
     "Deposit",
     "DepositEntry",
     "DisconnectionOrder",
+    "Dispute",
     "Distributor",
     "DistributorRemittance",
     "DunningChange",

@@ -14,6 +14,7 @@ from recovery import policy
 from recovery.assessment import measures, scoring
 from recovery.assessment.models import ClosedAssessment
 from recovery.audit import service as audit
+from recovery.disputes import complaints
 from recovery.errors import Invalid
 from recovery.timeutil import now
 
@@ -56,6 +57,8 @@ def period_table(session: Session, kind: str, start: dt.date, end: dt.date,
                 frame["recovery_target"] = default
             frame["recovery_target"] = frame["recovery_target"].astype("float64").fillna(default)
         out = scoring.score(frame, rule["officers"], {"recovery": frame["recovery_target"]})
+        if kind == "officers":  # complaints upheld against an officer, or answered late, cost points
+            out = complaints.deduct(session, out, start, end)
     out["pay_factor"] = scoring.pay_factor(out["score"], rule["pay"])
     return out.sort_index()
 

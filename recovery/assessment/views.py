@@ -41,6 +41,8 @@ MEASURE_LABELS = {
 KIND_LABELS = {"officers": _l("Officers"), "grids": _l("Grids"), "agents": _l("Partner agents")}
 ROW_LABELS = {"officers": _l("Officer"), "grids": _l("Grid"), "agents": _l("Partner agent")}
 SEES_ALL = frozenset({Role.supervisor, Role.admin})
+# Officers' complaints (recovery.disputes.complaints): counts and the points they took off the score.
+COMPLAINTS = ("complaints_upheld", "complaints_late", "complaint_points")
 
 
 def _kinds_for_user() -> tuple[str, ...]:
@@ -79,20 +81,23 @@ def rows(kind: str, table: pd.DataFrame) -> list[dict]:
                     "measures": {m: {"value": _clean(r[m]), "points": _clean(r[f"{m}_points"])}
                                  for m in MEASURES[kind]},
                     "target": _clean(r.get("recovery_target")),
+                    **({c: _clean(r.get(c)) for c in COMPLAINTS} if kind == "officers" else {}),
                     "score": _clean(r["score"]), "pay_factor": _clean(r["pay_factor"])})
     return out
 
 
 def csv_rows(kind: str, table: pd.DataFrame) -> tuple[list[str], list[list]]:
     """Header and rows of the CSV export."""
-    header = ["key", "name", *(["grids"] if kind == "officers" else []),
-              *[c for m in MEASURES[kind] for c in (m, f"{m}_points")], "score", "pay_factor"]
+    officers = kind == "officers"
+    header = ["key", "name", *(["grids"] if officers else []),
+              *[c for m in MEASURES[kind] for c in (m, f"{m}_points")], *(COMPLAINTS if officers else []),
+              "score", "pay_factor"]
     body = []
     for r in rows(kind, table):
-        line = [r["key"], r["name"], *([r["grids"]] if kind == "officers" else [])]
+        line = [r["key"], r["name"], *([r["grids"]] if officers else [])]
         for m in MEASURES[kind]:
             line += [r["measures"][m]["value"], r["measures"][m]["points"]]
-        body.append([*line, r["score"], r["pay_factor"]])
+        body.append([*line, *([r[c] for c in COMPLAINTS] if officers else []), r["score"], r["pay_factor"]])
     return header, body
 
 
@@ -157,6 +162,12 @@ class AssessmentRowOut(Schema):
     grids = fields.String(allow_none=True)
     measures = fields.Dict(keys=fields.String(), values=fields.Nested(PointsOut))
     target = fields.Float(allow_none=True, metadata={"description": "Recovery-rate target (percent)"})
+    complaints_upheld = fields.Integer(allow_none=True, metadata={"description": "Officers: complaints upheld "
+                                                                                "against them in the month"})
+    complaints_late = fields.Integer(allow_none=True, metadata={"description": "Officers: complaints they owned "
+                                                                              "answered after the deadline"})
+    complaint_points = fields.Float(allow_none=True, metadata={"description": "Officers: points the complaints "
+                                                                             "took off the score (0 or less)"})
     score = fields.Float(allow_none=True, metadata={"description": "Out of 100"})
     pay_factor = fields.Float(allow_none=True)
 

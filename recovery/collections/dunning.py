@@ -540,6 +540,9 @@ def release_hold(session: Session, customer: Customer, hold_id: int, *, by: str,
         raise NotFound(f"no hold #{hold_id} of customer {customer.code}")
     if hold.released_on is not None:
         raise Conflict(f"hold #{hold_id} is already released")
+    if hold.dispute_id is not None:
+        raise Conflict(f"hold #{hold_id} belongs to dispute #{hold.dispute_id}: it is released when the dispute is "
+                       "resolved", code="hold_of_dispute")
     on = on or today()
     if on < hold.placed_on:
         raise Invalid("a hold cannot be released before it was placed", code="bad_date")

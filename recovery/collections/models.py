@@ -213,7 +213,8 @@ class CollectionExemption(db.Model):
 
 
 class BillHold(db.Model):
-    """A disputed bill on hold: the ladder ignores it from `placed_on` until the day before `released_on`."""
+    """A disputed bill on hold: the ladder ignores it from `placed_on` until the day before `released_on`.
+    A complaint registered against the bill places its hold and releases it when it is resolved."""
 
     __tablename__ = "bill_holds"
     __table_args__ = (Index("ix_bill_holds_bill", "bill_id", "placed_on"),)
@@ -226,4 +227,6 @@ class BillHold(db.Model):
     placed_by: Mapped[str] = mapped_column(String(100))
     released_on: Mapped[dt.date | None]
     released_by: Mapped[str | None] = mapped_column(String(100))
+    # The complaint that holds the bill (recovery.disputes); None: a hold placed by hand.
+    dispute_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("disputes.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)

@@ -63,6 +63,9 @@ def stage(session: Session, as_of: dt.date) -> dict:
     summary["promises"] = _promises(session, as_of, pos)
     summary["pay_plan"] = _pay_plan(session, as_of, pos)
     session.commit()
+    from recovery.demo.disputes import stage as stage_disputes  # complaints, some past their deadline
+
+    summary["disputes"] = stage_disputes(session, as_of, pos)
     yesterday = as_of - dt.timedelta(days=1)
     for job_id in ("billing.penalties", "collections.promises", "collections.dunning"):
         runner.run(session, job(job_id), yesterday, trigger="demo", actor="demo")

@@ -30,6 +30,7 @@ from recovery.events.models import Event, EventKind
 from recovery.imports import csvfile
 from recovery.imports.fields import Checker
 from recovery.ledger.allocations import lock_customers, reallocate
+from recovery.ledger.corrections import first_billed_fen, first_billed_kwh
 from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.receipts import issue_missing as issue_missing_receipts
@@ -161,6 +162,12 @@ def _first_difference(pairs: list[tuple[str, object, object]]):
     return case(*((not_(_same(a, b)), literal(name)) for name, a, b in pairs), else_=literal(None))
 
 
+def _as_billed(stored, first, staged):
+    """What a re-imported bill is checked against: a bill corrected since (an upheld complaint) matches the
+    row as the billing system first sent it, or as corrected."""
+    return case((_same(stored, staged), stored), else_=func.coalesce(first, stored))
+
+
 RowError = tuple[int, str, str]  # line, column, reason
 
 
@@ -241,7 +248,8 @@ def load_bills(session: Session, frame: pd.DataFrame, source: str = "bills") -> 
     stored_customer = select(Customer.code).where(Customer.id == Bill.customer_id).scalar_subquery()
     errors += _conflicts(session, staged, Bill, Bill.code == s.bill_id, [
         ("customer_id", stored_customer, s.customer_id), ("period", Bill.period, s.period),
-        ("kwh", Bill.kwh, s.kwh), ("amount", Bill.amount_fen, s.amount_fen),
+        ("kwh", _as_billed(Bill.kwh, first_billed_kwh(), s.kwh), s.kwh),
+        ("amount", _as_billed(Bill.amount_fen, first_billed_fen(), s.amount_fen), s.amount_fen),
         ("issued_on", Bill.issued_on, s.issued_on), ("due_on", Bill.due_on, s.due_on),
     ], "bill_id", s.bill_id)
     _raise(source, errors)

@@ -17,6 +17,8 @@ What is due, and the expected recoverable amount that orders the list (priority_
   average of the previous history_min..history_max bills — the expected loss, monthly bill x pd;
 - call / early_warning_first_late: a bill fell due in those days unpaid, and the customer is good (a
   good grade, or no late bill in the 12 months before) — the expected loss, its unpaid amount x pd.
+A disputed bill on hold (collections.models.BillHold) is left out of the overdue amount and raises no
+first-late warning while the hold lasts: nobody is sent to collect what is under dispute.
 Early warnings are raised once per bill, whichever morning first sees it.
 pd is the latest score's probability of arrears ([worklist] unscored_pd when never scored), taken in
 integer basis points. Items are assigned to the customer's manager (the deputy when the manager no longer
@@ -39,6 +41,7 @@ from sqlalchemy.orm import Session
 from recovery import bulk
 from recovery.billing.models import Bill
 from recovery.collections.models import (
+    BillHold,
     ContactKind,
     PayPlan,
     PayPlanInstallment,
@@ -76,22 +79,41 @@ class Reason:
     first_late = "early_warning_first_late"
 
 
+def _held(day: dt.date):
+    """The bill (correlated with Bill) is on hold on `day`: disputed, so nobody is sent to collect it."""
+    return exists().where(BillHold.bill_id == Bill.id, BillHold.placed_on <= day,
+                          or_(BillHold.released_on.is_(None), BillHold.released_on > day))
+
+
+def _held_overdue(day: dt.date):
+    """Per customer with an overdue bill on hold on `day`: what is unpaid of those bills (held_fen)."""
+    held = select(Bill.id).where(_held(day), Bill.due_on < day, Bill.amount_fen > 0)
+    paid = (select(Allocation.bill_id, func.sum(Allocation.amount_fen).label("paid_fen"))
+            .where(Allocation.bill_id.in_(held), Allocation.allocated_at < start_of_day(day + dt.timedelta(days=1)))
+            .group_by(Allocation.bill_id).subquery("held_paid"))
+    return (select(Bill.customer_id, func.sum(Bill.amount_fen - func.coalesce(paid.c.paid_fen, 0)).label("held_fen"))
+            .join(paid, paid.c.bill_id == Bill.id, isouter=True)
+            .where(Bill.id.in_(held)).group_by(Bill.customer_id))
+
+
 def _facts(session: Session, day: dt.date):
-    """A temporary table of what every customer's items need: overdue, pd in basis points, segment,
-    monthly bill and the assignee."""
+    """A temporary table of what every customer's items need: overdue (bills on hold left out), pd in basis
+    points, segment, monthly bill and the assignee."""
     rules = worklist_policy()
     table = bulk.temp_table(session, "worklist_facts", {
         "customer_id": bulk.ID, "overdue_fen": bulk.FEN, "pd_bp": Integer(), "value_segment": bulk.TEXT,
         "monthly_fen": bulk.FEN, "assignee": bulk.TEXT})
     pos = positions(day).subquery("pos")
+    held = _held_overdue(day).subquery("held")
     a = coverage.assignees()
-    overdue = pos.c.balance_fen - pos.c.not_due_fen
+    overdue = pos.c.balance_fen - pos.c.not_due_fen - func.coalesce(held.c.held_fen, 0)
     session.execute(insert(table).from_select(
         ["customer_id", "overdue_fen", "pd_bp", "value_segment", "monthly_fen", "assignee"],
         select(pos.c.customer_id, case((overdue > 0, overdue), else_=0),
                func.coalesce(cast(func.round(CustomerSegment.pd * BP), Integer), rules["unscored_pd_bp"]),
                func.coalesce(CustomerSegment.value_segment, ValueSegment.low.value),
                func.coalesce(CustomerSegment.monthly_bill_fen, 0), a.c.assignee)
+        .join(held, held.c.customer_id == pos.c.customer_id, isouter=True)
         .join(CustomerSegment, CustomerSegment.customer_id == pos.c.customer_id, isouter=True)
         .join(a, a.c.customer_id == pos.c.customer_id, isouter=True)))
     return table
@@ -238,7 +260,8 @@ def _first_late(session: Session, day: dt.date, facts) -> int:
     first = day - dt.timedelta(days=rules["warning_days"])
     year = day - dt.timedelta(days=365 + rules["warning_days"])
     candidates = select(Bill.customer_id).where(Bill.due_on >= first, Bill.due_on < day, Bill.amount_fen > 0)
-    bills = bulk.read_frame(session, select(Bill.id, Bill.customer_id, Bill.amount_fen, Bill.due_on)
+    bills = bulk.read_frame(session, select(Bill.id, Bill.customer_id, Bill.amount_fen, Bill.due_on,
+                                            case((_held(day), 1), else_=0).label("held"))
                             .where(Bill.customer_id.in_(candidates), Bill.due_on >= year, Bill.due_on < day,
                                    Bill.amount_fen > 0))
     if bills.empty:
@@ -258,8 +281,9 @@ def _first_late(session: Session, day: dt.date, facts) -> int:
         paid_all = paid.groupby("bill_id")["amount_fen"].sum()
     bills["late"] = bills["id"].map(paid_in_time).fillna(0) < bills["amount_fen"]
     bills["unpaid_fen"] = (bills["amount_fen"] - bills["id"].map(paid_all).fillna(0)).astype("int64")
+    # A disputed bill on hold is no warning: nobody is sent to collect it while the dispute is open.
     fresh = bills[(pd.to_datetime(bills["due_on"]) >= pd.Timestamp(first)) & bills["late"]
-                  & (bills["unpaid_fen"] > 0)]
+                  & (bills["unpaid_fen"] > 0) & (bills["held"] == 0)]
     if fresh.empty:
         return 0
     # Earlier late bills of the customer (before the new one, within its 12 months).

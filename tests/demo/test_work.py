@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from recovery.approvals.models import ApprovalRequest
 from recovery.assessment.models import ClosedAssessment
 from recovery.collections.models import DunningState, PayPlan, Promise
+from recovery.disputes.models import Dispute
 from recovery.jobs.models import JobRun
 from recovery.reconcile.models import ReconBreak, StatementFile
 
@@ -31,6 +32,9 @@ def test_demo_stages_statements_promises_dunning_requests_and_a_closed_month(rec
     assert set(session.scalars(select(ApprovalRequest.kind).where(ApprovalRequest.status == "pending"))) == {
         "debt.write_off", "disconnection.execute"}
     assert set(session.scalars(select(ClosedAssessment.month))) == {"2026-10"}
+    # Complaints: four open (past their deadline, the demo's today being behind the clock), four answered.
+    assert dict(session.execute(select(Dispute.status, func.count()).group_by(Dispute.status)).all()) == {
+        "open": 4, "upheld": 3, "rejected": 1}
 
     again = recovery("demo", "--customers", "300", "--months", "15", "--as-of", "2026-11-23")
     assert again.exit_code == 0 and "recent work staged" not in again.output

@@ -43,6 +43,8 @@ PAGES = {
     "/reconcile/payments": {"clerk", "supervisor", "admin"},
     "/direct-debit": {"clerk", "supervisor", "admin"},
     "/counter": {"cashier"},
+    "/disputes": {"officer", "supervisor", "admin", "cashier"},
+    "/reports/activity": {"officer", "supervisor", "admin"},
 }
 
 

@@ -57,6 +57,9 @@ REFERRAL = {"agency": "华信催收", "amount": "100.00"}
 DRAWER_OPEN = {"opening_float": "200.00"}
 DRAWER_CLOSE = {"counted": "200.00"}
 COUNTER_PAYMENT = {"customer_id": "C1", "amount": "10.00", "tender": "cash"}
+DISPUTE = {"kind": "outage", "channel": "counter", "description": "no power for a day"}
+ANSWER = {"outcome": "rejected", "reason": "planned work, announced"}
+REGISTRARS = WORKERS | {"cashier"}  # a complaint made at the service hall's counter
 
 # Every write route the signed-in staff have, the roles that may use it, and a body it accepts.
 WRITES: dict[str, tuple[set[str], dict]] = {
@@ -145,6 +148,13 @@ WRITES: dict[str, tuple[set[str], dict]] = {
     "POST /api/v1/work-items/<int:item_id>/done": (WORKERS, {"outcome": "contacted"}),
     "POST /api/v1/work-items/<int:item_id>/dismiss": (WORKERS, {}),
     "PUT /api/v1/customers/<code>/account-manager": (SUPERVISORS, {"manager": "li"}),
+    # disputes: registered by whoever hears them, answered by their owner or a supervisor
+    "POST /customers/<code>/disputes": (REGISTRARS, DISPUTE),
+    "POST /api/v1/customers/<code>/disputes": (REGISTRARS, DISPUTE),
+    "POST /disputes/<int:dispute_id>/resolve": (WORKERS, ANSWER),
+    "POST /api/v1/disputes/<int:dispute_id>/resolve": (WORKERS, ANSWER),
+    "POST /disputes/<int:dispute_id>/reassign": (SUPERVISORS, {"owner": "li"}),
+    "POST /api/v1/disputes/<int:dispute_id>/reassign": (SUPERVISORS, {"owner": "li"}),
 }
 
 
