@@ -84,6 +84,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.credit.views import api_bp as credit_api
     from recovery.credit.views import bp as credit_bp
     from recovery.customers.views import api_bp as customers_api
+    from recovery.loss.views import bp as loss_bp
     from recovery.payments.channel_views import kiosk_bp as kiosk_payments_api
     from recovery.payments.channel_views import pages_bp as channel_pages
     from recovery.payments.channel_views import staff_bp as channels_api
@@ -108,6 +109,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(writeoff_pages)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(worklist_bp)
+    app.register_blueprint(loss_bp)
     # The JSON API authenticates partner agents and kiosks by signature, and staff by their signed-in session.
     # Staff APIs take no CSRF token; instead every write must come as JSON (`json_writes_only`): a page of
     # another site cannot send that with the user's cookie without the browser asking first (CORS), and this

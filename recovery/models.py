@@ -31,6 +31,7 @@ from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
 from recovery.jobs.models import JobLock, JobRun
 from recovery.ledger.models import Allocation, LedgerEntry, PenaltyAllocation
+from recovery.loss.models import Area, AreaReading, Inspection, Suspect, TipOff
 from recovery.notifications.models import Notification
 from recovery.payments.debit_models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
 from recovery.payments.models import (
@@ -73,6 +74,8 @@ __all__ = [
     "AgentSecret",
     "Allocation",
     "ApprovalRequest",
+    "Area",
+    "AreaReading",
     "AuditEntry",
     "Bill",
     "BillHold",
@@ -102,6 +105,7 @@ __all__ = [
     "GridFigure",
     "Guarantee",
     "IdempotencyKey",
+    "Inspection",
     "InterimBill",
     "JobLock",
     "JobRun",
@@ -132,7 +136,9 @@ __all__ = [
     "Statement",
     "StatementFile",
     "StatementLine",
+    "Suspect",
     "SuspenseItem",
+    "TipOff",
     "User",
     "Visit",
     "WorkItem",

@@ -90,3 +90,4 @@ register_section("assessment", "recovery.assessment.policy:AssessmentPolicySchem
 register_section("segments", "recovery.worklist.policy:SegmentsPolicySchema")
 register_section("coverage", "recovery.worklist.policy:CoveragePolicySchema")
 register_section("worklist", "recovery.worklist.policy:WorklistPolicySchema")
+register_section("loss", "recovery.loss.policy:LossPolicySchema")
