@@ -31,7 +31,7 @@ from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
 from recovery.jobs.models import JobLock, JobRun
 from recovery.ledger.models import Allocation, LedgerEntry, PenaltyAllocation
-from recovery.loss.models import Area, AreaReading, Inspection, Suspect, TipOff
+from recovery.loss.models import Area, AreaMonth, AreaReading, Inspection, Suspect, TipOff
 from recovery.notifications.models import Notification
 from recovery.payments.debit_models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
 from recovery.payments.models import (
@@ -75,6 +75,7 @@ __all__ = [
     "Allocation",
     "ApprovalRequest",
     "Area",
+    "AreaMonth",
     "AreaReading",
     "AuditEntry",
     "Bill",

@@ -39,6 +39,21 @@ class AreaReading(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class AreaMonth(db.Model):
+    """An area's delivered and billed kWh for a month as the latest screening read them: what the dashboard draws
+    over many customers instead of summing every bill again on each visit."""
+
+    __tablename__ = "loss_area_months"
+    __table_args__ = (UniqueConstraint("area_id", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    kwh_delivered: Mapped[float | None] = mapped_column(Float)
+    kwh_billed: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+
+
 class Suspect(db.Model):
     """One row of a month's suspect list as last screened: rank, score and its reasons."""
 

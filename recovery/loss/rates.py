@@ -54,18 +54,21 @@ def not_metered():
     )
 
 
-def area_months(session: Session, first: str, last: str, area_id: int | None = None) -> pd.DataFrame:
+def area_months(session: Session, first: str, last: str, area_id: int | None = None,
+                billed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every area's (or one area's) delivered and billed kWh for each period from `first` to `last` that has
-    either: columns area_id, period, kwh_delivered (NaN without a reading), kwh_billed (0 without bills)."""
+    either: columns area_id, period, kwh_delivered (NaN without a reading), kwh_billed (0 without bills).
+    `billed`: the billed kWh per area and period already summed (area_id, period, kwh_billed) from the same bills."""
     session.flush()  # Core reads below: pending ORM changes first
     one_bill = [Customer.area_id == area_id] if area_id is not None else []
     one_reading = [AreaReading.area_id == area_id] if area_id is not None else []
-    billed = bulk.read_frame(session, select(
-        Customer.area_id, Bill.period, func.sum(Bill.kwh).label("kwh_billed"),
-    ).join(Customer, Customer.id == Bill.customer_id).where(
-        Customer.area_id.is_not(None), Bill.period >= first, Bill.period <= last, Bill.id.not_in(not_metered()),
-        *one_bill,
-    ).group_by(Customer.area_id, Bill.period), ["area_id", "period", "kwh_billed"])
+    if billed is None:
+        billed = bulk.read_frame(session, select(
+            Customer.area_id, Bill.period, func.sum(Bill.kwh).label("kwh_billed"),
+        ).join(Customer, Customer.id == Bill.customer_id).where(
+            Customer.area_id.is_not(None), Bill.period >= first, Bill.period <= last, Bill.id.not_in(not_metered()),
+            *one_bill,
+        ).group_by(Customer.area_id, Bill.period), ["area_id", "period", "kwh_billed"])
     delivered = bulk.read_frame(session, select(AreaReading.area_id, AreaReading.period, AreaReading.kwh_delivered)
                                 .where(AreaReading.period >= first, AreaReading.period <= last, *one_reading),
                                 ["area_id", "period", "kwh_delivered"])

@@ -26,7 +26,7 @@ from recovery.billing.models import Bill
 from recovery.customers.models import Customer
 from recovery.events.models import Event, EventKind
 from recovery.loss import rates
-from recovery.loss.models import Area, Suspect
+from recovery.loss.models import Area, AreaMonth, Suspect
 from recovery.loss.policy import LossPolicy
 from recovery.loss.screening import BASE_MONTHS, ScreeningInput, format_score, screen
 from recovery.timeutil import now
@@ -56,10 +56,10 @@ def consumption_query(period: str, months: int):
 def load(session: Session, period: str, p: LossPolicy) -> ScreeningInput:
     """Everything the engine needs for the month, in a few set-based reads."""
     session.flush()  # Core reads below: pending ORM changes first
-    customers = bulk.read_frame(session, select(
+    customers = bulk.read_text_frame(session, select(
         Customer.id.label("customer_id"), Customer.code, Customer.area_id, Customer.customer_class, Customer.grid_id,
-    ).where(Customer.area_id.is_not(None)).order_by(Customer.id))
-    customers = customers.astype({"customer_id": "int64", "area_id": "int64", "grid_id": "int64"})
+    ).where(Customer.area_id.is_not(None)).order_by(Customer.id),
+        {"customer_id": "int64", "code": "str", "area_id": "int64", "customer_class": "str", "grid_id": "int64"})
     months = window(p)
     periods = rates.periods_back(period, months)
     bills = bulk.read_text_frame(session, consumption_query(period, months),
@@ -73,7 +73,11 @@ def load(session: Session, period: str, p: LossPolicy) -> ScreeningInput:
     billed = np.bincount(cells, minlength=size) > 0
     matrix = np.where(billed, kwh, np.nan).reshape(len(ids), months)
 
-    area_months = rates.area_months(session, periods[0], period)
+    # The areas' billed kWh are the same bills summed: no second pass over the bills table.
+    billed_kwh = pd.DataFrame({"area_id": customers["area_id"].to_numpy()[row], "period": bills["period"],
+                               "kwh_billed": bills["kwh"].to_numpy(dtype="float64")})
+    billed_kwh = billed_kwh.groupby(["area_id", "period"], as_index=False)["kwh_billed"].sum()
+    area_months = rates.area_months(session, periods[0], period, billed=billed_kwh)
     flagged = rates.report(session, period, p, months=area_months)["areas"]
     codes = {a["area"] for a in flagged if a["flagged"]}
     flagged_ids = frozenset(session.scalars(select(Area.id).where(Area.code.in_(codes))).all() if codes else ())
@@ -108,12 +112,22 @@ def store(session: Session, period: str, ranked: pd.DataFrame) -> int:
 
 
 def run(session: Session, period: str, p: LossPolicy) -> pd.DataFrame:
-    """Screen the month, store its list (audited) and return every customer's row."""
-    ranked = compute(session, period, p)
+    """Screen the month, store its list and the areas' months it read (audited); return every customer's row."""
+    data = load(session, period, p)
+    ranked = screen(data, p)
+    keep_area_months(session, data.area_months)
     stored = store(session, period, ranked)
     audit.record(session, "loss.screened", "period", period, customers=len(ranked), scored=stored,
                  top=ranked["code"].head(10).tolist())
     return ranked
+
+
+def keep_area_months(session: Session, months: pd.DataFrame) -> None:
+    """Replace the kept area months of these periods with these (the dashboard reads them over many customers)."""
+    periods = sorted(months["period"].unique())
+    session.execute(delete(AreaMonth).where(AreaMonth.period.in_(periods)))
+    bulk.insert_frame(session, AreaMonth.__table__, months[["area_id", "period", "kwh_delivered", "kwh_billed"]]
+                      .assign(computed_at=pd.Timestamp(now())))
 
 
 def to_csv(ranked: pd.DataFrame) -> str:

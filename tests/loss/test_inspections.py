@@ -78,7 +78,7 @@ def test_confirmed_theft_is_back_billed_and_penalised_three_times_once_a_supervi
 
 
 def test_inspectors_work_their_list_on_the_pages_in_both_languages_and_officers_stay_out(recovery, client, session,
-                                                                                       tmp_path):
+                                                                                       tmp_path, app):
     _district(recovery, tmp_path)
     assert recovery("loss", "suspects", "--period", "2026-01").exit_code == 0
     assert client.post("/login", data={"username": "li", "password": PASSWORD}).status_code == 302
@@ -108,3 +108,12 @@ def test_inspectors_work_their_list_on_the_pages_in_both_languages_and_officers_
     assert session.get(Inspection, task.id).status == "done"
     assert [e.kind for e in session.scalars(select(Event))] == ["violation"]
     assert session.scalar(select(func.count()).select_from(TipOff)) == 0
+
+    # The supervisor's dashboard draws the flagged area's loss: live, and over many customers as screened.
+    client.post("/logout")
+    assert client.post("/login", data={"username": "zhao", "password": PASSWORD}).status_code == 302
+    live = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert 'id="line-loss-chart"' in live and 'data-area="A1"' in live and "as the screening of" not in live
+    app.config["DASHBOARD_LIVE_LIMIT"] = 1
+    kept = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert 'data-area="A1"' in kept and "as the screening of" in kept

@@ -53,6 +53,18 @@ def upgrade():
     sa.UniqueConstraint('area_id', 'period', name=op.f('uq_area_readings_area_id_period'))
     )
 
+    op.create_table('loss_area_months',
+    sa.Column('id', BIG_ID, nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('kwh_delivered', sa.Float(), nullable=True),
+    sa.Column('kwh_billed', sa.Float(), nullable=False),
+    sa.Column('computed_at', recovery.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['areas.id'], name=op.f('fk_loss_area_months_area_id_areas')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loss_area_months')),
+    sa.UniqueConstraint('area_id', 'period', name=op.f('uq_loss_area_months_area_id_period'))
+    )
+
     op.create_table('loss_suspects',
     sa.Column('id', BIG_ID, nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
@@ -133,6 +145,7 @@ def downgrade():
     op.drop_table('inspections')
     op.drop_table('tip_offs')
     op.drop_table('loss_suspects')
+    op.drop_table('loss_area_months')
     op.drop_table('area_readings')
     op.drop_index('ix_customers_area_id', table_name='customers')
     if op.get_bind().dialect.name != 'sqlite':
