@@ -255,11 +255,11 @@ def carry_out_theft_charge(session: Session, request: ApprovalRequest, decided_b
     task.event_id = _event(session, customer, EventKind.theft, task.inspected_on, task.backbill_fen)
     task.status, task.charged_at = InspectionStatus.done, now()
     session.flush()  # the rating reads the new event through Core
-    grade = rate(session, day, [customer.id])
+    grades = rate(session, day, [customer.id])["grades"]
     tip = _confirm_tip(session, task, day, decided_by, p)
     done = {"inspection_id": task.id, "backbill_bill": bills["BACKBILL"].code, "penalty_bill": bills["PENALTY"].code,
             "backbill": format_yuan(task.backbill_fen), "penalty": format_yuan(task.penalty_fen),
-            "event_id": task.event_id, "grades": grade["grades"], **tip}
+            "event_id": task.event_id, "grade": next((g for g, n in grades.items() if n), None), **tip}
     audit.record(session, "theft.charged", "customer", customer.code, actor=decided_by, request_id=request.id,
                  requested_by=request.requested_by, **done)
     return done

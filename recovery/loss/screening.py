@@ -111,9 +111,11 @@ def screen(data: ScreeningInput, p: LossPolicy) -> pd.DataFrame:
     moved = pd.DataFrame({"k": keys, "r": np.where(both, recent, 0.0), "b": np.where(both, before, 0.0)})
     sums = moved.groupby("k")[["r", "b"]].transform("sum")
     season = (sums["r"] / sums["b"].where(sums["b"] > 0)).to_numpy()
-    ratio = np.where(recent_ok & year_ok, recent / np.where(year_ok, year_ago, 1.0), np.nan)
-    fallback = recent_ok & ~year_ok & before_ok & (season > 0)
-    ratio = np.where(fallback, recent / (np.where(before_ok, before, 1.0) * np.where(fallback, season, 1.0)), ratio)
+    year_ok &= year_ago > 0  # (a min_base_kwh of 0 would let an all-zero year through)
+    ratio = np.divide(recent, year_ago, out=np.full(n, np.nan), where=recent_ok & year_ok)
+    fallback = recent_ok & ~year_ok & before_ok & (before > 0) & (season > 0)
+    expected = before * np.where(fallback, season, 1.0)
+    ratio = np.divide(recent, expected, out=ratio, where=fallback)
     judged = ~np.isnan(ratio)
 
     last = kwh[:, -1]
