@@ -88,7 +88,8 @@ def test_inspectors_work_their_list_on_the_pages_in_both_languages_and_officers_
 
     areas = client.get("/loss?period=2026-01&lang=zh").get_data(as_text=True)
     assert "线损" in areas and 'data-area="A1"' in areas and "20.00%" in areas  # (500 - 400) / 500
-    assert client.get("/loss/areas/A1?lang=en").status_code == 200
+    chart = client.get("/loss/areas/A1?lang=zh").get_data(as_text=True)
+    assert 'id="area-loss-chart"' in chart and "各月线损率" in chart
     listed = client.get("/loss/suspects?period=2026-01&lang=en").get_data(as_text=True)
     assert 'data-customer="C1"' in listed and "In a high-loss area" in listed
 
@@ -112,8 +113,9 @@ def test_inspectors_work_their_list_on_the_pages_in_both_languages_and_officers_
     # The supervisor's dashboard draws the flagged area's loss: live, and over many customers as screened.
     client.post("/logout")
     assert client.post("/login", data={"username": "zhao", "password": PASSWORD}).status_code == 302
-    live = client.get("/dashboard?lang=en").get_data(as_text=True)
-    assert 'id="line-loss-chart"' in live and 'data-area="A1"' in live and "as the screening of" not in live
+    live = client.get("/dashboard?lang=zh").get_data(as_text=True)
+    assert 'id="line-loss-chart"' in live and "高损台区线损率" in live and 'data-area="A1"' in live
     app.config["DASHBOARD_LIVE_LIMIT"] = 1
     kept = client.get("/dashboard?lang=en").get_data(as_text=True)
     assert 'data-area="A1"' in kept and "as the screening of" in kept
+    assert "筛查时读取" not in live  # computed live: no screening named
