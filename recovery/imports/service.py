@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Table, and_, case, exists, func, insert, literal, not_, or_, select, update
+from sqlalchemy import Table, and_, case, exists, func, insert, literal, not_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from recovery import bulk, ledger
@@ -278,11 +278,17 @@ def _assign_areas(session: Session, staged: Table) -> int:
         ["code", "line", "created_at"],
         select(s.area, func.max(s.feeder), stamp).where(s.area.is_not(None), ~exists().where(Area.code == s.area))
         .group_by(s.area)))
-    named = select(func.max(s.feeder)).where(s.area == Area.code, s.feeder.is_not(None))
-    session.execute(update(Area).where(Area.line.is_(None), named.exists()).values(line=named.scalar_subquery()))
     lacking_area = and_(Customer.area_id.is_(None), s.area.is_not(None))
     lacking_line = and_(Customer.line.is_(None), s.feeder.is_not(None))
     assigned = _count(session, staged.join(Customer, Customer.code == s.customer_id), or_(lacking_area, lacking_line))
+    if assigned or session.scalar(select(func.count()).select_from(Area).where(Area.line.is_(None))):
+        # The updates below look the file's rows up per customer and per area: index them (a temporary index,
+        # gone with the table), or a million customers would each scan the staged million.
+        session.execute(text(f"CREATE INDEX ix_{staged.name}_customer ON {staged.name} (customer_id)"))
+        session.execute(text(f"CREATE INDEX ix_{staged.name}_area ON {staged.name} (area)"))
+        bulk.analyze(session, staged)
+    named = select(func.max(s.feeder)).where(s.area == Area.code, s.feeder.is_not(None))
+    session.execute(update(Area).where(Area.line.is_(None), named.exists()).values(line=named.scalar_subquery()))
     if assigned:
         area_of = select(Area.id).join(staged, s.area == Area.code).where(s.customer_id == Customer.code)
         session.execute(update(Customer).where(Customer.area_id.is_(None), area_of.exists())
