@@ -86,6 +86,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.customers.views import api_bp as customers_api
     from recovery.disputes.views import api_bp as disputes_api
     from recovery.disputes.views import pages as disputes_pages
+    from recovery.loss.views import bp as loss_bp
     from recovery.payments.channel_views import kiosk_bp as kiosk_payments_api
     from recovery.payments.channel_views import pages_bp as channel_pages
     from recovery.payments.channel_views import staff_bp as channels_api
@@ -114,6 +115,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(worklist_bp)
     app.register_blueprint(disputes_pages)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(loss_bp)
     # The JSON API authenticates partner agents and kiosks by signature, and staff by their signed-in session.
     # Staff APIs take no CSRF token; instead every write must come as JSON (`json_writes_only`): a page of
     # another site cannot send that with the user's cookie without the browser asking first (CORS), and this

@@ -87,7 +87,7 @@ def init_command() -> None:
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["customers", "bills", "payments", "events"]))
+@click.argument("kind", type=click.Choice(["customers", "bills", "payments", "events", "area-readings"]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def import_command(kind: str, file: Path) -> None:
@@ -102,7 +102,8 @@ def import_command(kind: str, file: Path) -> None:
     except BaseException:
         db.session.rollback()
         raise
-    click.echo(f"{kind}: {result.rows} rows, {result.inserted} new, {result.unchanged} already present")
+    assigned = f", {result.updated} given their area or line" if result.updated else ""
+    click.echo(f"{kind}: {result.rows} rows, {result.inserted} new, {result.unchanged} already present{assigned}")
 
 
 @cli.command("stats")
@@ -155,6 +156,7 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
                  work: bool) -> None:
     """Load a realistic synthetic utility (idempotent for the same arguments)."""
     from recovery.audit import service as audit
+    from recovery.demo import loss as loss_demo
     from recovery.demo.generator import generate, write_csv
     from recovery.demo.service import ensure_demo_users, load_chunk_or_explain, summary
     from recovery.progress import progress
@@ -162,7 +164,8 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
 
     as_of = as_of or today()
     tz = current_app.config["RECOVERY_TZ"]
-    chunks = generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)
+    areas = loss_demo.LossPlan(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)
+    chunks = map(areas.prepare, generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz))
     # One transaction per chunk of 50,000 customers: memory stays bounded and progress is kept.
     for chunk in progress(chunks, total=-(-customers // 50_000), unit="chunk", desc="demo"):
         try:
@@ -171,6 +174,7 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
         except BaseException:
             db.session.rollback()
             raise
+    areas.finish(db.session)  # the area meters' readings, once every chunk's bills are known
     created = ensure_demo_users()
     audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
                  as_of=as_of.isoformat())
@@ -184,9 +188,14 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
                        f"{staged['promises']}, pay plan {staged['pay_plan']}, write-off asked for "
                        f"{staged['write_off']}, disconnection asked for {staged['disconnection']}, "
                        f"assessment {staged['assessment']['month']} closed")
+        loss = loss_demo.stage(db.session, areas)
+        click.echo(f"line loss: {loss['period']} screened, {loss['inspections']} inspections staged")
     if csv_dir:
         csv_dir.mkdir(parents=True, exist_ok=True)
-        write_csv(generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz), csv_dir, tz=tz)
+        again = loss_demo.LossPlan(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)
+        write_csv(map(again.prepare, generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz)),
+                  csv_dir, tz=tz)
+        again.write_readings(csv_dir)
     click.echo(f"demo utility loaded: {customers} customers, {months} months up to {as_of.isoformat()}")
     if created:
         click.echo(summary(created))
@@ -200,7 +209,8 @@ def user_group() -> None:
 
 @user_group.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["officer", "supervisor", "clerk", "admin", "cashier"]))
+@click.option("--role", required=True,
+              type=click.Choice(["officer", "supervisor", "clerk", "admin", "cashier", "inspector"]))
 @click.option("--name", "display_name", help="Display name (default: the username).")
 @click.option("--grid", "grids", multiple=True, help="Grid code an officer works (repeatable).")
 @click.password_option(envvar="RECOVERY_USER_PASSWORD")
@@ -434,6 +444,7 @@ from recovery.collections.cli import collections_group, notices_group  # noqa: E
 from recovery.credit.cli import credit_group  # noqa: E402
 from recovery.disputes.cli import disputes_group  # noqa: E402
 from recovery.jobs.cli import jobs_group, night_command, policy_group, scheduler_command  # noqa: E402
+from recovery.loss.cli import loss_group  # noqa: E402
 from recovery.ops.cli import user_unlock  # noqa: E402
 from recovery.payments.channel_cli import (  # noqa: E402
     agent_forfeit,
@@ -469,6 +480,7 @@ cli.add_command(worklist_group)
 cli.add_command(segments_group)
 cli.add_command(disputes_group)
 report_group.add_command(activity_command)  # recovery report activity --period M | --week W
+cli.add_command(loss_group)
 agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requests a supervisor's approval
 agent_group.add_command(agent_reinstate)
 agent_group.add_command(agent_forfeit)

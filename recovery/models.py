@@ -33,6 +33,7 @@ from recovery.events.models import Event
 from recovery.jobs.models import JobLock, JobRun
 from recovery.ledger.correction_models import BillCorrection
 from recovery.ledger.models import Allocation, LedgerEntry, PenaltyAllocation
+from recovery.loss.models import Area, AreaMonth, AreaReading, Inspection, Suspect, TipOff
 from recovery.notifications.models import Notification
 from recovery.payments.debit_models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
 from recovery.payments.models import (
@@ -75,6 +76,9 @@ __all__ = [
     "AgentSecret",
     "Allocation",
     "ApprovalRequest",
+    "Area",
+    "AreaMonth",
+    "AreaReading",
     "AuditEntry",
     "Bill",
     "BillCorrection",
@@ -106,6 +110,7 @@ __all__ = [
     "GridFigure",
     "Guarantee",
     "IdempotencyKey",
+    "Inspection",
     "InterimBill",
     "JobLock",
     "JobRun",
@@ -136,7 +141,9 @@ __all__ = [
     "Statement",
     "StatementFile",
     "StatementLine",
+    "Suspect",
     "SuspenseItem",
+    "TipOff",
     "User",
     "Visit",
     "WorkItem",

@@ -31,6 +31,7 @@ HANDLERS: dict[str, tuple[str, frozenset[str]]] = {
     "agent.forfeit": ("recovery.payments.agent_actions:forfeit", frozenset({"supervisor", "admin"})),
     "debt.write_off": ("recovery.collections.writeoff:carry_out_write_off", frozenset({"supervisor", "admin"})),
     "disconnection.execute": ("recovery.collections.dunning:carry_out_execution", frozenset({"supervisor", "admin"})),
+    "theft.charge": ("recovery.loss.inspections:carry_out_theft_charge", frozenset({"supervisor", "admin"})),
 }
 
 SUPERVISORS = frozenset({"supervisor", "admin"})

@@ -23,6 +23,7 @@ class Role(StrEnum):
     clerk = "clerk"
     admin = "admin"
     cashier = "cashier"  # takes counter payments into a drawer of their own (recovery.payments.counter)
+    inspector = "inspector"  # inspects customers for theft and violations (recovery.loss)
 
 
 officer_grids = Table(

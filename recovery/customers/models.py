@@ -45,6 +45,9 @@ class Customer(db.Model):
     registered_capital_fen: Mapped[int | None] = mapped_column(BigInteger)
     opened_on: Mapped[dt.date]
     phone: Mapped[str | None] = mapped_column(String(32))
+    # The transformer area (台区) and feeder line (线路) the customer is supplied through (recovery.loss).
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    line: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
     grid: Mapped[Grid] = relationship(back_populates="customers", lazy="joined")

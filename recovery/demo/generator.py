@@ -783,7 +783,7 @@ def _lines(columns: list[list[str]]) -> str:
 
 
 HEADERS = {
-    "customers": "customer_id,name,customer_class,grid,id_number,registered_capital,opened_on,phone",
+    "customers": "customer_id,name,customer_class,grid,id_number,registered_capital,opened_on,phone,area,line",
     "bills": "bill_id,customer_id,period,kwh,amount,issued_on,due_on",
     "payments": "payment_id,customer_id,channel,channel_account,channel_ref,amount,paid_at",
     "events": "customer_id,kind,occurred_on,amount",
@@ -805,7 +805,8 @@ def write_csv(chunks: Iterable[DemoChunk], directory: pathlib.Path, *,
             files["customers"].write(_lines([
                 _text(c["customer_id"]), _text(c["name"]), _text(c["customer_class"]), _text(c["grid"]),
                 _text(c["id_number"]), _optional_yuan(c["registered_capital_fen"]), _dates(c["opened_on"]),
-                _text(c["phone"])]))
+                _text(c["phone"]), _text(c.get("area", pd.Series(None, index=c.index, dtype=object))),
+                _text(c.get("feeder", pd.Series(None, index=c.index, dtype=object)))]))
             b = chunk.bills
             files["bills"].write(_lines([
                 _text(b["bill_id"]), _text(b["customer_id"]), _text(b["period"]), _kwh(b["kwh"]),

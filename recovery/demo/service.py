@@ -39,6 +39,7 @@ def ensure_demo_users() -> dict[str, str]:
     wanted: list[tuple[str, str, str, list[str]]] = [
         ("supervisor", Role.supervisor, "主管 Supervisor", []),
         ("clerk", Role.clerk, "对账员 Clerk", []),
+        ("inspector01", Role.inspector, "用电检查员 Inspector", []),
     ]
     for n, start in enumerate(range(0, len(grids), GRIDS_PER_OFFICER), start=1):
         wanted.append((f"officer{n:02d}", Role.officer, f"催费员 Officer {n:02d}",

@@ -18,12 +18,16 @@ MAX_FIELD = 10_000
 TEXT = "string[pyarrow]"
 
 
-def read(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> pd.DataFrame:
+def read(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...] = (),
+         renamed: dict[str, str] | None = None) -> pd.DataFrame:
     """Read a contract CSV: UTF-8 with or without BOM, header row, columns in any order, extra ignored.
 
     Returns the known columns as stripped strings (absent optional columns as empty strings) plus
-    `line`, the physical line each record starts on. Structural problems raise ImportRejected.
+    `line`, the physical line each record starts on. `renamed` gives a file column another name in the frame
+    (the customers file's `line`, a feeder, is not the record's line number). Structural problems raise
+    ImportRejected.
     """
+    renamed = renamed or {}
     name = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -54,14 +58,15 @@ def read(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...] = (
     if dupes:
         raise ImportRejected([f"{name}:1: {c}: column appears more than once" for c in dupes])
 
-    wanted = [c for c in required + optional if c in header]
-    index = [header.index(c) for c in wanted]
+    found = [c for c in required + optional if c in header]
+    index = [header.index(c) for c in found]
+    wanted = [renamed.get(c, c) for c in found]
     frame = _read_plain(raw, text, len(header), dict(zip(wanted, index, strict=True)))
     if frame is None:
         frame = _read_records(name, reader, len(header), wanted, index)
     for c in wanted:
         frame[c] = frame[c].astype(TEXT).str.strip()
-    for c in optional:
+    for c in (renamed.get(c, c) for c in optional):
         if c not in frame:
             frame[c] = pd.Series("", index=frame.index, dtype=TEXT)
     frame["line"] = frame.pop("line")

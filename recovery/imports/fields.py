@@ -51,9 +51,11 @@ def _shown(value: str) -> str:
 class Checker:
     """Collects row errors for one frame; every check returns the parsed column."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, names: dict[str, str] | None = None):
         self.frame = frame
         self.errors: list[tuple[int, str, str]] = []
+        # A frame column's name in the file, where csvfile.read renamed it (errors name the file's column).
+        self.names = names or {}
 
     def fail(self, mask: np.ndarray | pd.Series, column: str, reason: str | pd.Series) -> None:
         """Record `reason` (a text, or a per-row series of texts) for every row where mask is true."""
@@ -62,6 +64,7 @@ class Checker:
             return
         lines = self.frame["line"].to_numpy()[mask]
         reasons = reason[mask].tolist() if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
+        column = self.names.get(column, column)
         self.errors.extend(zip(lines.tolist(), [column] * len(reasons), reasons, strict=True))
 
     def _bad(self, mask: np.ndarray, column: str, what: str) -> None:
@@ -176,7 +179,8 @@ class Checker:
             a, b = later[c], later[c + "_first"]
             differs |= ~(flag(a == b) | flag(a.isna() & b.isna()))
         for line, first_line in later.loc[differs, ["line", "line_first"]].itertuples(index=False):
-            self.errors.append((int(line), column, f"same key as line {first_line} with different content"))
+            self.errors.append((int(line), self.names.get(column, column),
+                                f"same key as line {first_line} with different content"))
         return frame.loc[~dup]
 
     def messages(self, source: str) -> list[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Table, and_, case, exists, func, insert, literal, not_, select
+from sqlalchemy import Table, and_, case, exists, func, insert, literal, not_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from recovery import bulk, ledger
@@ -27,16 +27,17 @@ from recovery.billing.models import Bill
 from recovery.customers.models import Customer, CustomerClass, Grid
 from recovery.errors import ImportRejected
 from recovery.events.models import Event, EventKind
-from recovery.imports import csvfile
+from recovery.imports import area_readings, csvfile
 from recovery.imports.fields import Checker
 from recovery.ledger.allocations import lock_customers, reallocate
 from recovery.ledger.corrections import first_billed_fen, first_billed_kwh
 from recovery.ledger.models import EntryKind, LedgerEntry
+from recovery.loss.models import Area
 from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.receipts import issue_missing as issue_missing_receipts
 from recovery.timeutil import business_tz, now
 
-KINDS = ("customers", "bills", "payments", "events")
+KINDS = ("customers", "bills", "payments", "events", "area-readings")
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,12 @@ class ImportResult:
     kind: str
     rows: int
     inserted: int
+    # Rows already present that filled in what was missing: a customer's first area or line.
+    updated: int = 0
 
     @property
     def unchanged(self) -> int:
-        return self.rows - self.inserted
+        return self.rows - self.inserted - self.updated
 
 
 # ---------------------------------------------------------------- parsing (file -> typed frame)
@@ -61,9 +64,11 @@ def _reject_if(checker: Checker, source: str) -> None:
 def parse_customers(path: Path, source: str | None = None) -> pd.DataFrame:
     """Read and check a customers file."""
     source = source or str(path)
+    # The file's `line` is the feeder (线路); the frame's `line` is where each record starts in the file.
     raw = csvfile.read(path, required=("customer_id", "name", "customer_class", "grid", "opened_on"),
-                       optional=("id_number", "registered_capital", "phone"))
-    ck = Checker(raw)
+                       optional=("id_number", "registered_capital", "phone", "area", "line"),
+                       renamed={"line": "feeder"})
+    ck = Checker(raw, names={"feeder": "line"})
     frame = pd.DataFrame({
         "customer_id": ck.code("customer_id"),
         "name": ck.text("name"),
@@ -73,11 +78,25 @@ def parse_customers(path: Path, source: str | None = None) -> pd.DataFrame:
         "registered_capital_fen": ck.yuan("registered_capital", required=False),
         "opened_on": ck.date("opened_on"),
         "phone": ck.code("phone", required=False, max_len=20),
+        "area": ck.code("area", required=False),
+        "feeder": ck.code("feeder", required=False),
         "line": raw["line"],
     })
     frame = ck.duplicates(frame, ["customer_id"], CUSTOMER_CONTENT, "customer_id")
+    _one_line_per_area(ck, frame)
     _reject_if(ck, source)
     return frame
+
+
+def _one_line_per_area(ck: Checker, frame: pd.DataFrame) -> None:
+    """A transformer area hangs on one feeder: rows naming another line for an area than its first row did."""
+    given = frame.loc[frame["area"].notna() & frame["feeder"].notna(), ["area", "feeder", "line"]]
+    first = given.drop_duplicates("area")
+    later = given.merge(first, on="area", suffixes=("", "_first"))
+    for line, area, feeder, first_line in later.loc[later["feeder"] != later["feeder_first"],
+                                                    ["line", "area", "feeder_first", "line_first"]].itertuples(
+                                                        index=False):
+        ck.errors.append((int(line), "line", f"area {area} is on line {feeder} (line {first_line})"))
 
 
 def parse_bills(path: Path, source: str | None = None) -> pd.DataFrame:
@@ -145,7 +164,8 @@ def parse_events(path: Path, source: str | None = None) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- loading (typed frame -> database)
 
-CUSTOMER_CONTENT = ["name", "customer_class", "grid", "id_number", "registered_capital_fen", "opened_on", "phone"]
+CUSTOMER_CONTENT = ["name", "customer_class", "grid", "id_number", "registered_capital_fen", "opened_on", "phone",
+                    "area", "feeder"]
 BILL_CONTENT = ["customer_id", "period", "kwh", "amount_fen", "issued_on", "due_on"]
 PAYMENT_KEY = ["channel", "channel_account", "channel_ref"]
 PAYMENT_CONTENT = ["customer_id", "amount_fen", "paid_at"]
@@ -204,36 +224,86 @@ def _touched_customers(session: Session, new: Table) -> Table:
 
 
 def load_customers(session: Session, frame: pd.DataFrame, source: str = "customers") -> int:
-    """Store new customers (creating their grids); identical re-imports change nothing."""
+    """Store new customers (creating their grids and areas); identical re-imports change nothing."""
+    return load_customers_counted(session, frame, source)[0]
+
+
+def load_customers_counted(session: Session, frame: pd.DataFrame, source: str = "customers") -> tuple[int, int]:
+    """load_customers, returning (customers inserted, customers already present given their first area or line).
+
+    An area or line left empty leaves what is stored; one given where none is stored is the customer's
+    assignment (customers imported before areas were known get theirs this way); one other than the stored one
+    is an error, as any other difference (a customer moved to another area is not an import's business).
+    """
     bulk.sort_memory(session)
+    frame = frame.assign(**{c: frame.get(c) for c in ("area", "feeder")})
     staged = bulk.stage(session, "stage_customers", frame, {
         "line": bulk.ID, "customer_id": bulk.TEXT, "name": bulk.TEXT, "customer_class": bulk.TEXT,
         "grid": bulk.TEXT, "id_number": bulk.TEXT, "registered_capital_fen": bulk.FEN,
-        "opened_on": bulk.DATE_T, "phone": bulk.TEXT,
+        "opened_on": bulk.DATE_T, "phone": bulk.TEXT, "area": bulk.TEXT, "feeder": bulk.TEXT,
     })
     s = staged.c
     stored_grid = select(Grid.code).where(Grid.id == Customer.grid_id).scalar_subquery()
-    _raise(source, _conflicts(session, staged, Customer, Customer.code == s.customer_id, [
+    stored_area = select(Area.code).where(Area.id == Customer.area_id).scalar_subquery()
+    errors = _conflicts(session, staged, Customer, Customer.code == s.customer_id, [
         ("name", Customer.name, s.name), ("customer_class", Customer.customer_class, s.customer_class),
         ("grid", stored_grid, s.grid), ("id_number", Customer.id_number, s.id_number),
         ("registered_capital", Customer.registered_capital_fen, s.registered_capital_fen),
         ("opened_on", Customer.opened_on, s.opened_on), ("phone", Customer.phone, s.phone),
-    ], "customer_id", s.customer_id))
+        # Empty in the file, or nothing stored yet: no difference (see above).
+        ("area", func.coalesce(stored_area, s.area), func.coalesce(s.area, stored_area)),
+        ("line", func.coalesce(Customer.line, s.feeder), func.coalesce(s.feeder, Customer.line)),
+    ], "customer_id", s.customer_id)
+    rows = session.execute(select(s.line, s.area, Area.line).join(Area, Area.code == s.area).where(
+        Area.line.is_not(None), s.feeder.is_not(None), Area.line != s.feeder)).all()
+    errors += [(line, "line", f"area {area} is on line {stored}") for line, area, stored in rows]
+    _raise(source, errors)
 
     session.execute(insert(Grid).from_select(
         ["code", "name"],
         select(s.grid, s.grid).where(~exists().where(Grid.code == s.grid)).distinct(),
     ))
+    assigned = _assign_areas(session, staged)
     new = ~exists().where(Customer.code == s.customer_id)
     inserted = _count(session, staged, new)
     session.execute(insert(Customer).from_select(
         ["code", "name", "customer_class", "grid_id", "id_number", "registered_capital_fen", "opened_on",
-         "phone", "created_at"],
+         "phone", "area_id", "line", "created_at"],
         select(s.customer_id, s.name, s.customer_class, Grid.id, s.id_number, s.registered_capital_fen,
-               s.opened_on, s.phone, literal(now(), Customer.created_at.type))
-        .join(Grid, Grid.code == s.grid).where(new),
+               s.opened_on, s.phone, Area.id, s.feeder, literal(now(), Customer.created_at.type))
+        .join(Grid, Grid.code == s.grid).outerjoin(Area, Area.code == s.area).where(new),
     ))
-    return inserted
+    return inserted, assigned
+
+
+def _assign_areas(session: Session, staged: Table) -> int:
+    """Create the areas the file names (with their line), give areas and customers already stored the area or
+    line they lacked; returns how many stored customers were given one."""
+    s = staged.c
+    stamp = literal(now(), Area.created_at.type)
+    session.execute(insert(Area).from_select(
+        ["code", "line", "created_at"],
+        select(s.area, func.max(s.feeder), stamp).where(s.area.is_not(None), ~exists().where(Area.code == s.area))
+        .group_by(s.area)))
+    lacking_area = and_(Customer.area_id.is_(None), s.area.is_not(None))
+    lacking_line = and_(Customer.line.is_(None), s.feeder.is_not(None))
+    assigned = _count(session, staged.join(Customer, Customer.code == s.customer_id), or_(lacking_area, lacking_line))
+    if assigned or session.scalar(select(func.count()).select_from(Area).where(Area.line.is_(None))):
+        # The updates below look the file's rows up per customer and per area: index them (a temporary index,
+        # gone with the table), or a million customers would each scan the staged million.
+        session.execute(text(f"CREATE INDEX ix_{staged.name}_customer ON {staged.name} (customer_id)"))
+        session.execute(text(f"CREATE INDEX ix_{staged.name}_area ON {staged.name} (area)"))
+        bulk.analyze(session, staged)
+    named = select(func.max(s.feeder)).where(s.area == Area.code, s.feeder.is_not(None))
+    session.execute(update(Area).where(Area.line.is_(None), named.exists()).values(line=named.scalar_subquery()))
+    if assigned:
+        area_of = select(Area.id).join(staged, s.area == Area.code).where(s.customer_id == Customer.code)
+        session.execute(update(Customer).where(Customer.area_id.is_(None), area_of.exists())
+                        .values(area_id=area_of.scalar_subquery()))
+        line_of = select(s.feeder).where(s.customer_id == Customer.code, s.feeder.is_not(None))
+        session.execute(update(Customer).where(Customer.line.is_(None), line_of.exists())
+                        .values(line=line_of.scalar_subquery()))
+    return assigned
 
 
 def load_bills(session: Session, frame: pd.DataFrame, source: str = "bills") -> int:
@@ -391,19 +461,25 @@ def load_events(session: Session, frame: pd.DataFrame, source: str = "events") -
     return inserted
 
 
-PARSERS = {"customers": parse_customers, "bills": parse_bills, "payments": parse_payments, "events": parse_events}
-LOADERS = {"customers": load_customers, "bills": load_bills, "payments": load_payments, "events": load_events}
+PARSERS = {"customers": parse_customers, "bills": parse_bills, "payments": parse_payments, "events": parse_events,
+           "area-readings": area_readings.parse}
+LOADERS = {"customers": load_customers, "bills": load_bills, "payments": load_payments, "events": load_events,
+           "area-readings": area_readings.load}
 
 
 def import_file(session: Session, kind: str, path: Path) -> ImportResult:
     """Check and load one contract file; raises ImportRejected (nothing stored) on any bad row."""
     source = str(path)
     frame = PARSERS[kind](Path(path), source)
-    inserted = LOADERS[kind](session, frame, source)
+    updated = 0
+    if kind == "customers":
+        inserted, updated = load_customers_counted(session, frame, source)
+    else:
+        inserted = LOADERS[kind](session, frame, source)
     if kind == "payments" and inserted:
         issue_missing_receipts(session)  # imported kiosk and counter payments get receipt numbers too
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     audit.record(session, f"import.{kind}", "file", Path(path).name, sha256=digest, rows=len(frame),
-                 inserted=inserted)
-    return ImportResult(kind=kind, rows=len(frame), inserted=inserted)
+                 inserted=inserted, **({"updated": updated} if updated else {}))
+    return ImportResult(kind=kind, rows=len(frame), inserted=inserted, updated=updated)
 

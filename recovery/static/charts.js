@@ -40,7 +40,8 @@
               axisLabel: {hideOverlap: true, interval: bar ? 0 : 'auto',
                           rotate: bar && narrow && spec.categories.length > 6 ? 40 : 0}},
       // A percentage axis reaches 100 at least, and further when a month collected more than fell due.
-      yAxis: {type: 'value', name: spec.axis.name, min: 0,
+      // A loss rate may fall below 0 (more billed than delivered): its axis says so with min null (automatic).
+      yAxis: {type: 'value', name: spec.axis.name, min: spec.axis.min === undefined ? 0 : spec.axis.min,
               max: spec.axis.max ? function (v) { return Math.max(spec.axis.max, Math.ceil(v.max / 20) * 20); }
                                  : null,
               minInterval: spec.axis.unit === 'count' ? 1 : null,

@@ -99,6 +99,7 @@ LABELS = {
         "agent.forfeit": _l("Forfeit a collection agent's deposit"),
         "debt.write_off": _l("Write off uncollectable debt"),
         "disconnection.execute": _l("Carry out a disconnection order"),
+        "theft.charge": _l("Charge a confirmed theft: back-billing and penalty"),
     },
     "deposit_status": {
         "requested": _l("Requested"),

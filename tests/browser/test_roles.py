@@ -77,7 +77,7 @@ def _every_role_finds_work(visit, tmp_path, english: bool, viewport) -> None:
     sign_in(supervisor, "supervisor", english=english, password=PASSWORD)
     supervisor.goto("/approvals")
     waiting = supervisor.locator("table.approvals tbody tr[data-request]")
-    expect(waiting).to_have_count(2)  # a write-off and a disconnection
+    expect(waiting).to_have_count(3)  # a write-off, a disconnection and a confirmed theft's charges
     fits(supervisor)
     shot(supervisor, tmp_path, f"{prefix}approvals")
     supervisor.goto("/worklist")
@@ -86,4 +86,13 @@ def _every_role_finds_work(visit, tmp_path, english: bool, viewport) -> None:
     supervisor.goto("/assessment?month=" + (today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"))
     expect(supervisor.locator('[data-field="closed"]')).to_contain_text("Closed on" if english else "已于")
     fits(supervisor)
+
+    inspector = visit.open(viewport, phone=phone)
+    sign_in(inspector, "inspector01", english=english, password=PASSWORD)
+    inspector.goto("/loss/suspects")
+    expect(inspector.locator("table.suspects tbody tr[data-customer]").first).to_be_visible()
+    fits(inspector)
+    inspector.goto("/loss/inspections")
+    expect(inspector.locator("table.inspections tbody tr[data-inspection]").first).to_be_visible()
+    fits(inspector)
     assert visit.foreign_requests() == []

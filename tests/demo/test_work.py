@@ -28,9 +28,10 @@ def test_demo_stages_statements_promises_dunning_requests_and_a_closed_month(rec
     assert set(session.scalars(select(Promise.status))) >= {"kept", "broken", "open"}
     assert session.scalar(select(func.count()).select_from(PayPlan)) == 1
     assert session.scalar(select(func.count()).select_from(DunningState)) > 0
-    # A write-off and a disconnection wait for a supervisor; October is closed for the assessment.
+    # A write-off, a disconnection and a confirmed theft's charges wait for a supervisor; October is closed for
+    # the assessment.
     assert set(session.scalars(select(ApprovalRequest.kind).where(ApprovalRequest.status == "pending"))) == {
-        "debt.write_off", "disconnection.execute"}
+        "debt.write_off", "disconnection.execute", "theft.charge"}
     assert set(session.scalars(select(ClosedAssessment.month))) == {"2026-10"}
     # Complaints: four open (past their deadline, the demo's today being behind the clock), four answered.
     assert dict(session.execute(select(Dispute.status, func.count()).group_by(Dispute.status)).all()) == {

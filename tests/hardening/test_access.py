@@ -25,7 +25,8 @@ API_DOCS_PAGES = {"api-docs.openapi_swagger_ui", "swagger_ui_assets"}
 SIGNED = {"agent_payments.AgentPayments", "agent_payments.AgentPayment", "kiosk_payments.KioskPayments",
           "kiosk_payments.KioskPayment"}
 
-ROLES = ("officer", "clerk", "supervisor", "admin", "cashier")
+ROLES = ("officer", "clerk", "supervisor", "admin", "cashier", "inspector")
+INSPECTING = {"inspector", "supervisor", "admin"}
 SUPERVISORS = {"supervisor", "admin"}
 # Pages without parameters and the roles they open for (any other signed-in role gets 403).
 PAGES = {
@@ -45,6 +46,10 @@ PAGES = {
     "/counter": {"cashier"},
     "/disputes": {"officer", "supervisor", "admin", "cashier"},
     "/reports/activity": {"officer", "supervisor", "admin"},
+    "/loss": INSPECTING,
+    "/loss/suspects": INSPECTING,
+    "/loss/inspections": INSPECTING,
+    "/loss/tips": INSPECTING,
 }
 
 
@@ -76,7 +81,7 @@ def _routes(app):
 @pytest.fixture
 def district(recovery, tmp_path):
     load_district(recovery, tmp_path)
-    for role in ("clerk", "admin", "cashier"):
+    for role in ("clerk", "admin", "cashier", "inspector"):
         create_user(db.session, role, role=role, password=PASSWORD)
     db.session.commit()
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, literal, select, union_all
 
 from recovery.extensions import db
 from tests.hardening.test_access import (  # noqa: F401  (district: the fixture)
+    INSPECTING,
     PUBLIC,
     ROLES,
     SIGNED,
@@ -155,6 +156,12 @@ WRITES: dict[str, tuple[set[str], dict]] = {
     "POST /api/v1/disputes/<int:dispute_id>/resolve": (WORKERS, ANSWER),
     "POST /disputes/<int:dispute_id>/reassign": (SUPERVISORS, {"owner": "li"}),
     "POST /api/v1/disputes/<int:dispute_id>/reassign": (SUPERVISORS, {"owner": "li"}),
+    # line loss: inspectors and supervisors screen, send inspectors, record what they found and tip-offs
+    "POST /loss/suspects/screen": (INSPECTING, {"period": "2026-01"}),
+    "POST /loss/inspections": (INSPECTING, {"customer_id": "C1", "inspector": "inspector"}),
+    "POST /loss/inspections/<int:inspection_id>/outcome": (INSPECTING, {"outcome": "no_finding"}),
+    "POST /loss/inspections/<int:inspection_id>/charge": (INSPECTING, {"stolen_kwh": "10", "tariff": "0.5"}),
+    "POST /loss/tips": (INSPECTING, {"customer_id": "C1", "channel": "phone", "note": "a cable round the meter"}),
 }
 
 
