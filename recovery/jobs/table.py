@@ -79,6 +79,10 @@ JOBS: tuple[Job, ...] = (
         description="on [assessment] close_day, close the month before: keep its officers', grids' and "
                     "agents' tables as the figures pay is reckoned on (once; `recovery assessment --close` "
                     "recloses)"),
+    Job("loss.screening", func="recovery.loss.suspects:monthly", at="05:45", day_offset=0,
+        description="on or after [loss] screen_day, screen the month before for theft and line loss: its "
+                    "suspect list, most suspect first (once; `recovery loss suspects` screens again)",
+        rows=("customers",)),
     Job("notifications.send", func="recovery.notifications.senders:nightly", at="06:30", day_offset=0,
         description="deliver the outbox's unsent notices (SMS gateway or log); failures stay queued",
         rows=("sent", "failed")),

@@ -24,6 +24,8 @@ a confirmed theft and a confirmed tip-off cost.
     backbill_due_days = 15      # back-billing and penalty bills fall due this many days after they are approved
     inspection_days = 10        # an inspection task is due this many days after it is assigned
     tip_reward = "500.00"       # yuan paid to a tipster whose tip an inspection confirms
+    screen_day = 10             # job loss.screening screens the month before from this day of a month on
+                                # (its bills and the area meters' readings are in by then), once
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class LossPolicySchema(Schema):
     backbill_due_days = fields.Integer(load_default=15, validate=validate.Range(min=0, max=365))
     inspection_days = fields.Integer(load_default=10, validate=validate.Range(min=1, max=365))
     tip_reward = fields.String(load_default="500.00", validate=_yuan)
+    screen_day = fields.Integer(load_default=10, validate=validate.Range(min=1, max=28))
 
     @validates_schema
     def _check(self, data, **_kw):
@@ -118,6 +121,7 @@ class LossPolicy:
     backbill_due_days: int
     inspection_days: int
     tip_reward_fen: int
+    screen_day: int = 10
 
 
 def from_section(raw: dict) -> LossPolicy:
@@ -133,7 +137,8 @@ def from_section(raw: dict) -> LossPolicy:
         season_min_variation=float(raw["season_min_variation"]), rise_points=float(raw["rise_points"]),
         past_months=raw["past_months"], points=dict(raw["points"]),
         penalty_multiple=Decimal(raw["penalty_multiple"]), backbill_due_days=raw["backbill_due_days"],
-        inspection_days=raw["inspection_days"], tip_reward_fen=parse_yuan(raw["tip_reward"]))
+        inspection_days=raw["inspection_days"], tip_reward_fen=parse_yuan(raw["tip_reward"]),
+        screen_day=raw["screen_day"])
 
 
 def loss_policy() -> LossPolicy:

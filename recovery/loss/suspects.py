@@ -27,7 +27,7 @@ from recovery.customers.models import Customer
 from recovery.events.models import Event, EventKind
 from recovery.loss import rates
 from recovery.loss.models import Area, AreaMonth, Suspect
-from recovery.loss.policy import LossPolicy
+from recovery.loss.policy import LossPolicy, loss_policy
 from recovery.loss.screening import BASE_MONTHS, ScreeningInput, format_score, screen
 from recovery.timeutil import now
 
@@ -120,6 +120,21 @@ def run(session: Session, period: str, p: LossPolicy) -> pd.DataFrame:
     audit.record(session, "loss.screened", "period", period, customers=len(ranked), scored=stored,
                  top=ranked["code"].head(10).tolist())
     return ranked
+
+
+def monthly(session: Session, day: dt.date) -> dict:
+    """Job loss.screening: from [loss] screen_day of a month on, screen the month before and store its list,
+    once (its bills and area readings are in by then); later days find it screened. `recovery loss suspects`
+    screens any month again."""
+    p = loss_policy()
+    previous = (day.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    if day.day < p.screen_day:
+        return {"period": previous, "screened": False, "reason": "before the screening day"}
+    if previous in screened_periods(session):
+        return {"period": previous, "screened": False, "reason": "screened already"}
+    ranked = run(session, previous, p)
+    return {"period": previous, "screened": True, "customers": len(ranked),
+            "suspects": int((ranked["score_tenths"] > 0).sum())}
 
 
 def keep_area_months(session: Session, months: pd.DataFrame) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
+from recovery.jobs import runner
+from recovery.jobs.table import job
 from recovery.loss.models import Suspect
 from tests.factories import BILL_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS, customer, write_csv
 
@@ -65,3 +69,21 @@ def test_suspects_rank_the_drop_the_area_meter_sees_above_an_empty_flat_and_expl
     # Screening the month again replaces its list rather than adding to it.
     assert recovery("loss", "suspects", "--period", "2026-03").stdout.splitlines()[1].startswith("R1,90.0,")
     assert len(session.scalars(select(Suspect.id).where(Suspect.period == "2026-03")).all()) == 8
+
+
+def test_the_monthly_job_screens_the_month_before_once_from_the_screening_day(recovery, session, tmp_path):
+    _district(recovery, tmp_path)
+    screening = job("loss.screening")
+
+    early = runner.run(session, screening, dt.date(2026, 4, 9), trigger="test", actor="test")
+    assert early.summary == {"period": "2026-03", "screened": False, "reason": "before the screening day"}
+    assert session.scalars(select(Suspect.id)).all() == []
+
+    # From the 10th ([loss] screen_day) the month before is screened: the same list as the command's.
+    done = runner.run(session, screening, dt.date(2026, 4, 10), trigger="test", actor="test")
+    assert done.summary == {"period": "2026-03", "screened": True, "customers": 12, "suspects": 8}
+    assert session.execute(select(Suspect.customer_id, Suspect.score_tenths).order_by(Suspect.rank)
+                           .limit(2)).all()[1][1] == 400
+
+    later = runner.run(session, screening, dt.date(2026, 4, 11), trigger="test", actor="test")
+    assert later.summary == {"period": "2026-03", "screened": False, "reason": "screened already"}
