@@ -405,6 +405,8 @@ def serve_command(host: str, port: int, debug: bool) -> None:
 
 
 from recovery.assessment.cli import assessment_command  # noqa: E402
+from recovery.bigcustomers.cli import big_customers_group  # noqa: E402
+from recovery.buildings.cli import buildings_group  # noqa: E402
 from recovery.collections.cli import collections_group, notices_group  # noqa: E402
 from recovery.credit.cli import credit_group  # noqa: E402
 from recovery.jobs.cli import jobs_group, night_command, policy_group, scheduler_command  # noqa: E402
@@ -419,6 +421,7 @@ from recovery.payments.channel_cli import (  # noqa: E402
     prepaid_group,
 )
 from recovery.payments.debit_cli import debit_group, penalties_group  # noqa: E402
+from recovery.payments.terms_cli import agent_commission, agent_deposit, distributor_areas  # noqa: E402
 from recovery.reconcile.cli import reconcile_group  # noqa: E402
 from recovery.worklist.cli import segments_group, worklist_group  # noqa: E402
 
@@ -443,6 +446,11 @@ cli.add_command(segments_group)
 agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requests a supervisor's approval
 agent_group.add_command(agent_reinstate)
 agent_group.add_command(agent_forfeit)
+agent_group.add_command(agent_commission)  # agents' terms: the month's commission, the deposit
+agent_group.add_command(agent_deposit)
+cards_group.add_command(distributor_areas)
+cli.add_command(buildings_group)
+cli.add_command(big_customers_group)
 user_group.add_command(user_unlock)  # lifts a sign-in lockout
 
 

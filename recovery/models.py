@@ -4,7 +4,9 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.assessment.models import ClosedAssessment
 from recovery.audit.models import AuditEntry
 from recovery.auth.models import LoginThrottle, User, officer_grids
+from recovery.bigcustomers.models import BigCustomer, EnterpriseContact, StrategicCustomer
 from recovery.billing.models import Bill
+from recovery.buildings.models import Building, BuildingResident, ClearanceFlag, PayerLink, PropertyCompany
 from recovery.collections.models import (
     BillHold,
     CollectionExemption,
@@ -53,6 +55,7 @@ from recovery.payments.models import (
     Receipt,
     Remittance,
 )
+from recovery.payments.terms_models import AgentCommission, DistributorArea
 from recovery.reconcile.models import (
     ReconBreak,
     ReconMatch,
@@ -69,17 +72,22 @@ from recovery.worklist.models import AccountManager, CustomerSegment
 __all__ = [
     "AccountManager",
     "Agent",
+    "AgentCommission",
     "AgentForfeiture",
     "AgentSecret",
     "Allocation",
     "ApprovalRequest",
     "AuditEntry",
+    "BigCustomer",
     "Bill",
     "BillHold",
+    "Building",
+    "BuildingResident",
     "Card",
     "CardBatch",
     "CardSale",
     "CashierDrawer",
+    "ClearanceFlag",
     "ClosedAssessment",
     "CollectionExemption",
     "CreditOverride",
@@ -94,9 +102,11 @@ __all__ = [
     "DepositEntry",
     "DisconnectionOrder",
     "Distributor",
+    "DistributorArea",
     "DistributorRemittance",
     "DunningChange",
     "DunningState",
+    "EnterpriseContact",
     "Event",
     "Grid",
     "GridFigure",
@@ -114,10 +124,12 @@ __all__ = [
     "Notification",
     "PayPlan",
     "PayPlanInstallment",
+    "PayerLink",
     "Payment",
     "PenaltyAllocation",
     "PrepaidAccount",
     "Promise",
+    "PropertyCompany",
     "QualificationReview",
     "Receipt",
     "ReconBreak",
@@ -132,6 +144,7 @@ __all__ = [
     "Statement",
     "StatementFile",
     "StatementLine",
+    "StrategicCustomer",
     "SuspenseItem",
     "User",
     "Visit",

@@ -90,3 +90,5 @@ register_section("assessment", "recovery.assessment.policy:AssessmentPolicySchem
 register_section("segments", "recovery.worklist.policy:SegmentsPolicySchema")
 register_section("coverage", "recovery.worklist.policy:CoveragePolicySchema")
 register_section("worklist", "recovery.worklist.policy:WorklistPolicySchema")
+register_section("big_customers", "recovery.bigcustomers.policy:BigCustomersPolicySchema")
+register_section("agents", "recovery.payments.terms:AgentsPolicySchema")
