@@ -153,6 +153,11 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
     audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
                  as_of=as_of.isoformat())
     db.session.commit()
+    from recovery.demo.accounts import add as add_accounts
+    from recovery.demo.generator import describe
+
+    add_accounts(db.session, as_of, describe(customers=customers, months=months, seed=seed, as_of=as_of,
+                                             tz=tz).demolition_grid)
     if work:
         from recovery.demo.work import stage
 

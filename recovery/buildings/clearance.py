@@ -187,7 +187,8 @@ def track(session: Session, user: User | None, day: dt.date) -> list[dict]:
            .merge(pd.concat(at_flag), on="customer_id", how="left").merge(paid, on="customer_id", how="left")
            .merge(penalty, on="customer_id", how="left"))
     for col in ("owed_at_flag_fen", "balance_fen", "overdue_fen", "paid_since_fen", "penalty_fen"):
-        out[col] = out[col].fillna(0).astype("int64")
+        # Sums come back as Decimal on PostgreSQL (exact integers here): read as numbers, none as 0.
+        out[col] = pd.to_numeric(out[col]).fillna(0).astype("int64")
     out = out[(out["balance_fen"] > 0) | (out["owed_at_flag_fen"] > 0)]
     out = out.sort_values(["balance_fen", "code"], ascending=[False, True])
     rows = []

@@ -62,6 +62,32 @@ def active_link(session: Session, customer: Customer) -> PayerLink | None:
     return session.scalar(select(PayerLink).where(PayerLink.customer_id == customer.id, PayerLink.ended_on.is_(None)))
 
 
+def create_company(session: Session, code: str, *, name: str, by: str,
+                   customer: Customer | None = None) -> PropertyCompany:
+    """Register a property company (with its own customer account, when it has one). Audited."""
+    if session.scalar(select(PropertyCompany.id).where(PropertyCompany.code == code)):
+        raise Conflict(f"property company {code} already exists", code="company_exists")
+    company = PropertyCompany(code=code, name=name, customer_id=customer.id if customer else None)
+    session.add(company)
+    session.flush()  # buildings name the company by its id
+    audit.record(session, "company.create", "property_company", code, actor=by, name=name,
+                 account=customer.code if customer else None)
+    return company
+
+
+def create_building(session: Session, code: str, *, name: str, grid_id: int, by: str,
+                    company: PropertyCompany | None = None) -> Building:
+    """Register a building in a grid, managed by a property company or by nobody. Audited."""
+    if session.scalar(select(Building.id).where(Building.code == code)):
+        raise Conflict(f"building {code} already exists", code="building_exists")
+    building = Building(code=code, name=name, grid_id=grid_id, company_id=company.id if company else None)
+    session.add(building)
+    session.flush()  # residents name the building by its id
+    audit.record(session, "building.create", "building", code, actor=by, name=name,
+                 company=company.code if company else None)
+    return building
+
+
 # ---------------------------------------------------------------------------------------------- linking
 
 

@@ -147,6 +147,11 @@ def test_a_demolition_flag_stops_penalties_for_its_days_and_lifting_it_resumes_t
     db.session.commit()
     # Lifted from 6 March: R1 accrues 8 days before the flag and 5 days from 6 to 10 March = 13.00.
     assert _penalties()["R1"] == 1300 and _penalties()["R2"] == 260  # 13 days on 200.00
+    page = client.get("/buildings?as_of=2026-03-05&lang=en").get_data(as_text=True)
+    assert 'data-key="B1"' in page and page.count('data-field="flagged"') == 1
+    track = client.get("/clearance?as_of=2026-03-05")
+    assert track.status_code == 200 and 'data-key="R1"' in track.get_data(as_text=True)
+    assert client.get("/clearance.csv?as_of=2026-03-05").mimetype == "text/csv"
 
 
 def test_a_flagged_site_leaves_the_dunning_ladder_and_its_arrears_are_on_the_clearance_track(estate, recovery,

@@ -71,7 +71,8 @@ def march(app, recovery, tmp_path):
     db.session.commit()
 
 
-def test_the_monthly_commission_is_collected_times_the_rate_rounded_half_up_per_agent(march, recovery, tmp_path):
+def test_the_monthly_commission_is_collected_times_the_rate_rounded_half_up_per_agent(march, recovery, tmp_path,
+                                                                                       client, monkeypatch):
     # AG1: 10,000.00 + 2,355.00 = 12,355.00 collected in March (the reversed 500.00 and April's 777.00 left out);
     # x 0.003 = 37.065 yuan = 3,706.5 fen -> 3,707 fen (half up; half-even would give 3,706).
     # AG2: 333.33 x 0.0045 = 1.4999850 yuan = 149.9985 fen -> 150 fen.
@@ -94,6 +95,12 @@ def test_the_monthly_commission_is_collected_times_the_rate_rounded_half_up_per_
     assert out.read_text(encoding="utf-8-sig").splitlines() == [
         "agent,name,month,payments,collected,rate,commission",
         "AG1,代收点AG1,2026-03,2,12355.00,0.003,37.07", "AG2,代收点AG2,2026-03,1,333.33,0.0045,1.50"]
+    cheap_password_hashing(monkeypatch)
+    create_user(db.session, "clerk", role="clerk", password=PASSWORD)
+    db.session.commit()
+    assert client.post("/login", data={"username": "clerk", "password": PASSWORD}).status_code == 302
+    page = client.get(f"/agents?month={MONTH}").get_data(as_text=True)
+    assert '<td class="num" data-field="total">38.57</td>' in page and "结账" in page
 
 
 def test_score_in_parts_gives_each_part_its_share_over_what_could_be_measured():
