@@ -98,6 +98,15 @@ def test_residents_import_is_atomic_line_precise_and_idempotent(estate, recovery
     assert db.session.scalar(select(func.count()).select_from(BuildingResident)) == 3  # nothing of it stored
     again = recovery("buildings", "import", "residents", estate["residents"])
     assert again.exit_code == 0 and "residents 0" in again.output
+    again = recovery("buildings", "import", "buildings", estate["buildings"])
+    assert again.exit_code == 0 and "buildings 0, companies 0" in again.output
+    moved = write_csv(tmp_path / "moved.csv", ["building", "name", "grid", "company"],
+                      [{"building": "B2", "name": "2号楼", "grid": "G1", "company": "PC1"},
+                       {"building": "B3", "name": "3号楼", "grid": "G1", "company": "PC7"}])
+    result = recovery("buildings", "import", "buildings", moved)
+    assert result.exit_code == 1
+    assert f"{moved}:2: building: B2 already imported with a different name, grid or company" in result.output
+    assert f"{moved}:3: company_name: company PC7 is new: give its name" in result.output
 
 
 def test_a_resident_moved_to_direct_billing_leaves_the_company_and_stopping_moves_them_all(estate, client):
