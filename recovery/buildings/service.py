@@ -100,6 +100,9 @@ def link_resident(session: Session, building: Building, customer: Customer, *, t
         raise Invalid(f"customer {customer.code} is not in the grid of building {building.code}", code="other_grid")
     if through_company and building.company_id is None:
         raise Invalid(f"building {building.code} has no property company to bill through", code="no_company")
+    if through_company and session.get(PropertyCompany, building.company_id).stopped_on is not None:
+        raise Conflict(f"the property company of building {building.code} has stopped collecting",
+                       code="company_stopped")
     resident = session.get(BuildingResident, customer.id)
     if resident is not None and resident.building_id != building.id:
         raise Conflict(f"customer {customer.code} already lives in another building", code="other_building")
@@ -269,6 +272,9 @@ def import_residents(session: Session, path: Path, *, by: str, today_: dt.date) 
                for x in ok[ok["cgrid"] != ok["bgrid"]].itertuples()]
     errors += [(int(x.line), "payer", f"building {x.building} has no property company") for x in
                ok[(ok["payer"] == "company") & ok["company_id"].isna()].itertuples()]
+    stopped = set(session.scalars(select(PropertyCompany.id).where(PropertyCompany.stopped_on.is_not(None))))
+    errors += [(int(x.line), "payer", f"the property company of building {x.building} has stopped collecting")
+               for x in ok[(ok["payer"] == "company") & ok["company_id"].isin(stopped)].itertuples()]
     stored = bulk.read_frame(session, select(
         Customer.code.label("customer_id"), b.code.label("stored_building"),
         select(link.company_id).where(link.customer_id == r.customer_id, link.ended_on.is_(None))

@@ -78,8 +78,8 @@ def test_a_new_big_customer_gets_a_call_due_within_24_hours_first_on_the_manager
     assert k1.contact_by > k1.contacted_at >= k1.since_at
 
 
-def test_named_contacts_and_the_strategic_flag_through_the_api_the_page_and_a_file(firms, client, recovery,
-                                                                                   tmp_path):
+def test_a_strategic_customer_has_named_contacts_and_a_ladder_starting_with_the_managers_call(firms, client,
+                                                                                                recovery, tmp_path):
     sign_in(client, "li")
     put = client.put("/api/v1/customers/K1/contacts/finance", json={"name": "王会计", "phone": "0571-88886666"})
     assert put.status_code == 200 and put.get_json()["name"] == "王会计"
@@ -108,10 +108,8 @@ def test_named_contacts_and_the_strategic_flag_through_the_api_the_page_and_a_fi
     listing = client.get("/big-customers?lang=en").get_data(as_text=True)
     assert re.findall(r'<tr data-key="(\w+)"', listing) == ["K3"]  # K1 becomes one at the night's refresh
 
-
-def test_a_big_customers_ladder_starts_with_the_managers_call_before_the_due_date(firms, recovery, tmp_path):
-    """K5 (strategic, managed by li) and K6 each owe one bill falling due in four days: only K5 reaches a step,
-    the manager's call five days before; three days before, both get the reminder."""
+    # K5 (strategic, managed by li) and K6 each owe one bill falling due in four days: only K5 reaches a step,
+    # the manager's call five days before; three days before, both get the reminder.
     due = today() + dt.timedelta(days=4)
     load(recovery, tmp_path, customers=[customer("K5", "G1", customer_class="industrial"),
                                         customer("K6", "G1", customer_class="industrial")],

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from recovery.audit.models import AuditEntry
 from recovery.auth.service import create_user
 from recovery.billing.penalties import accrue
-from recovery.buildings import clearance, service
+from recovery.buildings import service
 from recovery.buildings.models import BuildingResident, PayerLink
 from recovery.collections import dunning
 from recovery.collections.models import DunningState
@@ -66,7 +66,8 @@ def code(customer_id: int) -> str:
     return db.session.get(Customer, customer_id).code
 
 
-def test_the_companys_arrears_are_shown_with_the_residents_behind_them(estate, recovery, client):
+def test_the_companys_arrears_are_shown_with_the_residents_behind_them_until_they_are_billed_directly(
+        estate, recovery, client, tmp_path):
     # 1 March: R1 owes 1,000.00, all overdue since 20 February (9 days); R2 owes the 200.00 left of its
     # January bill (its February bill comes on 3 March). R3 is billed directly: not the company's.
     result = recovery("buildings", "arrears", "PC1", "--as-of", "2026-03-01", "--json")
@@ -76,7 +77,6 @@ def test_the_companys_arrears_are_shown_with_the_residents_behind_them(estate, r
         2, 2, "1200.00", "1200.00")
     assert [(r["customer_id"], r["overdue"], r["days_overdue"]) for r in report["behind"]] == [
         ("R1", "1000.00", 9), ("R2", "200.00", 9)]
-
     sign_in(client, "li")
     page = client.get("/buildings/companies/PC1?as_of=2026-03-01").get_data(as_text=True)
     assert 'data-key="R1"' in page and 'data-key="R2"' in page and 'data-key="R3"' not in page
@@ -84,8 +84,7 @@ def test_the_companys_arrears_are_shown_with_the_residents_behind_them(estate, r
     listed = client.get("/api/v1/property-companies?as_of=2026-03-01").get_json()
     assert [(c["code"], c["residents"], c["overdue"]) for c in listed] == [("PC1", 2, "1200.00")]
 
-
-def test_residents_import_is_atomic_line_precise_and_idempotent(estate, recovery, tmp_path):
+    # Imports are atomic and line-precise; the same rows again change nothing.
     bad = write_csv(tmp_path / "bad.csv", ["customer_id", "building", "payer"],
                     [{"customer_id": "R4", "building": "B1"}, {"customer_id": "R5", "building": "B9"},
                      {"customer_id": "R3", "building": "B2", "payer": "company"}])
@@ -96,10 +95,8 @@ def test_residents_import_is_atomic_line_precise_and_idempotent(estate, recovery
     assert f"{bad}:3: customer_id: unknown customer R5" in result.output
     assert f"{bad}:4: payer: building B2 has no property company" in result.output
     assert db.session.scalar(select(func.count()).select_from(BuildingResident)) == 3  # nothing of it stored
-    again = recovery("buildings", "import", "residents", estate["residents"])
-    assert again.exit_code == 0 and "residents 0" in again.output
-    again = recovery("buildings", "import", "buildings", estate["buildings"])
-    assert again.exit_code == 0 and "buildings 0, companies 0" in again.output
+    assert "residents 0" in recovery("buildings", "import", "residents", estate["residents"]).output
+    assert "buildings 0, companies 0" in recovery("buildings", "import", "buildings", estate["buildings"]).output
     moved = write_csv(tmp_path / "moved.csv", ["building", "name", "grid", "company"],
                       [{"building": "B2", "name": "2号楼", "grid": "G1", "company": "PC1"},
                        {"building": "B3", "name": "3号楼", "grid": "G1", "company": "PC7"}])
@@ -108,18 +105,14 @@ def test_residents_import_is_atomic_line_precise_and_idempotent(estate, recovery
     assert f"{moved}:2: building: B2 already imported with a different name, grid or company" in result.output
     assert f"{moved}:3: company_name: company PC7 is new: give its name" in result.output
 
-
-def test_a_resident_moved_to_direct_billing_leaves_the_company_and_stopping_moves_them_all(estate, client):
-    sign_in(client, "li")
+    # R2 is billed directly from 1 March: the company's arrears that day are R1's alone.
     moved = client.post("/api/v1/customers/R2/direct-billing", json={"reason": "业主委员会与物业纠纷",
                                                                        "on": "2026-03-01"})
     assert moved.status_code == 200, moved.get_json()
     assert (moved.get_json()["company"], moved.get_json()["ended_on"]) == ("PC1", "2026-03-01")
     report = service.company_arrears(db.session, None, service.get_company(db.session, "PC1"), D(2026, 3, 1))
-    assert [r["code"] for r in report["residents"]] == ["R1"]
-    assert report["totals"]["overdue_fen"] == 100_000
+    assert [r["code"] for r in report["residents"]] == ["R1"] and report["totals"]["overdue_fen"] == 100_000
     assert client.post("/api/v1/customers/R2/direct-billing", json={"reason": "again"}).status_code == 409
-
     refused = client.post("/api/v1/property-companies/PC1/stop-collecting", json={"reason": "物业退出"})
     assert refused.status_code == 403  # an officer may not
     sign_in(client, "zhao")
@@ -131,6 +124,8 @@ def test_a_resident_moved_to_direct_billing_leaves_the_company_and_stopping_move
     assert (entry.actor, entry.details["customers"]) == ("zhao", ["R1"])
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action == "payer.direct_billing")) == 1
+    relink = client.post("/api/v1/buildings/B1/residents", json={"customer_id": "R2"})
+    assert (relink.status_code, relink.get_json()["code"]) == (409, "company_stopped")
 
 
 def _penalties() -> dict[str, int]:
@@ -139,40 +134,23 @@ def _penalties() -> dict[str, int]:
     return {code(c): int(f) for c, f in rows}
 
 
-def test_a_demolition_flag_stops_penalties_for_its_days_and_lifting_it_resumes_them(estate, client):
+def test_a_demolition_flag_stops_penalties_takes_the_site_off_the_ladder_onto_its_own_track(estate, recovery,
+                                                                                              client, tmp_path):
     sign_in(client, "zhao")
     flagged = client.post("/api/v1/clearance-flags", json={"kind": "demolition", "building": "B1",
                                                            "flagged_on": "2026-03-01", "reason": "旧城改造"})
     assert flagged.status_code == 201, flagged.get_json()
+    load(recovery, tmp_path, payments=[payment("P-R2-2", "R2", "30.00", paid_at="2026-03-05T10:00:00+08:00")])
     accrue(db.session, D(2026, 3, 10))
     db.session.commit()
     # 0.1 % a day from 21 February. R4 (not flagged): 18 days to 10 March on 1,000.00 = 18.00. R1: 8 days
-    # (21-28 February) = 8.00. R2: 8 days on the 200.00 left of its bill = 1.60.
-    assert _penalties() == {"R1": 800, "R2": 160, "R4": 1800, "R3": 100}  # R3: 0.72, charged the 1.00 minimum
+    # (21-28 February) = 8.00. R2: 8 days on the 200.00 left of its bill = 1.60 (the 30.00 of 5 March falls
+    # in the flag's days). R3: 18 days on 40.00 = 0.72, charged the 1.00 minimum.
+    assert _penalties() == {"R1": 800, "R2": 160, "R4": 1800, "R3": 100}
 
-    lifted = client.post(f"/api/v1/clearance-flags/{flagged.get_json()['id']}/lift", json={"lifted_on": "2026-03-06"})
-    assert lifted.status_code == 200
-    accrue(db.session, D(2026, 3, 10))
-    db.session.commit()
-    # Lifted from 6 March: R1 accrues 8 days before the flag and 5 days from 6 to 10 March = 13.00.
-    assert _penalties()["R1"] == 1300 and _penalties()["R2"] == 260  # 13 days on 200.00
-    page = client.get("/buildings?as_of=2026-03-05&lang=en").get_data(as_text=True)
-    assert 'data-key="B1"' in page and page.count('data-field="flagged"') == 1
-    track = client.get("/clearance?as_of=2026-03-05")
-    assert track.status_code == 200 and 'data-key="R1"' in track.get_data(as_text=True)
-    assert client.get("/clearance.csv?as_of=2026-03-05").mimetype == "text/csv"
-
-
-def test_a_flagged_site_leaves_the_dunning_ladder_and_its_arrears_are_on_the_clearance_track(estate, recovery,
-                                                                                            tmp_path):
-    clearance.flag(db.session, kind="demolition", building="B1", on=D(2026, 3, 1), reason="旧城改造", by="zhao")
-    load(recovery, tmp_path, payments=[payment("P-R2-2", "R2", "30.00", paid_at="2026-03-05T10:00:00+08:00")])
-    accrue(db.session, D(2026, 3, 10))
     dunning.nightly(db.session, D(2026, 3, 25))
     db.session.commit()
-    on_ladder = {code(c) for c in db.session.scalars(select(DunningState.customer_id))}
-    assert on_ladder == {"R3", "R4"}
-
+    assert {code(c) for c in db.session.scalars(select(DunningState.customer_id))} == {"R3", "R4"}
     out = tmp_path / "track.csv"
     result = recovery("buildings", "track", "--as-of", "2026-03-10", "--out", out)
     assert result.exit_code == 0, result.output
@@ -183,3 +161,18 @@ def test_a_flagged_site_leaves_the_dunning_ladder_and_its_arrears_are_on_the_cle
     # 250 + 80 - 50 - 30 + 1.60 = 251.60, of which 171.60 overdue (the 80.00 falls due on 20 March), 30.00 paid.
     assert lines[1:] == ["R1,客户R1,G1,B1,demolition,2026-03-01,1000.00,1008.00,1008.00,18,0.00,8.00",
                          "R2,客户R2,G1,B1,demolition,2026-03-01,200.00,251.60,171.60,18,30.00,1.60"]
+    page = client.get("/buildings?as_of=2026-03-05&lang=en").get_data(as_text=True)
+    assert 'data-key="B1"' in page and page.count('data-field="flagged"') == 1
+    track = client.get("/clearance?as_of=2026-03-05")
+    assert track.status_code == 200 and 'data-key="R1"' in track.get_data(as_text=True)
+    csv = client.get("/clearance.csv?as_of=2026-03-05")
+    assert csv.mimetype == "text/csv" and "R2,客户R2" in csv.get_data(as_text=True)
+
+    db.session.rollback()  # the reads above end here: the night's accrual below runs in a transaction of its own
+    lifted = client.post(f"/api/v1/clearance-flags/{flagged.get_json()['id']}/lift", json={"lifted_on": "2026-03-06"})
+    assert lifted.status_code == 200
+    accrue(db.session, D(2026, 3, 10))
+    db.session.commit()
+    # Lifted from 6 March: R1 accrues 8 days before the flag and 5 days from 6 to 10 March = 13.00; R2 adds
+    # 5 days on the 170.00 left after 5 March: 1.60 + 0.85 = 2.45.
+    assert (_penalties()["R1"], _penalties()["R2"]) == (1300, 245)

@@ -28,30 +28,6 @@ from tests.web.data import PASSWORD, cheap_password_hashing
 MONTH = "2026-03"
 
 
-def test_an_agent_below_the_minimum_deposit_is_refused_by_the_service_the_command_and_the_api(app, client, recovery,
-                                                                                               monkeypatch):
-    with pytest.raises(Invalid) as refused:
-        agents.create_agent(db.session, "AG1", name="便民超市", deposit_fen=2_999_999)
-    assert refused.value.code == "deposit_below_minimum" and "at least 30000.00 yuan" in refused.value.message
-    result = recovery("agent", "create", "AG1", "--name", "便民超市", "--deposit", "29999.99")
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [
-        "error: an agent's deposit is at least 30000.00 yuan ([agents] min_deposit); 29999.99 was given"]
-    assert recovery("agent", "create", "AG1", "--name", "便民超市", "--deposit", "30000.00").exit_code == 0
-
-    cheap_password_hashing(monkeypatch)
-    create_user(db.session, "zhao", role="supervisor", password=PASSWORD)
-    db.session.commit()
-    assert client.post("/login", data={"username": "zhao", "password": PASSWORD}).status_code == 302
-    lowered = client.put("/api/v1/agents/AG1/deposit", json={"deposit": "20000.00", "reference": "退款-1"})
-    assert (lowered.status_code, lowered.get_json()["code"]) == (422, "deposit_below_minimum")
-    raised = client.put("/api/v1/agents/AG1/deposit", json={"deposit": "45000.00", "reference": "HZ-2026-77"})
-    assert raised.status_code == 200 and (raised.get_json()["deposit"], raised.get_json()["limit"]) == (
-        "45000.00", "45000.00")
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "agent.deposit"))
-    assert (entry.details["deposit_before_fen"], entry.details["deposit_fen"]) == (3_000_000, 4_500_000)
-
-
 @pytest.fixture
 def march(app, recovery, tmp_path):
     """AG1 collects 10,000.00 at 00:05 on 1 March (16:05 UTC the day before), 2,355.00 at 23:50 on 31 March,
@@ -71,8 +47,27 @@ def march(app, recovery, tmp_path):
     db.session.commit()
 
 
-def test_the_monthly_commission_is_collected_times_the_rate_rounded_half_up_per_agent(march, recovery, tmp_path,
-                                                                                       client, monkeypatch):
+def test_an_agent_deposits_at_least_30000_yuan_and_is_paid_a_commission_rounded_half_up_per_month(
+        march, recovery, tmp_path, client, monkeypatch):
+    with pytest.raises(Invalid) as refused:
+        agents.create_agent(db.session, "AG3", name="便民超市", deposit_fen=2_999_999)
+    assert refused.value.code == "deposit_below_minimum" and "at least 30000.00 yuan" in refused.value.message
+    result = recovery("agent", "create", "AG3", "--name", "便民超市", "--deposit", "29999.99")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: an agent's deposit is at least 30000.00 yuan ([agents] min_deposit); 29999.99 was given"]
+    cheap_password_hashing(monkeypatch)
+    create_user(db.session, "zhao", role="supervisor", password=PASSWORD)
+    db.session.commit()
+    assert client.post("/login", data={"username": "zhao", "password": PASSWORD}).status_code == 302
+    lowered = client.put("/api/v1/agents/AG1/deposit", json={"deposit": "20000.00", "reference": "退款-1"})
+    assert (lowered.status_code, lowered.get_json()["code"]) == (422, "deposit_below_minimum")
+    raised = client.put("/api/v1/agents/AG1/deposit", json={"deposit": "45000.00", "reference": "HZ-2026-77"})
+    assert raised.status_code == 200 and (raised.get_json()["deposit"], raised.get_json()["limit"]) == (
+        "45000.00", "45000.00")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "agent.deposit"))
+    assert (entry.details["deposit_before_fen"], entry.details["deposit_fen"]) == (3_000_000, 4_500_000)
+
     # AG1: 10,000.00 + 2,355.00 = 12,355.00 collected in March (the reversed 500.00 and April's 777.00 left out);
     # x 0.003 = 37.065 yuan = 3,706.5 fen -> 3,707 fen (half up; half-even would give 3,706).
     # AG2: 333.33 x 0.0045 = 1.4999850 yuan = 149.9985 fen -> 150 fen.
@@ -95,10 +90,6 @@ def test_the_monthly_commission_is_collected_times_the_rate_rounded_half_up_per_
     assert out.read_text(encoding="utf-8-sig").splitlines() == [
         "agent,name,month,payments,collected,rate,commission",
         "AG1,代收点AG1,2026-03,2,12355.00,0.003,37.07", "AG2,代收点AG2,2026-03,1,333.33,0.0045,1.50"]
-    cheap_password_hashing(monkeypatch)
-    create_user(db.session, "clerk", role="clerk", password=PASSWORD)
-    db.session.commit()
-    assert client.post("/login", data={"username": "clerk", "password": PASSWORD}).status_code == 302
     page = client.get(f"/agents?month={MONTH}").get_data(as_text=True)
     assert '<td class="num" data-field="total">38.57</td>' in page and "结账" in page
 
