@@ -69,7 +69,7 @@ class BigCustomerOut(Schema):
 
 def _set(customer: Customer, role: str, data: dict):
     require_role(WORKERS)
-    return service.set_contact(db.session, customer, role, name=data["name"], phone=data["phone"],
+    return service.set_contact(db.session, customer, _role(role), name=data["name"], phone=data["phone"],
                                by=current_user.username)
 
 
@@ -111,7 +111,7 @@ class Contact(MethodView):
     @api_bp.response(200, ContactOut)
     def put(self, data, code: str, role: str):
         """Name the customer's contact for a role: finance, electrician or manager."""
-        row = _set(customers.get_customer(db.session, current_user, code), _role(role), data)
+        row = _set(customers.get_customer(db.session, current_user, code), role, data)
         db.session.commit()
         return row
 
@@ -153,7 +153,7 @@ def _act(code: str, work, done: str):
 @login_required
 def contact_form(code: str, role: str):
     """Form: name the contact for a role."""
-    return _act(code, lambda c: _set(c, _role(role), _form(ContactIn())), _("Contact saved."))
+    return _act(code, lambda c: _set(c, role, _form(ContactIn())), _("Contact saved."))
 
 
 @pages.post("/customers/<code>/strategic")

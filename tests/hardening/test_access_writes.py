@@ -57,6 +57,8 @@ REFERRAL = {"agency": "华信催收", "amount": "100.00"}
 DRAWER_OPEN = {"opening_float": "200.00"}
 DRAWER_CLOSE = {"counted": "200.00"}
 COUNTER_PAYMENT = {"customer_id": "C1", "amount": "10.00", "tender": "cash"}
+FLAG = {"kind": "demolition", "grid": "G1", "reason": "旧城改造"}
+CONTACT = {"name": "王会计", "phone": "0571-88886666"}
 
 # Every write route the signed-in staff have, the roles that may use it, and a body it accepts.
 WRITES: dict[str, tuple[set[str], dict]] = {
@@ -145,6 +147,26 @@ WRITES: dict[str, tuple[set[str], dict]] = {
     "POST /api/v1/work-items/<int:item_id>/done": (WORKERS, {"outcome": "contacted"}),
     "POST /api/v1/work-items/<int:item_id>/dismiss": (WORKERS, {}),
     "PUT /api/v1/customers/<code>/account-manager": (SUPERVISORS, {"manager": "li"}),
+    # buildings: officers link residents and move them to direct billing; supervisors stop a company's
+    # collecting and flag demolition and clearance sites
+    "POST /buildings/<code>/residents": (WORKERS, {"customer_id": "C1", "payer": "direct"}),
+    "POST /buildings/companies/<code>/stop": (SUPERVISORS, REASON),
+    "POST /clearance/flags": (SUPERVISORS, FLAG),
+    "POST /clearance/flags/<int:flag_id>/lift": (SUPERVISORS, {}),
+    "POST /customers/<code>/direct-billing": (WORKERS, REASON),
+    "POST /api/v1/buildings/<code>/residents": (WORKERS, {"customer_id": "C1", "payer": "direct"}),
+    "POST /api/v1/property-companies/<code>/stop-collecting": (SUPERVISORS, REASON),
+    "POST /api/v1/clearance-flags": (SUPERVISORS, FLAG),
+    "POST /api/v1/clearance-flags/<int:flag_id>/lift": (SUPERVISORS, {}),
+    "POST /api/v1/customers/<code>/direct-billing": (WORKERS, REASON),
+    # big customers: officers name the contacts; supervisors flag strategic customers
+    "POST /customers/<code>/contacts/<role>": (WORKERS, CONTACT),
+    "POST /customers/<code>/strategic": (SUPERVISORS, REASON),
+    "POST /customers/<code>/strategic/clear": (SUPERVISORS, {}),
+    "PUT /api/v1/customers/<code>/contacts/<role>": (WORKERS, CONTACT),
+    "POST /api/v1/customers/<code>/strategic": (SUPERVISORS, REASON),
+    # agents' terms: supervisors set a deposit
+    "PUT /api/v1/agents/<code>/deposit": (SUPERVISORS, {"deposit": "30000.00", "reference": "HZ-1"}),
 }
 
 
