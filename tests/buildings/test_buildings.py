@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -176,3 +177,21 @@ def test_a_demolition_flag_stops_penalties_takes_the_site_off_the_ladder_onto_it
     # Lifted from 6 March: R1 accrues 8 days before the flag and 5 days from 6 to 10 March = 13.00; R2 adds
     # 5 days on the 170.00 left after 5 March: 1.60 + 0.85 = 2.45.
     assert (_penalties()["R1"], _penalties()["R2"]) == (1300, 245)
+
+
+def test_a_clearance_stop_takes_its_days_off_the_penalty_on_both_sides_of_the_new_year():
+    """Pure: a commercial bill of 1,000.00 of period 2025-11 due 20 December 2025, unpaid on 10 January 2026,
+    accrues 0.2 % a day in 2025 (11 days) and 0.3 % in 2026 (10 days): 22.00 + 30.00 = 52.00. A site flagged from
+    30 December to 4 January (lifted on the 5th) takes 2 days off 2025 and 4 off 2026: 18.00 + 18.00 = 36.00."""
+    from recovery import policy
+    from recovery.billing.penalties import _compute
+
+    bills = pd.DataFrame({"bill_id": [1], "customer_id": [7], "customer_class": ["commercial"], "period": ["2025-11"],
+                          "amount_fen": [100_000], "due_on": ["2025-12-20"]})
+    unpaid = pd.DataFrame({"bill_id": pd.Series(dtype="int64"), "amount_fen": pd.Series(dtype="int64"),
+                           "allocated_at": pd.Series(dtype=object)})
+    stops = pd.DataFrame({"customer_id": [7], "start": [pd.Timestamp("2025-12-30")],
+                          "end": [pd.Timestamp("2026-01-05")]})
+    rules = policy.section("penalty", {})
+    assert _compute(bills, unpaid, D(2026, 1, 10), rules)["penalty_fen"].tolist() == [5200]
+    assert _compute(bills, unpaid, D(2026, 1, 10), rules, None, stops)["penalty_fen"].tolist() == [3600]
