@@ -75,6 +75,10 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.assessment.views import bp as assessment_bp
     from recovery.auth.views import bp as auth_bp
     from recovery.auth.views import json_writes_only, load_user
+    from recovery.bigcustomers.views import api_bp as bigcustomers_api
+    from recovery.bigcustomers.views import pages as bigcustomer_pages
+    from recovery.buildings.views import api_bp as buildings_api
+    from recovery.buildings.views import pages as buildings_pages
     from recovery.collections.views import api_bp as collections_api
     from recovery.collections.views import pages as collections_pages
     from recovery.collections.writeoff_views import api_bp as writeoff_api
@@ -91,6 +95,8 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     from recovery.payments.channel_views import pages_bp as channel_pages
     from recovery.payments.channel_views import staff_bp as channels_api
     from recovery.payments.debit_views import bp as debit_pages_bp
+    from recovery.payments.terms_views import api_bp as agent_terms_api
+    from recovery.payments.terms_views import pages as terms_pages
     from recovery.payments.views import api_bp as agent_payments_api
     from recovery.reconcile.views import bp as reconcile_bp
     from recovery.reports.views import api_bp as reports_api
@@ -116,12 +122,15 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(disputes_pages)
     app.register_blueprint(reports_bp)
     app.register_blueprint(loss_bp)
+    for blueprint in (buildings_pages, bigcustomer_pages, terms_pages):
+        app.register_blueprint(blueprint)
     # The JSON API authenticates partner agents and kiosks by signature, and staff by their signed-in session.
     # Staff APIs take no CSRF token; instead every write must come as JSON (`json_writes_only`): a page of
     # another site cannot send that with the user's cookie without the browser asking first (CORS), and this
     # app answers no such question.
     staff_apis = (customers_api, credit_api, security_api, collections_api, channels_api, writeoff_api,
-                  assessment_api, worklist_api, disputes_api, reports_api)
+                  assessment_api, worklist_api, disputes_api, reports_api, buildings_api, bigcustomers_api,
+                  agent_terms_api)
     signed_apis = {agent_payments_api: "X-Agent-Id", kiosk_payments_api: "X-Kiosk-Id"}  # -> the caller's header
     staff_api_names = frozenset(b.name for b in staff_apis)
     caller_doc.describe(signed={b.name: header for b, header in signed_apis.items()}, staff=staff_api_names)

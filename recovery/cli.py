@@ -179,6 +179,11 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
     audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
                  as_of=as_of.isoformat())
     db.session.commit()
+    from recovery.demo.accounts import add as add_accounts
+    from recovery.demo.generator import describe
+
+    add_accounts(db.session, as_of, describe(customers=customers, months=months, seed=seed, as_of=as_of,
+                                             tz=tz).demolition_grid)
     if work:
         from recovery.demo.work import stage
 
@@ -440,6 +445,8 @@ def serve_command(host: str, port: int, debug: bool) -> None:
 
 
 from recovery.assessment.cli import assessment_command  # noqa: E402
+from recovery.bigcustomers.cli import big_customers_group  # noqa: E402
+from recovery.buildings.cli import buildings_group  # noqa: E402
 from recovery.collections.cli import collections_group, notices_group  # noqa: E402
 from recovery.credit.cli import credit_group  # noqa: E402
 from recovery.disputes.cli import disputes_group  # noqa: E402
@@ -456,6 +463,7 @@ from recovery.payments.channel_cli import (  # noqa: E402
     prepaid_group,
 )
 from recovery.payments.debit_cli import debit_group, penalties_group  # noqa: E402
+from recovery.payments.terms_cli import agent_commission, agent_deposit, distributor_areas  # noqa: E402
 from recovery.reconcile.cli import reconcile_group  # noqa: E402
 from recovery.reports.cli import activity_command  # noqa: E402
 from recovery.worklist.cli import segments_group, worklist_group  # noqa: E402
@@ -484,6 +492,11 @@ cli.add_command(loss_group)
 agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requests a supervisor's approval
 agent_group.add_command(agent_reinstate)
 agent_group.add_command(agent_forfeit)
+agent_group.add_command(agent_commission)  # agents' terms: the month's commission, the deposit
+agent_group.add_command(agent_deposit)
+cards_group.add_command(distributor_areas)
+cli.add_command(buildings_group)
+cli.add_command(big_customers_group)
 user_group.add_command(user_unlock)  # lifts a sign-in lockout
 
 

@@ -4,7 +4,9 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.assessment.models import ClosedAssessment
 from recovery.audit.models import AuditEntry
 from recovery.auth.models import LoginThrottle, User, officer_grids
+from recovery.bigcustomers.models import BigCustomer, EnterpriseContact, StrategicCustomer
 from recovery.billing.models import Bill
+from recovery.buildings.models import Building, BuildingResident, ClearanceFlag, PayerLink, PropertyCompany
 from recovery.collections.models import (
     BillHold,
     CollectionExemption,
@@ -56,6 +58,7 @@ from recovery.payments.models import (
     Receipt,
     Remittance,
 )
+from recovery.payments.terms_models import AgentCommission, DistributorArea
 from recovery.reconcile.models import (
     ReconBreak,
     ReconMatch,
@@ -72,6 +75,7 @@ from recovery.worklist.models import AccountManager, CustomerSegment
 __all__ = [
     "AccountManager",
     "Agent",
+    "AgentCommission",
     "AgentForfeiture",
     "AgentSecret",
     "Allocation",
@@ -80,13 +84,17 @@ __all__ = [
     "AreaMonth",
     "AreaReading",
     "AuditEntry",
+    "BigCustomer",
     "Bill",
     "BillCorrection",
     "BillHold",
+    "Building",
+    "BuildingResident",
     "Card",
     "CardBatch",
     "CardSale",
     "CashierDrawer",
+    "ClearanceFlag",
     "ClosedAssessment",
     "CollectionExemption",
     "CreditOverride",
@@ -102,9 +110,11 @@ __all__ = [
     "DisconnectionOrder",
     "Dispute",
     "Distributor",
+    "DistributorArea",
     "DistributorRemittance",
     "DunningChange",
     "DunningState",
+    "EnterpriseContact",
     "Event",
     "Grid",
     "GridFigure",
@@ -123,10 +133,12 @@ __all__ = [
     "Notification",
     "PayPlan",
     "PayPlanInstallment",
+    "PayerLink",
     "Payment",
     "PenaltyAllocation",
     "PrepaidAccount",
     "Promise",
+    "PropertyCompany",
     "QualificationReview",
     "Receipt",
     "ReconBreak",
@@ -141,6 +153,7 @@ __all__ = [
     "Statement",
     "StatementFile",
     "StatementLine",
+    "StrategicCustomer",
     "Suspect",
     "SuspenseItem",
     "TipOff",

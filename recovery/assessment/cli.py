@@ -14,7 +14,8 @@ from recovery.extensions import db
 
 @click.command("assessment")
 @click.option("--month", required=True, help="The month assessed, YYYY-MM.")
-@click.option("--kind", type=click.Choice(["officers", "grids", "agents"]), default="officers", show_default=True)
+@click.option("--kind", type=click.Choice(["officers", "grids", "agents", "distributors"]), default="officers",
+              show_default=True)
 @click.option("--year", "year_to_date", is_flag=True, help="The yearly score for the year to the month instead.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV here (default: stdout).")
 @click.option("--close", "close", is_flag=True,
@@ -22,7 +23,7 @@ from recovery.extensions import db
                    "(again: recompute).")
 @with_appcontext
 def assessment_command(month: str, kind: str, year_to_date: bool, out: Path | None, close: bool) -> None:
-    """Print (or write) the assessment scores of officers, grids or agents as CSV."""
+    """Print (or write) the assessment scores of officers, grids, agents or card distributors as CSV."""
     from recovery.assessment import service
     from recovery.assessment.views import csv_rows
     from recovery.audit.service import current_actor

@@ -22,6 +22,17 @@ Partner agents (payments on channel `agent`, channel_account = the agent's code)
   agent's daily statement confirmed (settled); provisional ones left unconfirmed and reversed ones count
   against it. A posting refused at the door (unknown customer, a reference already posted) stores
   nothing and so is not counted here.
+- complaints: complaints against the agent in the period, per 100 payments, from the complaint sources
+  (recovery.assessment.complaints); unmeasured while no source is registered.
+
+Card distributors (recharge cards sold to them; their remittances pay for them)
+- volume: cards bought in the period, per month.
+- timeliness (percent): of the amount of the cards bought in the period, the share paid within `remit_days`
+  days (remittances pay for the cards oldest sale first), as the agents' takings.
+- breaks: reconciliation breaks on the distributor's card account (`distributor:CODE`) in the period, per
+  month.
+- complaints: per 100 cards bought, from the complaint sources.
+A distributor's areas (the grids it serves) are shown beside its row.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ import pandas as pd
 from sqlalchemy import func, select, union_all
 
 from recovery import bulk
+from recovery.assessment import complaints
 from recovery.auth.models import Role, User, officer_grids
 from recovery.billing.models import Bill
 from recovery.collections.models import Promise, PromiseStatus, Visit
@@ -43,13 +55,24 @@ from recovery.credit.deposits import months_before
 from recovery.customers.models import Customer, Grid
 from recovery.ledger.models import Allocation
 from recovery.ledger.positions import classify, positions
-from recovery.payments.models import Agent, Channel, Payment, PaymentState, Remittance
+from recovery.payments.models import (
+    Agent,
+    CardSale,
+    Channel,
+    Distributor,
+    DistributorRemittance,
+    Payment,
+    PaymentState,
+    Remittance,
+)
+from recovery.payments.terms_models import DistributorArea
 from recovery.reconcile.models import ReconBreak
 from recovery.timeutil import business_tz, start_of_day, today
 from recovery.worklist.models import AccountManager
 
 OFFICER_MEASURES = ("recovery", "old_receivables", "promises", "visits")
-AGENT_MEASURES = ("timeliness", "volume", "breaks", "completeness")
+AGENT_MEASURES = ("volume", "timeliness", "breaks", "completeness", "complaints")
+DISTRIBUTOR_MEASURES = ("volume", "timeliness", "breaks", "complaints")
 CONFIRM_DAYS = 2  # an agent's day is confirmed by its statement, reconciled the next night
 OLD_SHARE_CAP = 1000.0  # percent: old receivables where nothing was billed
 
@@ -282,25 +305,8 @@ def agent_measures(session, start: dt.date, end: dt.date, remit_days: int) -> pd
     pays["day"] = _local_days(pays["paid_at"])
     in_period = pays[(pays["day"] >= pd.Timestamp(start)) & (pays["day"] <= pd.Timestamp(end))]
 
-    # Remittances settle the takings oldest first: each payment is remitted on the day the cumulative
-    # remittances first cover its cumulative takings.
-    live = pays[pays["state"] != PaymentState.reversed].sort_values(["key", "day", "id"]).copy()
-    live["hi"] = live.groupby("key")["amount_fen"].cumsum()
-    remitted_on = pd.Series(pd.NaT, index=live.index, dtype="datetime64[ns]")
-    if not remits.empty and not live.empty:
-        remits = remits.astype({"amount_fen": "int64"})
-        remits["remitted_on"] = pd.to_datetime(remits["remitted_on"])
-        remits = remits.sort_values(["key", "remitted_on"])
-        remits["hi"] = remits.groupby("key")["amount_fen"].cumsum().astype("int64")
-        matched = pd.merge_asof(live.reset_index().sort_values("hi"), remits[["key", "hi", "remitted_on"]]
-                                .sort_values("hi"), on="hi", by="key", direction="forward")
-        remitted_on = matched.set_index("index")["remitted_on"].reindex(live.index)
-    live["deadline"] = live["day"] + pd.Timedelta(days=remit_days)
-    live["on_time"] = remitted_on.notna() & (remitted_on <= live["deadline"])
-    live["counted"] = remitted_on.notna() | (live["deadline"] < now_day)
-    period_live = live[(live["day"] >= pd.Timestamp(start)) & (live["day"] <= pd.Timestamp(end))]
-    on_time = period_live["amount_fen"].where(period_live["on_time"], 0).groupby(period_live["key"]).sum()
-    counted = period_live["amount_fen"].where(period_live["counted"], 0).groupby(period_live["key"]).sum()
+    live = pays[pays["state"] != PaymentState.reversed]
+    on_time, counted = _paid_on_time(live, remits, start, end, remit_days)
 
     confirmable = in_period[in_period["day"] <= now_day - pd.Timedelta(days=CONFIRM_DAYS)]
     settled = (confirmable["state"] == PaymentState.settled).groupby(confirmable["key"]).sum()
@@ -319,4 +325,85 @@ def agent_measures(session, start: dt.date, end: dt.date, remit_days: int) -> pd
     out["completeness"] = _ratio(pd.Series(out.index.map(settled), index=out.index).fillna(0),
                                  pd.Series(out.index.map(confirmable.groupby("key").size()), index=out.index)
                                  .fillna(0))
+    out["complaints"] = _per_100(complaints.counts(session, Channel.agent, start, end), out["payments"])
+    return out
+
+
+def _paid_on_time(takings: pd.DataFrame, paid: pd.DataFrame, start: dt.date, end: dt.date,
+                  days: int) -> tuple[pd.Series, pd.Series]:
+    """Per key: the amount of the takings of [start, end] paid over within `days` days, and the amount that
+    counts (paid over, or whose deadline has passed). `takings`: key, id, day, amount_fen; `paid`: key,
+    amount_fen, remitted_on. Payments over settle the takings oldest first: each taking is paid over on the
+    day the cumulative payments first cover its cumulative takings."""
+    live = takings.sort_values(["key", "day", "id"]).copy()
+    live["hi"] = live.groupby("key")["amount_fen"].cumsum()
+    remitted_on = pd.Series(pd.NaT, index=live.index, dtype="datetime64[ns]")
+    if not paid.empty and not live.empty:
+        paid = paid.astype({"amount_fen": "int64"})
+        paid["remitted_on"] = pd.to_datetime(paid["remitted_on"])
+        paid = paid.sort_values(["key", "remitted_on"])
+        paid["hi"] = paid.groupby("key")["amount_fen"].cumsum().astype("int64")
+        matched = pd.merge_asof(live.reset_index().sort_values("hi"), paid[["key", "hi", "remitted_on"]]
+                                .sort_values("hi"), on="hi", by="key", direction="forward")
+        remitted_on = matched.set_index("index")["remitted_on"].reindex(live.index)
+    live["deadline"] = live["day"] + pd.Timedelta(days=days)
+    live["on_time"] = remitted_on.notna() & (remitted_on <= live["deadline"])
+    live["counted"] = remitted_on.notna() | (live["deadline"] < pd.Timestamp(today()))
+    period = live[(live["day"] >= pd.Timestamp(start)) & (live["day"] <= pd.Timestamp(end))]
+    on_time = period["amount_fen"].where(period["on_time"], 0).groupby(period["key"]).sum()
+    counted = period["amount_fen"].where(period["counted"], 0).groupby(period["key"]).sum()
+    return on_time, counted
+
+
+def _per_100(counts: pd.Series | None, base: pd.Series) -> pd.Series:
+    """Complaints per 100 of `base` (payments, cards) by key; NaN throughout when no source counts them."""
+    if counts is None:
+        return pd.Series(np.nan, index=base.index)
+    n = base.index.map(counts).fillna(0).astype("int64")
+    return pd.Series(n * 100 / base.clip(lower=1), index=base.index).round(2).where((base > 0) | (n > 0))
+
+
+def distributor_measures(session, start: dt.date, end: dt.date, remit_days: int) -> pd.DataFrame:
+    """Per distributor code (index key): volume (cards bought per month), timeliness, breaks (per month),
+    complaints, with the counts behind them and the distributor's areas."""
+    from recovery.reconcile.duties import DISTRIBUTOR
+
+    session.flush()  # the reads below go through Core, which does not autoflush pending changes
+    dists = bulk.read_frame(session, select(Distributor.id, Distributor.code.label("key"), Distributor.name)
+                            .order_by(Distributor.code))
+    sales = bulk.read_frame(session, select(CardSale.id, Distributor.code.label("key"), CardSale.count,
+                                            CardSale.amount_fen, CardSale.sold_on.label("day"))
+                            .join(Distributor, Distributor.id == CardSale.distributor_id)
+                            .where(CardSale.sold_on <= end))
+    paid = bulk.read_frame(session, select(Distributor.code.label("key"), DistributorRemittance.amount_fen,
+                                           DistributorRemittance.remitted_on)
+                           .join(Distributor, Distributor.id == DistributorRemittance.distributor_id))
+    breaks = bulk.read_frame(session, select(ReconBreak.channel_account, func.count().label("breaks"))
+                             .where(ReconBreak.channel == Channel.card,
+                                    ReconBreak.channel_account.like(DISTRIBUTOR + "%"),
+                                    ReconBreak.day >= start, ReconBreak.day <= end)
+                             .group_by(ReconBreak.channel_account))
+    grids = bulk.read_frame(session, select(DistributorArea.distributor_id, Grid.code)
+                            .join(Grid, Grid.id == DistributorArea.grid_id)
+                            .order_by(DistributorArea.distributor_id, Grid.code))
+    out = dists.set_index("key")[["name"]]
+    area = grids.groupby("distributor_id")["code"].apply(" ".join) if len(grids) else pd.Series(dtype=object)
+    out["grids"] = dists.set_index("key")["id"].map(area)
+    if sales.empty:
+        sales = pd.DataFrame({"id": [], "key": [], "count": [], "amount_fen": [], "day": []})
+    sales = sales.astype({"count": "int64", "amount_fen": "int64"})
+    sales["day"] = pd.to_datetime(sales["day"])
+    in_period = sales[(sales["day"] >= pd.Timestamp(start)) & (sales["day"] <= pd.Timestamp(end))]
+    on_time, counted = _paid_on_time(sales, paid, start, end, remit_days)
+    n_breaks = (breaks.assign(key=breaks["channel_account"].str.slice(len(DISTRIBUTOR)))
+                .set_index("key")["breaks"] if not breaks.empty else pd.Series(dtype="int64"))
+    months = _months(start, end)
+    out["cards"] = out.index.map(in_period.groupby("key")["count"].sum()).fillna(0).astype("int64")
+    out["sold_fen"] = out.index.map(in_period.groupby("key")["amount_fen"].sum()).fillna(0).astype("int64")
+    out["breaks_count"] = out.index.map(n_breaks).fillna(0).astype("int64")
+    out["volume"] = (out["cards"] / months).round(2)
+    out["timeliness"] = _ratio(pd.Series(out.index.map(on_time), index=out.index).fillna(0),
+                               pd.Series(out.index.map(counted), index=out.index).fillna(0))
+    out["breaks"] = (out["breaks_count"] / months).round(2)
+    out["complaints"] = _per_100(complaints.counts(session, Channel.card, start, end), out["cards"])
     return out

@@ -19,7 +19,7 @@ class ClosedAssessment(db.Model):
     __tablename__ = "closed_assessments"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
-    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     table_json: Mapped[str] = mapped_column(Text)
     closed_by: Mapped[str] = mapped_column(String(100))
     closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)

@@ -3,7 +3,11 @@ the pay-factor scheme.
 
 Each measure scores `weight x clamp((value - floor) / (target - floor), 0, 1)` points: nothing at the
 floor or worse, full points at the target or better (a target below its floor means lower is better).
-The weights of officers' (and grids') measures add up to 100, as do the agents'.
+The weights of officers' (and grids') measures add up to 100.
+
+Partner agents and card distributors are assessed in two parts, volume and service quality, whose shares
+add up to 100 (`parts`, default 60 and 40): each measure belongs to a part (`part`), and within a part the
+measures' weights are relative (a part earns its share when every measure in it reaches its target).
 
     [assessment]
     monthly_weight = "0.7"      # yearly = 0.7 x mean of the monthly scores + 0.3 x mean of the quarterly ones
@@ -14,10 +18,16 @@ The weights of officers' (and grids') measures add up to 100, as do the agents'.
     officers.old_receivables = {weight = 20, floor = "20", target = "0"}  # percent of the month's billing
     officers.promises = {weight = 15, floor = "50", target = "90"}       # percent of promises kept
     officers.visits = {weight = 15, floor = "30", target = "80"}         # percent of customers in arrears visited
-    agents.timeliness = {weight = 40, floor = "80", target = "100"}      # percent remitted on time
-    agents.volume = {weight = 20, floor = "0", target = "100"}           # payments posted per month
-    agents.breaks = {weight = 20, floor = "2", target = "0"}             # breaks per 100 payments
-    agents.completeness = {weight = 20, floor = "95", target = "100"}    # percent confirmed by the statement
+    parts = {volume = 60, service = 40}
+    agents.volume = {weight = 100, floor = "0", target = "100", part = "volume"}  # payments posted per month
+    agents.timeliness = {weight = 40, floor = "80", target = "100", part = "service"}  # percent remitted on time
+    agents.breaks = {weight = 20, floor = "2", target = "0", part = "service"}         # breaks per 100 payments
+    agents.completeness = {weight = 20, floor = "95", target = "100", part = "service"}  # confirmed by statement
+    agents.complaints = {weight = 20, floor = "2", target = "0", part = "service"}     # complaints per 100 payments
+    distributors.volume = {weight = 100, floor = "0", target = "50", part = "volume"}   # cards bought per month
+    distributors.timeliness = {weight = 50, floor = "80", target = "100", part = "service"}  # paid on time
+    distributors.breaks = {weight = 25, floor = "3", target = "0", part = "service"}    # breaks per month
+    distributors.complaints = {weight = 25, floor = "2", target = "0", part = "service"}  # per 100 cards bought
     pay = {full_at = "100", proportional_from = "85", below = "0.4"}
 
 Pay factor of a score s (points out of 100, i.e. percent of target): 1 at `full_at` or more, s / 100 from
@@ -37,11 +47,19 @@ OFFICER_MEASURES = {
     "visits": {"weight": 15, "floor": "30", "target": "80"},
 }
 AGENT_MEASURES = {
-    "timeliness": {"weight": 40, "floor": "80", "target": "100"},
-    "volume": {"weight": 20, "floor": "0", "target": "100"},
-    "breaks": {"weight": 20, "floor": "2", "target": "0"},
-    "completeness": {"weight": 20, "floor": "95", "target": "100"},
+    "volume": {"weight": 100, "floor": "0", "target": "100", "part": "volume"},
+    "timeliness": {"weight": 40, "floor": "80", "target": "100", "part": "service"},
+    "breaks": {"weight": 20, "floor": "2", "target": "0", "part": "service"},
+    "completeness": {"weight": 20, "floor": "95", "target": "100", "part": "service"},
+    "complaints": {"weight": 20, "floor": "2", "target": "0", "part": "service"},
 }
+DISTRIBUTOR_MEASURES = {
+    "volume": {"weight": 100, "floor": "0", "target": "50", "part": "volume"},
+    "timeliness": {"weight": 50, "floor": "80", "target": "100", "part": "service"},
+    "breaks": {"weight": 25, "floor": "3", "target": "0", "part": "service"},
+    "complaints": {"weight": 25, "floor": "2", "target": "0", "part": "service"},
+}
+PARTS = {"volume": 60, "service": 40}
 
 
 def _decimal(text: str) -> Decimal:
@@ -58,6 +76,8 @@ class MeasureSchema(Schema):
     weight = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
     floor = fields.String(required=True)
     target = fields.String(required=True)
+    # Agents' and distributors' measures: the part of the score they belong to (default: the measure's own).
+    part = fields.String(validate=validate.OneOf(list(PARTS)))
 
     @post_load
     def _resolve(self, data, **_kw):
@@ -96,6 +116,9 @@ class AssessmentPolicySchema(Schema):
     grid_targets = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     officers = _measures(OFFICER_MEASURES)
     agents = _measures(AGENT_MEASURES)
+    distributors = _measures(DISTRIBUTOR_MEASURES)
+    parts = fields.Dict(keys=fields.String(validate=validate.OneOf(list(PARTS))),
+                        values=fields.Integer(validate=validate.Range(min=0, max=100)), load_default=dict)
     pay = fields.Nested(PaySchema, load_default=dict)
 
     @post_load
@@ -103,14 +126,22 @@ class AssessmentPolicySchema(Schema):
         # A measure given in the file replaces that measure's default; the others keep theirs.
         loaded = {name: MeasureSchema().load(m) for name, m in OFFICER_MEASURES.items()}
         data["officers"] = loaded | data["officers"]
-        loaded = {name: MeasureSchema().load(m) for name, m in AGENT_MEASURES.items()}
-        data["agents"] = loaded | data["agents"]
+        for kind, defaults in (("agents", AGENT_MEASURES), ("distributors", DISTRIBUTOR_MEASURES)):
+            loaded = {name: MeasureSchema().load(m) for name, m in defaults.items()}
+            given = {name: {"part": defaults[name]["part"], **m} for name, m in data[kind].items()}
+            data[kind] = loaded | given
+            for part in PARTS:
+                if sum(m["weight"] for m in data[kind].values() if m["part"] == part) <= 0:
+                    raise ValidationError(f"the {kind}' {part} part has no measure with a weight")
+        data["parts"] = PARTS | data["parts"]
+        if sum(data["parts"].values()) != 100:
+            raise ValidationError(f"the parts' shares add up to {sum(data['parts'].values())}, not 100")
         if isinstance(data["pay"], dict) and not data["pay"]:
             data["pay"] = PaySchema().load({})
         data["monthly_weight"] = _decimal(data["monthly_weight"])
         data["quarterly_weight"] = _decimal(data["quarterly_weight"])
         data["grid_targets"] = {g: _decimal(t) for g, t in data["grid_targets"].items()}
-        for kind in ("officers", "agents"):
+        for kind in ("officers",):
             total = sum(m["weight"] for m in data[kind].values())
             if total != 100:
                 raise ValidationError(f"the weights of the {kind}' measures add up to {total}, not 100")

@@ -61,3 +61,34 @@ def yearly(monthly: pd.DataFrame, quarterly: pd.DataFrame, monthly_weight: Decim
     both = pd.concat([m.rename("m"), q.rename("q")], axis=1)
     blended = both["m"] * float(monthly_weight) + both["q"] * float(quarterly_weight)
     return blended.fillna(both["m"]).fillna(both["q"]).round(2).rename("yearly_score")
+
+
+def score_parts(frame: pd.DataFrame, measures: dict[str, dict], parts: dict[str, int]) -> pd.DataFrame:
+    """Add `<measure>_points`, `<part>_part` (the points each part earned) and `score` out of 100, for a score
+    in parts (agents and distributors: volume and service quality).
+
+    A part earns its share times the weighted fraction of its measures that could be measured; a measure's
+    points are its part's share times its weight within the part times its fraction. What could not be
+    measured is left out as in `score`: a part with nothing measured is left out of the score, and a part's
+    unmeasured measures leave their weight to the others of the part.
+    """
+    out = frame.copy()
+    earned = pd.Series(0.0, index=frame.index)
+    possible = pd.Series(0.0, index=frame.index)
+    for part, share in parts.items():
+        mine = {name: m for name, m in measures.items() if m["part"] == part}
+        total = sum(m["weight"] for m in mine.values())
+        got = pd.Series(0.0, index=frame.index)
+        could = pd.Series(0.0, index=frame.index)
+        for name, m in mine.items():
+            frac = fraction(out[name], m["floor"], m["target"])
+            out[f"{name}_points"] = (frac * share * m["weight"] / total).round(2)
+            measured = frac.notna()
+            got += (frac * m["weight"]).where(measured, 0.0)
+            could += pd.Series(float(m["weight"]), index=frame.index).where(measured, 0.0)
+        part_fraction = got / could.replace(0, np.nan)
+        out[f"{part}_part"] = (part_fraction * share).round(2)
+        earned += (part_fraction * share).fillna(0.0)
+        possible += pd.Series(float(share), index=frame.index).where(part_fraction.notna(), 0.0)
+    out["score"] = (earned * 100 / possible.replace(0, np.nan)).round(2)
+    return out

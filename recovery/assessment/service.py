@@ -18,7 +18,7 @@ from recovery.disputes import complaints
 from recovery.errors import Invalid
 from recovery.timeutil import now
 
-KINDS = ("officers", "grids", "agents")
+KINDS = ("officers", "grids", "agents", "distributors")
 # Years the data can hold (a month 0001-01 would reach before the calendar's start).
 MONTH = re.compile(r"^(19[7-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])\Z")
 
@@ -38,10 +38,11 @@ def period_table(session: Session, kind: str, start: dt.date, end: dt.date,
     if kind not in KINDS:
         raise Invalid(f"kind is one of {', '.join(KINDS)}", code="bad_kind")
     rule = policy.section("assessment")
-    if kind == "agents":
-        frame = measures.agent_measures(session, start, end, rule["remit_days"])
+    if kind in ("agents", "distributors"):
+        measure = measures.agent_measures if kind == "agents" else measures.distributor_measures
+        frame = measure(session, start, end, rule["remit_days"])
         # `volume` is measured per month, like its target, so a quarter is held to the same rule.
-        out = scoring.score(frame, rule["agents"])
+        out = scoring.score_parts(frame, rule[kind], rule["parts"])
     else:
         customers = measures.customer_frame(session, start, end, sources)
         default = float(rule["officers"]["recovery"]["target"])
@@ -124,7 +125,7 @@ def yearly(session: Session, kind: str, month: str) -> pd.DataFrame:
     year, last = (int(p) for p in check_month(month).split("-"))
     monthly_rows, quarterly_rows = [], []
     # The ledger is read once, up to the last quarter's end; each month and quarter filters it.
-    sources = (None if kind == "agents" else
+    sources = (None if kind in ("agents", "distributors") else
                measures.read_customer_sources(session, measures.quarter_bounds(f"{year}-{last:02d}")[1]))
     for m in range(1, last + 1):
         t = period_table(session, kind, *measures.month_bounds(f"{year}-{m:02d}"), sources)

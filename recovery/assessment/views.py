@@ -23,11 +23,15 @@ from recovery.timeutil import today
 
 bp = Blueprint("assessment", __name__)
 api_bp = ApiBlueprint("assessment_api", __name__, url_prefix="/api/v1/assessment",
-                      description="Monthly assessment (考核) scores of officers, grids and partner agents, with "
-                                  "each measure, its points, the score out of 100 and the pay factor.")
+                      description="Monthly assessment (考核) scores of officers, grids, partner agents and card "
+                                  "distributors, with each measure, its points, the score out of 100 and the pay "
+                                  "factor.")
 
 MEASURES = {"officers": measures.OFFICER_MEASURES, "grids": measures.OFFICER_MEASURES,
-            "agents": measures.AGENT_MEASURES}
+            "agents": measures.AGENT_MEASURES, "distributors": measures.DISTRIBUTOR_MEASURES}
+# Agents and distributors are scored in two parts, volume and service quality ([assessment] parts).
+PARTS = {"agents": ("volume", "service"), "distributors": ("volume", "service")}
+PART_LABELS = {"volume": _l("Volume part"), "service": _l("Service part")}
 MEASURE_LABELS = {
     "recovery": _l("Recovery rate (%)"),
     "old_receivables": _l("Receivables over a month (share of billing, %)"),
@@ -37,9 +41,17 @@ MEASURE_LABELS = {
     "volume": _l("Payments per month"),
     "breaks": _l("Breaks per 100 payments"),
     "completeness": _l("Confirmed by statement (%)"),
+    "complaints": _l("Complaints per 100 payments"),
 }
-KIND_LABELS = {"officers": _l("Officers"), "grids": _l("Grids"), "agents": _l("Partner agents")}
-ROW_LABELS = {"officers": _l("Officer"), "grids": _l("Grid"), "agents": _l("Partner agent")}
+# Where a distributor's measure means something else than the agent's of the same name.
+DISTRIBUTOR_LABELS = {"volume": _l("Cards bought per month"), "timeliness": _l("Paid for on time (%)"),
+                      "breaks": _l("Breaks per month"), "complaints": _l("Complaints per 100 cards")}
+KIND_MEASURE_LABELS = {kind: {m: (DISTRIBUTOR_LABELS if kind == "distributors" else {}).get(m, MEASURE_LABELS[m])
+                              for m in names} for kind, names in MEASURES.items()}
+KIND_LABELS = {"officers": _l("Officers"), "grids": _l("Grids"), "agents": _l("Partner agents"),
+               "distributors": _l("Card distributors")}
+ROW_LABELS = {"officers": _l("Officer"), "grids": _l("Grid"), "agents": _l("Partner agent"),
+              "distributors": _l("Card distributor")}
 SEES_ALL = frozenset({Role.supervisor, Role.admin})
 # Officers' complaints (recovery.disputes.complaints): counts and the points they took off the score.
 COMPLAINTS = ("complaints_upheld", "complaints_late", "complaint_points")
@@ -82,6 +94,7 @@ def rows(kind: str, table: pd.DataFrame) -> list[dict]:
                                  for m in MEASURES[kind]},
                     "target": _clean(r.get("recovery_target")),
                     **({c: _clean(r.get(c)) for c in COMPLAINTS} if kind == "officers" else {}),
+                    "parts": {p: _clean(r.get(f"{p}_part")) for p in PARTS.get(kind, ())},
                     "score": _clean(r["score"]), "pay_factor": _clean(r["pay_factor"])})
     return out
 
@@ -89,15 +102,18 @@ def rows(kind: str, table: pd.DataFrame) -> list[dict]:
 def csv_rows(kind: str, table: pd.DataFrame) -> tuple[list[str], list[list]]:
     """Header and rows of the CSV export."""
     officers = kind == "officers"
-    header = ["key", "name", *(["grids"] if officers else []),
+    grids = kind in ("officers", "distributors")  # an officer's grids, a distributor's areas
+    parts = PARTS.get(kind, ())
+    header = ["key", "name", *(["grids"] if grids else []),
               *[c for m in MEASURES[kind] for c in (m, f"{m}_points")], *(COMPLAINTS if officers else []),
-              "score", "pay_factor"]
+              *[f"{p}_part" for p in parts], "score", "pay_factor"]
     body = []
     for r in rows(kind, table):
-        line = [r["key"], r["name"], *([r["grids"]] if officers else [])]
+        line = [r["key"], r["name"], *([r["grids"]] if grids else [])]
         for m in MEASURES[kind]:
             line += [r["measures"][m]["value"], r["measures"][m]["points"]]
-        body.append([*line, *([r[c] for c in COMPLAINTS] if officers else []), r["score"], r["pay_factor"]])
+        body.append([*line, *([r[c] for c in COMPLAINTS] if officers else []), *[r["parts"][p] for p in parts],
+                     r["score"], r["pay_factor"]])
     return header, body
 
 
@@ -124,8 +140,8 @@ def page():
             tables[kind] = rows(kind, _visible(kind, service.monthly(db.session, kind, month)))
     return render_template("assessment/page.html", month=month, tables=tables, year_view=year_view,
                            closed=service.closed(db.session, month),
-                           measures=MEASURES, measure_labels=MEASURE_LABELS, kind_labels=KIND_LABELS,
-                           row_labels=ROW_LABELS)
+                           measures=MEASURES, measure_labels=KIND_MEASURE_LABELS, kind_labels=KIND_LABELS,
+                           row_labels=ROW_LABELS, parts=PARTS, part_labels=PART_LABELS)
 
 
 @bp.route("/assessment.csv")
@@ -157,9 +173,9 @@ class PointsOut(Schema):
 
 
 class AssessmentRowOut(Schema):
-    key = fields.String(metadata={"description": "Username, grid code or agent code"})
+    key = fields.String(metadata={"description": "Username, grid code, agent or distributor code"})
     name = fields.String()
-    grids = fields.String(allow_none=True)
+    grids = fields.String(allow_none=True, metadata={"description": "An officer's grids, a distributor's areas"})
     measures = fields.Dict(keys=fields.String(), values=fields.Nested(PointsOut))
     target = fields.Float(allow_none=True, metadata={"description": "Recovery-rate target (percent)"})
     complaints_upheld = fields.Integer(allow_none=True, metadata={"description": "Officers: complaints upheld "
@@ -168,6 +184,9 @@ class AssessmentRowOut(Schema):
                                                                               "answered after the deadline"})
     complaint_points = fields.Float(allow_none=True, metadata={"description": "Officers: points the complaints "
                                                                              "took off the score (0 or less)"})
+    parts = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True),
+                        metadata={"description": "Agents and distributors: the points of the volume and the service "
+                                                 "part"})
     score = fields.Float(allow_none=True, metadata={"description": "Out of 100"})
     pay_factor = fields.Float(allow_none=True)
 
@@ -179,6 +198,7 @@ class Assessment(MethodView):
     @api_bp.arguments(AssessmentArgs, location="query")
     @api_bp.response(200, AssessmentRowOut(many=True))
     def get(self, args):
-        """One month's scores of officers, grids or agents (an officer: their own row and grids)."""
+        """One month's scores of officers, grids, agents or card distributors (an officer: their own row and
+        grids)."""
         kind = args["kind"]
         return rows(kind, _visible(kind, service.monthly(db.session, kind, args["month"])))

@@ -11,6 +11,8 @@ payment makes its part overdue again and a late-arriving payment lowers the pena
 Rounding, exact with integers: a bill's penalty as of D is
     round_half_up( Σ_parts amount_fen × (days_current × rate_current_ppm + days_earlier × rate_earlier_ppm) / 10^6 )
 — rounded once, on the total — and a total above 0 but under the minimum (1 yuan) is the minimum.
+Days on which the customer's grid or building is flagged as a demolition or clearance site accrue nothing
+(recovery.buildings.clearance); what accrued before the flag stays.
 
 Idempotent for any day: `accrue(session, D)` computes every bill's total as of D from scratch,
 compares it with the penalty entries already posted for the bill with effective_on <= D, and posts
@@ -79,7 +81,9 @@ def penalties_as_of(session: Session, day: dt.date) -> pd.DataFrame:
         WriteOff.customer_id, WriteOff.amount_fen, type_coerce(WriteOff.written_off_on, String).label("written_off_on"),
     ).where(WriteOff.written_off_on <= day).order_by(WriteOff.customer_id, WriteOff.written_off_on, WriteOff.id))
 
-    computed = _compute(bills, allocations, day, rules, write_offs)
+    from recovery.buildings.clearance import penalty_stops
+
+    computed = _compute(bills, allocations, day, rules, write_offs, penalty_stops(session, day))
     posted = posted.astype({"bill_id": "int64", "customer_id": "int64", "posted_fen": "int64"})
     out = computed.merge(posted, on=["bill_id", "customer_id"], how="outer")
     out = out.fillna({"penalty_fen": 0, "posted_fen": 0}).astype({"penalty_fen": "int64", "posted_fen": "int64"})
@@ -113,9 +117,11 @@ def _written_off(bills: pd.DataFrame, unpaid: pd.Series, write_offs: pd.DataFram
 
 
 def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules: dict,
-             write_offs: pd.DataFrame | None = None) -> pd.DataFrame:
+             write_offs: pd.DataFrame | None = None, stops: pd.DataFrame | None = None) -> pd.DataFrame:
     """The penalty totals of `bills` as of `day` (pure: frames in, frame out). A bill's part taken off by a
-    write-off (`write_offs`: customer_id, amount_fen, written_off_on) accrues only to the write-off's date."""
+    write-off (`write_offs`: customer_id, amount_fen, written_off_on) accrues only to the write-off's date.
+    `stops` (customer_id, start, end exclusive; a customer's periods never overlap) are days on which the
+    customer's bills accrue nothing: a demolition or clearance site (recovery.buildings.clearance)."""
     if bills.empty:
         return pd.DataFrame({"bill_id": pd.Series(dtype="int64"), "customer_id": pd.Series(dtype="int64"),
                              "penalty_fen": pd.Series(dtype="int64")})
@@ -145,7 +151,7 @@ def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules
                          "end": pd.Timestamp(day)})
     parts = pd.concat([p for p in (paid, written, rest.loc[rest["amount_fen"] > 0]) if len(p)] or [paid],
                       ignore_index=True)
-    parts = parts.merge(bills[["bill_id", "start", "year"]], on="bill_id", how="inner")
+    parts = parts.merge(bills[["bill_id", "customer_id", "start", "year"]], on="bill_id", how="inner")
 
     end = np.minimum(parts["end"].to_numpy(dtype="datetime64[D]"), d)
     start = parts["start"].to_numpy(dtype="datetime64[D]")
@@ -153,6 +159,8 @@ def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules
     year_end = (years - 1970 + 1).astype("datetime64[Y]").astype("datetime64[D]") - np.timedelta64(1, "D")
     current_days = _days(start, np.minimum(end, year_end))
     earlier_days = _days(np.maximum(start, year_end + np.timedelta64(1, "D")), end)
+    if stops is not None and len(stops):
+        _take_off(parts, stops, start, end, year_end, current_days, earlier_days)
     amount = parts["amount_fen"].to_numpy(dtype="int64")
     fen_days = pd.DataFrame({"bill_id": parts["bill_id"], "current": amount * current_days,
                              "earlier": amount * earlier_days}).groupby("bill_id").sum()
@@ -171,6 +179,21 @@ def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules
     total = total.where(~((numerator > 0) & (total < rules["minimum_fen"])), rules["minimum_fen"])
     out = out.assign(penalty_fen=total.astype("int64"))
     return out.loc[out["penalty_fen"] != 0, ["bill_id", "customer_id", "penalty_fen"]]
+
+
+def _take_off(parts: pd.DataFrame, stops: pd.DataFrame, start: np.ndarray, end: np.ndarray, year_end: np.ndarray,
+              current_days: np.ndarray, earlier_days: np.ndarray) -> None:
+    """Subtract from each part's accruing days (in place, current year and earlier years apart) the days of
+    its customer's `stops` that fall within the part's own days."""
+    pairs = pd.DataFrame({"i": np.arange(len(parts)), "customer_id": parts["customer_id"].to_numpy()}).merge(
+        stops, on="customer_id")
+    if pairs.empty:
+        return
+    i = pairs["i"].to_numpy()
+    first = np.maximum(start[i], pairs["start"].to_numpy(dtype="datetime64[D]"))
+    last = np.minimum(end[i], pairs["end"].to_numpy(dtype="datetime64[D]") - np.timedelta64(1, "D"))
+    np.subtract.at(current_days, i, _days(first, np.minimum(last, year_end[i])))
+    np.subtract.at(earlier_days, i, _days(np.maximum(first, year_end[i] + np.timedelta64(1, "D")), last))
 
 
 def accrue(session: Session, day: dt.date, *, actor: str | None = None) -> dict:

@@ -6,7 +6,9 @@ step is the furthest one of the [dunning] ladder that the oldest open item's due
 amount owed reach, so a customer who paid drops back to no step at once. Each step reached writes
 its notice once (keyed by customer, step and due date), an officer step a work item, and a
 disconnection step a disconnection order, unless the customer is exempt (a critical load, or a
-good credit grade: 欠费不停机).
+good credit grade: 欠费不停机). A big customer's ladder starts with its account manager's call before the due
+date ([big_customers] manager_call_days; a call on the worklist for the manager). Customers of a demolition or
+clearance site are left off the ladder: their arrears are on the clearance track (recovery.buildings.clearance).
 
 A customer who has paid is never cut off: the amounts are read on the latest data as well (every
 allocation, provisional payments included, also those dated after the day, e.g. a bank's data that
@@ -144,16 +146,18 @@ def _least(a, b):
     return case((a < b, a), else_=b)
 
 
-def _step_case(items, day: dt.date, steps: tuple[Step, ...]):
-    """The furthest step each row of `items` reaches (NULL: none)."""
+def _step_case(items, day: dt.date, steps: tuple[Step, ...], big_steps: tuple[Step, ...] = ()):
+    """The furthest step each row of `items` reaches (NULL: none); `big_steps` only for big customers' rows."""
     whens = []
-    for s in sorted(steps, key=lambda s: s.days, reverse=True):
+    for s in sorted((*steps, *big_steps), key=lambda s: s.days, reverse=True):
         amount = (_least(items.c.overdue_fen, items.c.latest_overdue_fen) if s.days > 0
                   else _least(items.c.owed_fen, items.c.latest_owed_fen))
         cond = and_(items.c.due_on <= day - dt.timedelta(days=s.days), amount >= s.min_fen)
         if s.disconnects:
             # Never a disconnection for an exempt customer, nor for one whose ledger shows nothing owed.
             cond = and_(cond, items.c.exemption.is_(None), items.c.latest_balance_fen > 0)
+        if s in big_steps:
+            cond = and_(cond, items.c.big == 1)
         whens.append((cond, literal(s.name)))
     return case(*whens, else_=None)
 
@@ -169,14 +173,22 @@ def _text(template: str, due_on):
 
 def nightly(session: Session, day: dt.date) -> dict:
     """Job collections.dunning for `day`: the ladder recomputed, notices, work, orders, reconnections."""
+    from recovery.bigcustomers.service import active_ids as big_customers
+    from recovery.bigcustomers.service import ladder_steps as big_steps
+    from recovery.buildings.clearance import covered as on_clearance_track
+
     rules = dunning_policy()
     steps = ladder(rules)
+    # A big customer's ladder starts earlier: the account manager's call before the due date.
+    extra = big_steps()
+    if {s.name for s in extra} & {s.name for s in steps}:
+        raise Invalid(f"[dunning] steps may not be named {', '.join(s.name for s in extra)}: big customers' step")
     disconnecting = [s.name for s in steps if s.disconnects]
 
     items = bulk.temp_table(session, "dunning_items", {
         "customer_id": bulk.ID, "due_on": bulk.DATE_T, "owed_fen": bulk.FEN, "overdue_fen": bulk.FEN,
         "latest_owed_fen": bulk.FEN, "latest_overdue_fen": bulk.FEN, "latest_balance_fen": bulk.FEN,
-        "exemption": String(20), "step": String(40)})
+        "exemption": String(20), "step": String(40), "big": bulk.ID})
     found = open_items(day).subquery("found")
     balance = latest_balance().subquery("balance")
     session.execute(insert(items).from_select(
@@ -187,16 +199,19 @@ def nightly(session: Session, day: dt.date) -> dict:
     # The per-customer lookups below (correlated by customer_id) use this instead of scanning the table.
     session.execute(text("CREATE INDEX ix_dunning_items_customer ON dunning_items (customer_id)"))
     i = items.c
+    # A demolition or clearance site's arrears are on their own track (recovery.buildings.clearance).
+    session.execute(delete(items).where(i.customer_id.in_(on_clearance_track(day))))
+    session.execute(update(items).where(i.customer_id.in_(big_customers())).values(big=1))
     session.execute(update(items).where(i.customer_id.in_(critical_loads(day)))
                     .values(exemption=ExemptionKind.critical_load.value))
     session.execute(update(items).where(i.exemption.is_(None),
                                         i.customer_id.in_(good_credit(day, rules["good_credit_grades"])))
                     .values(exemption="good_credit"))
-    session.execute(update(items).values(step=_step_case(items, day, steps)))
+    session.execute(update(items).values(step=_step_case(items, day, steps, extra)))
     session.execute(delete(items).where(i.step.is_(None)))
 
     _store_states(session, items, day)
-    issued = _act_on_steps(session, day, steps)
+    issued = _act_on_steps(session, day, (*steps, *extra))
     cancelled = session.execute(
         update(DisconnectionOrder)
         .where(DisconnectionOrder.status == OrderStatus.open, DisconnectionOrder.source == SOURCE,
@@ -210,6 +225,7 @@ def nightly(session: Session, day: dt.date) -> dict:
         "day": day.isoformat(),
         "on_ladder": sum(counts.values()),
         "steps": {s.name: int(counts.get(s.name, 0)) for s in steps},
+        "big_customer_steps": {s.name: int(counts.get(s.name, 0)) for s in extra},
         "exempt": session.scalar(select(func.count()).select_from(DunningState)
                                  .where(DunningState.exemption.is_not(None))) or 0,
         "changed": session.scalar(select(func.count()).select_from(DunningChange)
@@ -260,7 +276,8 @@ def _store_states(session: Session, items, day: dt.date) -> None:
 
 
 def _act_on_steps(session: Session, day: dt.date, steps: tuple[Step, ...]) -> int:
-    """Each step's notice once per customer, step and due date; officer work; disconnection orders."""
+    """Each step's notice once per customer, step and due date; officer work (a manager's call goes to the
+    customer's account manager); disconnection orders."""
     s = DunningState
     issued = 0
     for step in steps:
@@ -284,6 +301,8 @@ def _act_on_steps(session: Session, day: dt.date, steps: tuple[Step, ...]) -> in
                        literal(WorkStatus.open.value), literal("dunning"), literal(now(), w.created_at.type))
                 .where(at, ~exists().where(w.customer_id == s.customer_id, w.kind == "notice",
                                            w.reason == step.name, w.due_on == s.since))))
+        if step.channel == "manager_call":
+            _manager_calls(session, step)
         if step.disconnects:
             d = DisconnectionOrder
             # One open order at a time (whatever filed it), and one order per time on this step.
@@ -295,6 +314,25 @@ def _act_on_steps(session: Session, day: dt.date, steps: tuple[Step, ...]) -> in
                        ~exists().where(d.customer_id == s.customer_id, d.source == SOURCE,
                                        d.ordered_on >= s.since)))).rowcount
     return issued
+
+
+def _manager_calls(session: Session, step: Step) -> None:
+    """A call for the account manager (the deputy when the manager no longer covers the customer) of each
+    customer on the step, once per time on it, prioritised by the monthly bill."""
+    from recovery.bigcustomers.models import BigCustomer
+    from recovery.worklist.coverage import assignees
+
+    s, w, a = DunningState, WorkItem, assignees()
+    session.execute(insert(w).from_select(
+        ["customer_id", "due_on", "kind", "reason", "priority_fen", "assigned_to", "status", "source_type",
+         "created_at"],
+        select(s.customer_id, s.since, literal("call"), literal(step.name),
+               func.coalesce(BigCustomer.monthly_bill_fen, 0), a.c.assignee, literal(WorkStatus.open.value),
+               literal("dunning"), literal(now(), w.created_at.type))
+        .join(BigCustomer, BigCustomer.customer_id == s.customer_id, isouter=True)
+        .join(a, a.c.customer_id == s.customer_id, isouter=True)
+        .where(s.step == step.name, ~exists().where(w.customer_id == s.customer_id, w.kind == "call",
+                                                     w.reason == step.name, w.due_on == s.since))))
 
 
 def _disconnected(day: dt.date):

@@ -67,6 +67,10 @@ JOBS: tuple[Job, ...] = (
     Job("collections.writeoff_recovery", func="recovery.collections.writeoff:recover", at="04:38",
         description="a credit on an account with written-off debt recovers that debt (rerunnable)",
         rows=("recovered",)),
+    Job("customers.big", func="recovery.bigcustomers.service:nightly", at="04:20", day_offset=0,
+        description="today's big customers (monthly bill over the policy's amount, or strategic); a first-contact "
+                    "call within the deadline for new ones; first contacts made (rerunnable)",
+        rows=("big",)),
     Job("collections.dunning", func="recovery.collections.dunning:nightly", at="04:40",
         description="recompute every customer's dunning step from the open items; notices, officer work, "
                     "disconnection orders (re-checked on the latest data), reconnections; rerunnable",
@@ -83,6 +87,9 @@ JOBS: tuple[Job, ...] = (
         description="on or after [loss] screen_day, screen the month before for theft and line loss: its "
                     "suspect list, most suspect first (once; `recovery loss suspects` screens again)",
         rows=("customers",)),
+    Job("agents.commission", func="recovery.payments.terms:nightly_close", at="05:45", day_offset=0,
+        description="on [assessment] close_day, close the month before's agents' commissions: keep what the "
+                    "utility pays each agent (once; `recovery agent commission --close` recloses)"),
     Job("notifications.send", func="recovery.notifications.senders:nightly", at="06:30", day_offset=0,
         description="deliver the outbox's unsent notices (SMS gateway or log); failures stay queued",
         rows=("sent", "failed")),

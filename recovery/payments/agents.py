@@ -47,11 +47,13 @@ def _new_secret(session: Session, agent: Agent) -> str:
 
 
 def create_agent(session: Session, code: str, *, name: str, deposit_fen: int) -> NewSecret:
-    """Register an agent; its secret is returned once and stored only encrypted."""
+    """Register an agent (its deposit at least the policy's minimum); its secret is returned once and stored
+    only encrypted."""
     if not CODE.fullmatch(code):
         raise Invalid("an agent code is 1-32 letters, digits, '_' or '-'")
-    if deposit_fen < 0:
-        raise Invalid("a deposit cannot be negative")
+    from recovery.payments.terms import check_deposit
+
+    check_deposit(deposit_fen)  # at least [agents] min_deposit (30,000 yuan by default)
     if session.scalar(select(Agent.id).where(Agent.code == code)):
         raise Conflict(f"agent {code} already exists")
     agent = Agent(code=code, name=name, deposit_fen=deposit_fen, limit_fen=limit_for(deposit_fen), unremitted_fen=0,

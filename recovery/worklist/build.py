@@ -64,7 +64,7 @@ from recovery.worklist.policy import segments_policy, worklist_policy
 ACTOR = "job:collections.worklist"
 BP = 10_000  # basis points
 # Kept open when the customer has paid everything: they are not about arrears.
-KEPT_WHEN_PAID_UP = ("early_warning_zero_consumption", "early_warning_drop", "follow_up")
+KEPT_WHEN_PAID_UP = ("early_warning_zero_consumption", "early_warning_drop", "follow_up", "big_customer_new")
 
 
 class Reason:

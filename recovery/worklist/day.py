@@ -6,7 +6,8 @@ action (a visit when any item asks for one, else a call). Rows are ranked by the
 amount (the largest of the customer's items) raised by [worklist] carry_weight for each day the oldest
 item has waited, and taken in that order while the officer's capacity for the day ([worklist] capacity,
 or the officer's own line) lasts, less what the officer has already done today. The rest is carried:
-it stays open, ages, and ranks higher tomorrow.
+it stays open, ages, and ranks higher tomorrow. Rows with an item due within hours (URGENT: a new big
+customer's first contact) come before all others.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ CAUSES = ("vacant", "moved_out", "seasonal", "financial_difficulty", "meter_faul
 # Outcomes that reached the customer: an early warning closed with one of these must say its cause.
 REACHED = frozenset({"contacted", "promised", "paid", "refused", "disputed"})
 FOLLOW_UP_DAYS = 30
+# Items with a deadline of hours, not days: a customer with one is at the top of the day's list, whatever its
+# amount (a new big customer is contacted within [big_customers] contact_hours).
+URGENT = ("big_customer_new",)
 
 
 def _window(day: dt.date):
@@ -47,7 +51,8 @@ def _candidates(session: Session, user: User, day: dt.date, officer: str | None,
     w = WorkItem
     query = (select(w.customer_id, func.max(w.assigned_to).label("assignee"),
                     func.max(w.priority_fen).label("priority_fen"), func.min(w.due_on).label("since"),
-                    func.max(case((w.kind == ContactKind.visit.value, 1), else_=0)).label("visit"))
+                    func.max(case((w.kind == ContactKind.visit.value, 1), else_=0)).label("visit"),
+                    func.max(case((w.reason.in_(URGENT), 1), else_=0)).label("urgent"))
              .where(visible_items(user), w.status == WorkStatus.open, w.due_on <= day)
              .group_by(w.customer_id))
     if officer:
@@ -58,11 +63,12 @@ def _candidates(session: Session, user: User, day: dt.date, officer: str | None,
     frame = bulk.read_frame(session, query)
     if frame.empty:
         return frame.assign(waiting=pd.Series(dtype="int64"), rank=pd.Series(dtype="int64"))
+    frame["urgent"] = frame["urgent"].astype("int64")
     frame["since"] = pd.to_datetime(frame["since"]).dt.date
     frame["waiting"] = [(day - s).days for s in frame["since"]]
     carry = worklist_policy()["carry_weight_bp"]
     frame["rank"] = frame["priority_fen"].astype("int64") * (BP + carry * frame["waiting"].astype("int64")) // BP
-    return frame.sort_values(["rank", "customer_id"], ascending=[False, True], kind="stable")
+    return frame.sort_values(["urgent", "rank", "customer_id"], ascending=[False, False, True], kind="stable")
 
 
 def _done_today(session: Session, user: User, day: dt.date) -> pd.DataFrame:
@@ -115,7 +121,8 @@ def _plan(candidates: pd.DataFrame, done: pd.DataFrame, rules: dict) -> pd.DataF
     for assignee, group in candidates.groupby("assignee", dropna=False, sort=False):
         who = None if pd.isna(assignee) else assignee
         parts.append(group.assign(fits=fill(group, capacity_of(rules, who), _used(done, who, rules), rules)))
-    return pd.concat(parts).sort_values(["rank", "customer_id"], ascending=[False, True], kind="stable")
+    return pd.concat(parts).sort_values(["urgent", "rank", "customer_id"], ascending=[False, False, True],
+                                        kind="stable")
 
 
 def day_list(session: Session, user: User, day: dt.date, *, officer: str | None = None,

@@ -51,6 +51,8 @@ REASONS = {
     "early_warning_zero_consumption": _l("Early warning: no consumption on the latest bill"),
     "early_warning_drop": _l("Early warning: consumption dropped sharply"),
     "early_warning_first_late": _l("Early warning: first late payment by a good customer"),
+    "big_customer_new": _l("New big customer: first contact within the deadline"),
+    "manager_call": _l("Manager's call before the due date"),
 }
 KINDS = {
     "call": _l("Call"),

@@ -47,7 +47,7 @@ def march(recovery, tmp_path):
                            account="AG-1"),
                    payment("A2", "C5", "200.00", paid_at="2026-03-05T10:00:00+08:00", channel="agent",
                            account="AG-1")])
-    create_agent(db.session, "AG-1", name="=HYPERLINK(\"http://x\")", deposit_fen=100000)
+    create_agent(db.session, "AG-1", name="=HYPERLINK(\"http://x\")", deposit_fen=3_000_000)
     agent_id = db.session.scalar(select(Agent.id).where(Agent.code == "AG-1"))
     db.session.add_all([Remittance(agent_id=agent_id, amount_fen=10000, remitted_on=dt.date(2026, 3, 3),
                                    reference="R1", recorded_by="zhao"),

@@ -61,6 +61,8 @@ COUNTER_PAYMENT = {"customer_id": "C1", "amount": "10.00", "tender": "cash"}
 DISPUTE = {"kind": "outage", "channel": "counter", "description": "no power for a day"}
 ANSWER = {"outcome": "rejected", "reason": "planned work, announced"}
 REGISTRARS = WORKERS | {"cashier"}  # a complaint made at the service hall's counter
+FLAG = {"kind": "demolition", "grid": "G1", "reason": "旧城改造"}
+CONTACT = {"name": "王会计", "phone": "0571-88886666"}
 
 # Every write route the signed-in staff have, the roles that may use it, and a body it accepts.
 WRITES: dict[str, tuple[set[str], dict]] = {
@@ -162,6 +164,26 @@ WRITES: dict[str, tuple[set[str], dict]] = {
     "POST /loss/inspections/<int:inspection_id>/outcome": (INSPECTING, {"outcome": "no_finding"}),
     "POST /loss/inspections/<int:inspection_id>/charge": (INSPECTING, {"stolen_kwh": "10", "tariff": "0.5"}),
     "POST /loss/tips": (INSPECTING, {"customer_id": "C1", "channel": "phone", "note": "a cable round the meter"}),
+    # buildings: officers link residents and move them to direct billing; supervisors stop a company's
+    # collecting and flag demolition and clearance sites
+    "POST /buildings/<code>/residents": (WORKERS, {"customer_id": "C1", "payer": "direct"}),
+    "POST /buildings/companies/<code>/stop": (SUPERVISORS, REASON),
+    "POST /clearance/flags": (SUPERVISORS, FLAG),
+    "POST /clearance/flags/<int:flag_id>/lift": (SUPERVISORS, {}),
+    "POST /customers/<code>/direct-billing": (WORKERS, REASON),
+    "POST /api/v1/buildings/<code>/residents": (WORKERS, {"customer_id": "C1", "payer": "direct"}),
+    "POST /api/v1/property-companies/<code>/stop-collecting": (SUPERVISORS, REASON),
+    "POST /api/v1/clearance-flags": (SUPERVISORS, FLAG),
+    "POST /api/v1/clearance-flags/<int:flag_id>/lift": (SUPERVISORS, {}),
+    "POST /api/v1/customers/<code>/direct-billing": (WORKERS, REASON),
+    # big customers: officers name the contacts; supervisors flag strategic customers
+    "POST /customers/<code>/contacts/<role>": (WORKERS, CONTACT),
+    "POST /customers/<code>/strategic": (SUPERVISORS, REASON),
+    "POST /customers/<code>/strategic/clear": (SUPERVISORS, {}),
+    "PUT /api/v1/customers/<code>/contacts/<role>": (WORKERS, CONTACT),
+    "POST /api/v1/customers/<code>/strategic": (SUPERVISORS, REASON),
+    # agents' terms: supervisors set a deposit
+    "PUT /api/v1/agents/<code>/deposit": (SUPERVISORS, {"deposit": "30000.00", "reference": "HZ-1"}),
 }
 
 

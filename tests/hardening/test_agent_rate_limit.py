@@ -10,8 +10,8 @@ PATH = "/api/v1/payments/PNONE"
 
 
 def test_an_agent_over_its_limit_gets_429_with_retry_after_and_others_do_not(app, client):
-    first = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000)
-    second = agents.create_agent(db.session, "AG02", name="邮政代收", deposit_fen=100_000)
+    first = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=3_000_000)
+    second = agents.create_agent(db.session, "AG02", name="邮政代收", deposit_fen=3_000_000)
     db.session.commit()
     app.config["AGENT_RATE_LIMIT"] = "2/minute"
 

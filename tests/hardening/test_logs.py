@@ -45,7 +45,7 @@ def test_a_sane_request_id_is_echoed_and_logged_and_a_bad_one_replaced(client, c
 def test_a_sign_in_and_a_signed_agent_request_leave_no_secret_in_the_log(client, captured, monkeypatch):
     cheap_password_hashing(monkeypatch)
     create_user(db.session, "li", role="officer", password=PASSWORD)
-    agent = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000)
+    agent = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=3_000_000)
     db.session.commit()
 
     client.post("/login", data={"username": "li", "password": "wrong horse battery"})

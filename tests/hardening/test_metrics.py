@@ -6,6 +6,7 @@ from prometheus_client import REGISTRY
 
 from recovery.extensions import db
 from recovery.payments import agents
+from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load, write_csv
 from tests.payments.agent_client import payment_body, signed_headers
 
@@ -26,6 +27,8 @@ def test_a_request_is_counted_by_route_method_and_status(client):
 def test_a_posted_payment_is_counted_with_its_amount_and_a_refused_one_is_not(app, client, recovery, tmp_path):
     load(recovery, tmp_path, customers=[customer("C1")],
          bills=[bill("B1", "C1", "100.00", "2026-01", "2026-02-03", "2026-02-20")])
+    # The limit is what this test is about: its agent's agreement asks a deposit of 100.00 yuan only.
+    set_policy(app, {"agents": {"min_deposit": "100.00"}})
     agent = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=10_000)
     db.session.commit()
     count, fen = _value("recovery_payments_posted_total", channel="agent"), \

@@ -31,7 +31,7 @@ PATH = "/api/v1/payments"
 def agent(app, recovery, tmp_path):
     """Agent AG01; customer C1 (account opened 2024-01-01) with a bill of 100 yuan."""
     load(recovery, tmp_path, customers=[customer("C1")], bills=[bill("B1", "C1", "100.00")])
-    secret = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000).secret
+    secret = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=3_000_000).secret
     db.session.commit()
     return secret
 

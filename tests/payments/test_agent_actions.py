@@ -12,6 +12,7 @@ from recovery.errors import Conflict, Forbidden, Invalid
 from recovery.extensions import db
 from recovery.payments import agent_actions, agents
 from recovery.payments.models import Agent, AgentForfeiture
+from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load
 from tests.payments.agent_client import payment_body, signed_headers
 
@@ -22,6 +23,8 @@ PATH = "/api/v1/payments"
 def secret(app, recovery, tmp_path):
     """Agent AG01 with a 1,000-yuan deposit (limit 1,000); customer C1 owes 500."""
     load(recovery, tmp_path, customers=[customer("C1")], bills=[bill("B1", "C1", "500.00")])
+    # The limit is what this test is about: its agent's agreement asks a deposit of 1000.00 yuan only.
+    set_policy(app, {"agents": {"min_deposit": "1000.00"}})
     new = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000)
     db.session.commit()
     return new.secret

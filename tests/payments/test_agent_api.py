@@ -13,6 +13,7 @@ from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
 from recovery.payments import agents
 from recovery.payments.models import Agent, AgentSecret, IdempotencyKey, Payment
+from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load
 from tests.payments.agent_client import payment_body, signed_headers
 
@@ -25,6 +26,8 @@ def agent(app, recovery, tmp_path):
     load(recovery, tmp_path, customers=[customer("C1"), customer("C2")],
          bills=[bill("B1", "C1", "100.00", "2026-01", "2026-02-03", "2026-02-20"),
                 bill("B2", "C1", "80.00", "2026-02", "2026-03-03", "2026-03-20")])
+    # The limit is what this test is about: its agent's agreement asks a deposit of 1000.00 yuan only.
+    set_policy(app, {"agents": {"min_deposit": "1000.00"}})
     first = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000)
     second = agents.create_agent(db.session, "AG02", name="邮政代收", deposit_fen=100_000)
     db.session.commit()
@@ -204,10 +207,10 @@ def test_a_suspended_agent_is_403(client, agent):
 
 
 def test_agent_create_prints_the_secret_once_as_json(recovery):
-    result = recovery("agent", "create", "AG07", "--name", "社区便利店", "--deposit", "20000.00", "--json")
+    result = recovery("agent", "create", "AG07", "--name", "社区便利店", "--deposit", "50000.00", "--json")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    assert (printed["code"], printed["limit"]) == ("AG07", "20000.00")
+    assert (printed["code"], printed["limit"]) == ("AG07", "50000.00")
     assert len(printed["secret"]) >= 32
 
 

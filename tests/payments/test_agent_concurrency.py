@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from recovery.extensions import db
 from recovery.payments import agents
 from recovery.payments.models import Agent, Payment
+from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load
 from tests.payments.agent_client import payment_body, signed_headers
 
@@ -23,6 +24,8 @@ PATH = "/api/v1/payments"
 @pytest.fixture
 def secret(app, recovery, tmp_path):
     load(recovery, tmp_path, customers=[customer("C1")], bills=[bill("B1", "C1", "5000.00")])
+    # The limit is what this test is about: its agent's agreement asks a deposit of 1000.00 yuan only.
+    set_policy(app, {"agents": {"min_deposit": "1000.00"}})
     new = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000)  # limit 1,000 yuan
     db.session.commit()
     return new.secret

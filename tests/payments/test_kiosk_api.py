@@ -85,7 +85,7 @@ def test_same_key_replays_the_answer_and_kiosk_keys_are_apart_from_agents(client
     assert (reused.status_code, reused.json["code"]) == (409, "idempotency_key_reused")
 
     # An agent may use the same key string: each caller has its own key space.
-    secret = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000).secret
+    secret = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=3_000_000).secret
     db.session.commit()
     agent_body = payment_body(channel_ref="R-1", paid_at=PAID)
     response = client.post("/api/v1/payments", data=agent_body,

@@ -97,7 +97,7 @@ def test_two_concurrent_reversals_write_one_entry(app, paid):
 
 def test_settling_moves_provisional_payments_only(app, recovery, tmp_path, session):
     load(recovery, tmp_path, customers=[customer("C1")], bills=[bill("B1", "C1", "500.00")])
-    agent = agents.create_agent(session, "AG01", name="便民超市", deposit_fen=100_000).agent
+    agent = agents.create_agent(session, "AG01", name="便民超市", deposit_fen=3_000_000).agent
     at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)  # an agent posts what it has just collected
     first = post_agent_payment(session, agent, customer_code="C1", amount_fen=1000, channel_ref="A1", paid_at=at)
     second = post_agent_payment(session, agent, customer_code="C1", amount_fen=2000, channel_ref="A2", paid_at=at)
@@ -110,7 +110,7 @@ def test_settling_moves_provisional_payments_only(app, recovery, tmp_path, sessi
 
 def test_reversing_an_agent_payment_releases_its_takings(app, recovery, tmp_path, session):
     load(recovery, tmp_path, customers=[customer("C1")], bills=[bill("B1", "C1", "500.00")])
-    agent = agents.create_agent(session, "AG01", name="便民超市", deposit_fen=100_000).agent
+    agent = agents.create_agent(session, "AG01", name="便民超市", deposit_fen=3_000_000).agent
     at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     post_agent_payment(session, agent, customer_code="C1", amount_fen=1000, channel_ref="A1", paid_at=at)
     wrong = post_agent_payment(session, agent, customer_code="C1", amount_fen=2500, channel_ref="A2", paid_at=at)

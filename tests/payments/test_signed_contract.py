@@ -59,10 +59,10 @@ def callers(app, recovery, tmp_path):
     load(recovery, tmp_path, customers=[customer("C1")],
          bills=[bill("B1", "C1", "100.00", "2026-01", "2026-02-03", "2026-02-20"),
                 bill("B2", "C1", "80.00", "2026-02", "2026-03-03", "2026-03-20")])
-    first = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=100_000)
+    first = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=3_000_000)
     db.session.execute(update(AgentSecret).where(AgentSecret.agent_id == first.agent.id)
                        .values(secret_encrypted=crypto.encrypt(KAT_SECRET)))
-    second = agents.create_agent(db.session, "AG02", name="邮政代收", deposit_fen=100_000)
+    second = agents.create_agent(db.session, "AG02", name="邮政代收", deposit_fen=3_000_000)
     k1 = kiosks.register_kiosk(db.session, "K01", location="营业厅一楼")
     k2 = kiosks.register_kiosk(db.session, "K02", location="社区服务中心")
     db.session.commit()

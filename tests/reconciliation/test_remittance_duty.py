@@ -28,7 +28,7 @@ def _run(recovery, day: dt.date) -> None:
 
 def test_takings_not_remitted_by_the_next_day_are_a_break_until_made_good(recovery, tmp_path, app, client):
     load(recovery, tmp_path, customers=[customer("C1")])
-    secret = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=1_000_000).secret
+    secret = agents.create_agent(db.session, "AG01", name="便民超市", deposit_fen=3_000_000).secret
     db.session.commit()
     for ref, amount in [("R1", "300.00"), ("R2", "200.00")]:
         body = payment_body(amount=amount, channel_ref=ref, paid_at="2026-11-20T10:00:00+08:00")
