@@ -16,7 +16,7 @@ from importlib import import_module
 import pandas as pd
 
 # The sources of complaint counts, "module:function". A complaints register adds its line here.
-SOURCES: tuple[str, ...] = ()
+SOURCES: tuple[str, ...] = ("recovery.disputes.complaints:against_partners",)
 
 
 def counts(session, channel: str, start: dt.date, end: dt.date, sources: tuple[str, ...] | None = None

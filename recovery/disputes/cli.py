@@ -44,16 +44,21 @@ def disputes_list(status: str, owner: str | None, grid: str | None) -> None:
 @click.option("--bill", "bills", multiple=True, help="A disputed bill (held from dunning while open); repeatable.")
 @click.option("--owner", help="Who must answer it (default: the customer's account manager).")
 @click.option("--against", help="The officer a service complaint is about.")
+@click.option("--against-agent", help="The partner agent the complaint is about (counted in its assessment).")
+@click.option("--against-distributor", help="The card distributor the complaint is about.")
 @with_appcontext
 def disputes_register(customer: str, kind: str, channel: str, description: str, bills: tuple[str, ...],
-                      owner: str | None, against: str | None) -> None:
+                      owner: str | None, against: str | None, against_agent: str | None,
+                      against_distributor: str | None) -> None:
     """Register a complaint or bill dispute for CUSTOMER (its bills are held from dunning until it is answered)."""
     from recovery.audit.service import current_actor
     from recovery.disputes import service
 
     dispute = _commit(lambda: service.register(db.session, customer_by_code(customer), kind=kind, channel=channel,
                                                description=description, bill_codes=bills, owner=owner,
-                                               against=against, registered_by=current_actor()))
+                                               against=against, against_agent=against_agent,
+                                               against_distributor=against_distributor,
+                                               registered_by=current_actor()))
     _print([service.document(db.session, dispute)])
 
 

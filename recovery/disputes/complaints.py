@@ -59,3 +59,16 @@ def deduct(session: Session, table: pd.DataFrame, start: dt.date, end: dt.date) 
     score = out["score"].astype("float64")
     out["score"] = pd.Series(np.where(score.isna(), np.nan, (score - points).clip(lower=0)), index=out.index).round(2)
     return out
+
+
+def against_partners(session: Session, channel: str, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
+    """A complaints source of recovery.assessment.complaints: (partner code, complaints) for the complaints
+    raised in [start, end] about the partners of `channel` ("agent", or "card" for distributors), those
+    rejected left out: a complaint found groundless costs the partner nothing."""
+    first, after = start_of_day(start), start_of_day(end + dt.timedelta(days=1))
+    rows = session.execute(
+        select(Dispute.against_account, func.count())
+        .where(Dispute.against_channel == channel, Dispute.registered_at >= first, Dispute.registered_at < after,
+               Dispute.status != DisputeStatus.rejected)
+        .group_by(Dispute.against_account)).all()
+    return [(code, int(n)) for code, n in rows]

@@ -59,6 +59,10 @@ class Dispute(db.Model):
     owner: Mapped[str] = mapped_column(String(64))  # username of who must answer it
     # The officer the complaint is about (a service complaint): an upheld one costs them assessment points.
     against_officer: Mapped[str | None] = mapped_column(String(64))
+    # A complaint about a partner agent ("agent", its code) or a card distributor ("card", its code): counted
+    # in their assessment's service part (recovery.assessment.complaints).
+    against_channel: Mapped[str | None] = mapped_column(String(10))
+    against_account: Mapped[str | None] = mapped_column(String(40))
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when the customer raised it
     registered_by: Mapped[str] = mapped_column(String(100))
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the deadline for the answer

@@ -31,6 +31,10 @@ class DisputeIn(_In):
     owner = fields.String(validate=CODE, metadata={"description": "Who must answer it; default: the customer's "
                                                                   "account manager"})
     against = fields.String(validate=CODE, metadata={"description": "The officer a service complaint is about"})
+    against_agent = fields.String(validate=CODE, metadata={"description": "The partner agent the complaint is about "
+                                                                          "(counted in its assessment)"})
+    against_distributor = fields.String(validate=CODE, metadata={"description": "The card distributor the complaint "
+                                                                                "is about"})
     raised_at = BoundedDateTime(metadata={"description": "When the customer raised it (a letter received earlier); "
                                                          "default now. The deadline runs from it."})
 
@@ -85,6 +89,8 @@ class DisputeOut(Schema):
     description = fields.String()
     owner = fields.String()
     against_officer = fields.String(allow_none=True)
+    against_channel = fields.String(allow_none=True, metadata={"description": "agent | card: a partner it is about"})
+    against_account = fields.String(allow_none=True, metadata={"description": "That partner's code"})
     registered_at = Instant()
     registered_by = fields.String()
     due_at = Instant(metadata={"description": "The deadline for the answer"})

@@ -75,11 +75,28 @@ def _default_owner(session: Session, customer: Customer, registered_by: str) -> 
                                  User.active.is_(True)).order_by(User.username).limit(1))
 
 
+def _partner(session: Session, agent: str | None, distributor: str | None) -> tuple[str | None, str | None]:
+    """(channel, code) of the partner a complaint is about, checked to exist; (None, None) for none."""
+    from recovery.payments.models import Agent, Distributor
+
+    agent, distributor = (agent or "").strip() or None, (distributor or "").strip() or None
+    if agent and distributor:
+        raise Invalid("a complaint is about one partner: an agent or a distributor", code="bad_partner")
+    for code, model, channel in ((agent, Agent, "agent"), (distributor, Distributor, "card")):
+        if code:
+            if session.scalar(select(model.id).where(model.code == code)) is None:
+                raise Invalid(f"no {'agent' if channel == 'agent' else 'distributor'} {code}", code="bad_partner")
+            return channel, code
+    return None, None
+
+
 def register(session: Session, customer: Customer, *, kind: str, channel: str, description: str,
              registered_by: str, bill_codes: list[str] | tuple[str, ...] = (), owner: str | None = None,
-             against: str | None = None, at: dt.datetime | None = None) -> Dispute:
+             against: str | None = None, at: dt.datetime | None = None, against_agent: str | None = None,
+             against_distributor: str | None = None) -> Dispute:
     """Register a complaint raised at `at` (default now; a letter may have come in earlier), put its
-    bills on hold, set its deadline. Audited."""
+    bills on hold, set its deadline. Audited. `against_agent` or `against_distributor` (a code) names the
+    partner the complaint is about: it counts in their assessment unless it is rejected."""
     if kind not in DisputeKind.__members__:
         raise Invalid(f"kind is one of {', '.join(DisputeKind)}", code="bad_kind")
     if channel not in DisputeChannel.__members__:
@@ -103,9 +120,11 @@ def register(session: Session, customer: Customer, *, kind: str, channel: str, d
     against = (against or "").strip() or None
     if against:
         _active_user(session, against, frozenset({Role.officer}), "the officer complained about")
+    against_channel, against_account = _partner(session, against_agent, against_distributor)
     hours = deadline_hours(policy.section("disputes"), kind)
     dispute = Dispute(customer_id=customer.id, kind=kind, channel=channel, description=description[:DESCRIPTION_LENGTH],
-                      owner=owner, against_officer=against, registered_at=at, registered_by=registered_by,
+                      owner=owner, against_officer=against, against_channel=against_channel,
+                      against_account=against_account, registered_at=at, registered_by=registered_by,
                       due_at=at + dt.timedelta(hours=hours), status=DisputeStatus.open)
     session.add(dispute)
     session.flush()  # the holds and the audit entry name the new id
@@ -309,6 +328,7 @@ def documents(session: Session, rows, at: dt.datetime) -> list[dict]:
         out.append({
             "id": d.id, "customer_id": code, "customer_name": name, "grid": grid, "kind": d.kind,
             "channel": d.channel, "description": d.description, "owner": d.owner, "against_officer": d.against_officer,
+            "against_channel": d.against_channel, "against_account": d.against_account,
             "registered_at": d.registered_at, "registered_by": d.registered_by, "due_at": d.due_at,
             "status": d.status, "overdue": d.status == DisputeStatus.open and d.due_at < at,
             "late": answered > d.due_at,

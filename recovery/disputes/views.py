@@ -77,6 +77,8 @@ def _register(customer: Customer, data: dict):
     return service.register(db.session, customer, kind=data["kind"], channel=data["channel"],
                             description=data["description"], bill_codes=data.get("bills", []),
                             owner=data.get("owner"), against=data.get("against"),
+                            against_agent=data.get("against_agent"),
+                            against_distributor=data.get("against_distributor"),
                             registered_by=current_user.username, at=data.get("raised_at"))
 
 

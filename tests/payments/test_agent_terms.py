@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from recovery.assessment import complaints, scoring, service
+from recovery.assessment import scoring, service
 from recovery.audit.models import AuditEntry
 from recovery.auth.service import create_user
 from recovery.errors import Invalid
@@ -112,11 +112,6 @@ def test_score_in_parts_gives_each_part_its_share_over_what_could_be_measured():
                                                                                                 "service_part"])
 
 
-def _agent_complaints(session, channel, start, end):
-    """A complaint source as a complaints register would give it: one complaint against distributor D1."""
-    return [("D1", 1)] if channel == "card" else []
-
-
 def test_a_distributor_with_areas_is_assessed_on_volume_and_service_like_an_agent(app, recovery, tmp_path,
                                                                                  monkeypatch):
     """D1 serves G1 and G2; in March it bought 10 cards of 100.00 on the 2nd and 10 on the 10th, paid 1,000.00
@@ -148,14 +143,27 @@ def test_a_distributor_with_areas_is_assessed_on_volume_and_service_like_an_agen
 
     row = service.monthly(db.session, "distributors", MONTH).loc["D1"]
     # Volume: 20 cards against a target of 50 = 0.4 x 60 = 24. Service: timeliness 50 % (floor 80) earns
-    # nothing, one break (floor 3, target 0) two thirds of its 25; complaints unmeasured without a source:
-    # 16.67 / 75 x 40 = 8.89.
+    # nothing, one break (floor 3, target 0) two thirds of its 25, no complaint all of its 25:
+    # 41.67 / 100 x 40 = 16.67.
     assert (row["grids"], row["cards"], row["timeliness"], row["breaks"]) == ("G1 G2", 20, 50.0, 1.0)
-    assert (row["volume_part"], row["service_part"], row["score"]) == (24.0, 8.89, 32.89)
-    assert pd.isna(row["complaints"])
+    assert (row["volume_part"], row["service_part"], row["score"]) == (24.0, 16.67, 40.67)
+    assert row["complaints"] == 0.0
 
-    monkeypatch.setattr(complaints, "SOURCES", (f"{__name__}:_agent_complaints",))
+    # A customer complains about D1 in March: one complaint per 20 cards = 5 per 100 (floor 2) earns nothing;
+    # service 16.67 / 100 x 40 = 6.67. A complaint rejected as groundless would cost D1 nothing.
+    from recovery.auth.service import create_user
+    from recovery.customers.models import Customer
+    from recovery.disputes import service as disputes
+
+    create_user(db.session, "wang", role="supervisor", password="a-long-password-1")
+    c1 = db.session.scalar(select(Customer).where(Customer.code == "C1"))
+    for outcome in ("open", "rejected"):
+        dispute = disputes.register(db.session, c1, kind="service", channel="phone", description="cards sold late",
+                                    registered_by="wang", owner="wang", against_distributor="D1",
+                                    at=dt.datetime(2026, 3, 12, 2, tzinfo=dt.UTC))
+        if outcome == "rejected":
+            dispute.status = "rejected"
+    db.session.commit()
     row = service.monthly(db.session, "distributors", MONTH).loc["D1"]
-    # One complaint per 20 cards = 5 per 100 (floor 2): nothing; service 16.67 / 100 x 40 = 6.67.
     assert (row["complaints"], row["service_part"], row["score"]) == (5.0, 6.67, 30.67)
     assert db.session.scalar(select(Agent.id)) is None

@@ -50,6 +50,8 @@ def upgrade():
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('owner', sa.String(length=64), nullable=False),
     sa.Column('against_officer', sa.String(length=64), nullable=True),
+    sa.Column('against_channel', sa.String(length=10), nullable=True),
+    sa.Column('against_account', sa.String(length=40), nullable=True),
     sa.Column('registered_at', recovery.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('registered_by', sa.String(length=100), nullable=False),
     sa.Column('due_at', recovery.types.UTCDateTime(timezone=True), nullable=False),
