@@ -14,6 +14,7 @@ While a flag is in force over a customer (its grid's, or its building's):
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import and_, func, or_, select, union_all
@@ -28,6 +29,7 @@ from recovery.customers.models import Customer, Grid
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.ledger.positions import classify, positions
+from recovery.money import format_yuan
 from recovery.payments.models import Payment, PaymentState
 from recovery.timeutil import start_of_day
 
@@ -200,3 +202,17 @@ def track(session: Session, user: User | None, day: dt.date) -> list[dict]:
                      "days_overdue": None if pd.isna(r.get("days_overdue")) else int(r["days_overdue"]),
                      "paid_since_fen": r["paid_since_fen"], "penalty_fen": r["penalty_fen"]})
     return rows
+
+
+TRACK_HEADER = ["customer_id", "name", "grid", "building", "kind", "flagged_on", "owed_at_flag", "balance", "overdue",
+                "days_overdue", "paid_since", "penalty"]
+
+
+def track_csv_rows(rows: list[dict]) -> list[list]:
+    """The clearance track's CSV rows (amounts as yuan decimals)."""
+    def y(fen: int) -> Decimal:
+        return Decimal(format_yuan(fen))
+
+    return [[r["customer_id"], r["name"], r["grid"], r["building"], r["kind"], r["flagged_on"].isoformat(),
+             y(r["owed_at_flag_fen"]), y(r["balance_fen"]), y(r["overdue_fen"]), r["days_overdue"],
+             y(r["paid_since_fen"]), y(r["penalty_fen"])] for r in rows]

@@ -146,7 +146,7 @@ def track_command(as_of: dt.date | None, out: Path | None) -> None:
     import csv
 
     from recovery.buildings import clearance
-    from recovery.buildings.views import TRACK_HEADER, track_csv_rows
+    from recovery.buildings.clearance import TRACK_HEADER, track_csv_rows
     from recovery.csvexport import safe_cell
     from recovery.timeutil import today
 

@@ -8,7 +8,6 @@ companies' arrears and the clearance track within their grids.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from flask import Blueprint as PageBlueprint
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -29,7 +28,6 @@ from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.errors import DomainError, NotFound
 from recovery.extensions import db
-from recovery.money import format_yuan
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer, form_errors
 from recovery.web.forms import posted as _form
@@ -421,28 +419,14 @@ def track_page():
     return render_template("buildings/track.html", as_of=day, rows=rows, totals=totals)
 
 
-TRACK_HEADER = ["customer_id", "name", "grid", "building", "kind", "flagged_on", "owed_at_flag", "balance", "overdue",
-                "days_overdue", "paid_since", "penalty"]
-
-
-def track_csv_rows(rows: list[dict]) -> list[list]:
-    """The clearance track's CSV rows (amounts as yuan decimals)."""
-    def y(fen: int) -> Decimal:
-        return Decimal(format_yuan(fen))
-
-    return [[r["customer_id"], r["name"], r["grid"], r["building"], r["kind"], r["flagged_on"].isoformat(),
-             y(r["owed_at_flag_fen"]), y(r["balance_fen"]), y(r["overdue_fen"]), r["days_overdue"],
-             y(r["paid_since_fen"]), y(r["penalty_fen"])] for r in rows]
-
-
 @pages.route("/clearance.csv")
 @login_required
 def track_csv():
     """The clearance track as CSV (spreadsheet formulas neutralised)."""
     _worker_page()
     day = _as_of()
-    return csv_response(track_csv_rows(clearance.track(db.session, current_user, day)), TRACK_HEADER,
-                        f"clearance-track-{day.isoformat()}.csv")
+    rows = clearance.track_csv_rows(clearance.track(db.session, current_user, day))
+    return csv_response(rows, clearance.TRACK_HEADER, f"clearance-track-{day.isoformat()}.csv")
 
 
 # ---------------------------------------------------------------- the customer page's section

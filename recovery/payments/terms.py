@@ -213,3 +213,11 @@ def set_areas(session: Session, code: str, grids: list[str], *, by: str) -> list
     audit.record(session, "distributor.areas", "distributor", code, actor=by, before=before, areas=wanted)
     return wanted
 
+
+COMMISSION_HEADER = ["agent", "name", "month", "payments", "collected", "rate", "commission"]
+
+
+def commission_csv_rows(rows: list[dict]) -> list[list]:
+    """The commission CSV's rows (amounts as yuan decimals)."""
+    return [[r["agent"], r["name"], r["month"], int(r["payments"]), Decimal(format_yuan(r["collected_fen"])),
+             Decimal(r["rate"]), Decimal(format_yuan(r["commission_fen"]))] for r in rows]

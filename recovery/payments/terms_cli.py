@@ -27,7 +27,6 @@ def agent_commission(month: str, close: bool, as_json: bool, out: Path | None) -
     from recovery.csvexport import safe_cell
     from recovery.money import format_yuan
     from recovery.payments import terms
-    from recovery.payments.terms_views import COMMISSION_HEADER, commission_csv_rows
 
     if close:
         committed(lambda: terms.close_month(db.session, month, by=current_actor()))
@@ -42,8 +41,8 @@ def agent_commission(month: str, close: bool, as_json: bool, out: Path | None) -
     stream = out.open("w", newline="", encoding="utf-8-sig") if out else sys.stdout
     try:
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(COMMISSION_HEADER)
-        writer.writerows([[safe_cell(v) for v in row] for row in commission_csv_rows(rows)])
+        writer.writerow(terms.COMMISSION_HEADER)
+        writer.writerows([[safe_cell(v) for v in row] for row in terms.commission_csv_rows(rows)])
     finally:
         if out:
             stream.close()

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint as PageBlueprint
 from flask import abort, render_template, request
 from flask.views import MethodView
@@ -19,7 +17,7 @@ from recovery.auth.views import api_login_required, require_role
 from recovery.credit.security_schemas import YUAN, Yuan, _In
 from recovery.csvexport import csv_response
 from recovery.extensions import db
-from recovery.money import format_yuan, parse_yuan
+from recovery.money import parse_yuan
 from recovery.payments import terms
 from recovery.payments.models import Agent
 from recovery.timeutil import today
@@ -117,15 +115,6 @@ def agents_page():
                                   "commission_fen": sum(r["commission_fen"] for r in rows)})
 
 
-COMMISSION_HEADER = ["agent", "name", "month", "payments", "collected", "rate", "commission"]
-
-
-def commission_csv_rows(rows: list[dict]) -> list[list]:
-    """The commission CSV's rows (amounts as yuan decimals)."""
-    return [[r["agent"], r["name"], r["month"], int(r["payments"]), Decimal(format_yuan(r["collected_fen"])),
-             Decimal(r["rate"]), Decimal(format_yuan(r["commission_fen"]))] for r in rows]
-
-
 @pages.route("/agents/commission.csv")
 @login_required
 def commission_csv():
@@ -133,5 +122,5 @@ def commission_csv():
     if current_user.role not in READERS:
         abort(403)
     month = _month()
-    return csv_response(commission_csv_rows(_records(terms.commissions(db.session, month))), COMMISSION_HEADER,
-                        f"agent-commission-{month}.csv")
+    rows = terms.commission_csv_rows(_records(terms.commissions(db.session, month)))
+    return csv_response(rows, terms.COMMISSION_HEADER, f"agent-commission-{month}.csv")
