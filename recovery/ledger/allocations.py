@@ -182,43 +182,32 @@ class Settled:
     pending_penalties: tuple[tuple, ...] = ()
 
 
-_ROW_COLUMNS = ("payment_id", "bill_id", "customer_id", "amount_fen", "allocated_at")
-
 
 @functools.cache
-def _write_then_statement(table_rows: tuple[tuple[str, int], ...], then, also: tuple):
-    """INSERTs of `table_rows` ((table name, rows), with bound parameters) and the statements `also` as CTEs
-    of the statement `then`."""
+def _then_with(then, also: tuple):
+    """The statement `then` with the statements `also` as its CTEs (built once per combination: SQLAlchemy
+    caches its compiled form, which it does not for a multi-row VALUES)."""
     statement = then
-    for name, count in table_rows:
-        table = Allocation.__table__ if name == "allocations" else PenaltyAllocation.__table__
-        rows = [{c: bindparam(f"{name}_{i}_{c}", type_=table.c[c].type) for c in _ROW_COLUMNS} for i in range(count)]
-        statement = statement.add_cte(insert(table).values(rows).cte(f"written_{name}"))
     for i, other in enumerate(also):
         statement = statement.add_cte(other.cte(f"also_{i}"))
     return statement
 
 
 def write_then(session: Session, settled: Settled, then, params: dict, *, also: tuple = ()) -> int:
-    """Write the allocations `settled` holds pending and the writes `also` ((statement, parameters), e.g. the
-    request's stored answer), then run `then` (an UPDATE, a channel's guard) with `params`; returns the rows
-    `then` changed. On PostgreSQL it is one statement, the other writes its CTEs (parameter names apart)."""
-    parts = tuple((name, rows) for name, rows in (("allocations", settled.pending_bills),
-                                                  ("penalty_allocations", settled.pending_penalties)) if rows)
+    """Write the allocations `settled` holds pending, then run `then` (an UPDATE, a channel's guard) with
+    `params` and the writes `also` ((statement, parameters), e.g. the request's stored answer); returns the
+    rows `then` changed. On PostgreSQL `then` and `also` are one statement, `also` its CTEs (parameter names
+    apart)."""
+    _insert_rows(session, Allocation, list(settled.pending_bills))
+    _insert_rows(session, PenaltyAllocation, list(settled.pending_penalties))
     if session.get_bind().dialect.name != "postgresql":
-        _insert_rows(session, Allocation, list(settled.pending_bills))
-        _insert_rows(session, PenaltyAllocation, list(settled.pending_penalties))
         for statement, values in also:
             session.execute(statement, values)
         return session.execute(then, params).rowcount
     values = dict(params)
     for _statement, more in also:
         values.update(more)
-    for name, rows in parts:
-        for i, row in enumerate(rows):
-            values.update({f"{name}_{i}_{c}": v for c, v in zip(_ROW_COLUMNS, row, strict=True)})
-    statement = _write_then_statement(tuple((n, len(r)) for n, r in parts), then, tuple(s for s, _v in also))
-    return session.execute(statement, values).rowcount
+    return session.execute(_then_with(then, tuple(s for s, _v in also)), values).rowcount
 
 
 def _typed_null(type_):
