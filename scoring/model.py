@@ -29,6 +29,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from scoring.features import MONOTONE
+from scoring.treeshap import TreeExplainer
 
 BOOSTER_FILE = "model.ubj"
 MANIFEST_FILE = "manifest.json"
@@ -170,13 +171,23 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per-row feature contributions (SHAP values on the margin scale) plus a 'bias' column; rows sum to the margin.
 
-        Calibration is monotone, so a positive contribution always raises the probability of default.
+        They are XGBoost's pred_contribs (path-dependent TreeSHAP), computed by scoring.treeshap over all rows at
+        once. Calibration is monotone, so a positive contribution always raises the probability of default.
         """
         self._check()
         names = list(self.feature_names_in_)
         _check_columns(X, names)
-        values = self.booster_.predict(_matrix(X, names), pred_contribs=True)
-        return pd.DataFrame(values.astype(np.float64), index=X.index, columns=[*names, "bias"])
+        values = self.explainer().contributions(X[names].to_numpy(dtype=np.float32))
+        return pd.DataFrame(values, index=X.index, columns=[*names, "bias"])
+
+    def explainer(self) -> TreeExplainer:
+        """The booster's trees read for SHAP contributions (scoring.treeshap), read once per booster."""
+        self._check()
+        cached = getattr(self, "explainer_", None)
+        if cached is None or cached[0] is not self.booster_:
+            cached = (self.booster_, TreeExplainer(self.booster_))
+            self.explainer_ = cached
+        return cached[1]
 
     # ------------------------------------------------------------------------------------------ storage
 
