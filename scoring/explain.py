@@ -73,22 +73,43 @@ def _fields(lang: str) -> dict[str, Callable[[float, float], str]]:
 
 FIELDS = {lang: _fields(lang) for lang in LANGUAGES}
 
+# What each field shows of (value, bills known), as a number: equal keys give equal text (the rounding is the
+# phrase's own: round() and format() round half to even, as numpy does). One decimal is shown as it comes.
+KEYS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "n6": lambda v, n: np.minimum(6, n),
+    "n12": lambda v, n: np.minimum(12, n),
+    "k6": lambda v, n: np.round(v * np.minimum(6, n)),
+    "k12": lambda v, n: np.round(v * np.minimum(12, n)),
+    "k": lambda v, n: np.round(v),
+    "days": lambda v, n: np.round(v),
+    "yuan": lambda v, n: np.round(v),
+    "kwh": lambda v, n: np.round(v),
+    "x": lambda v, n: v,
+    "pct": lambda v, n: np.round(v * 100),
+    "pp": lambda v, n: v,
+    "chg": lambda v, n: np.where(v < 1, -1.0, 1.0) * (np.round(np.abs(v - 1.0) * 100) + 1),
+    "lvl": lambda v, n: np.where(v < 1, -1.0, 1.0) * (np.round(np.abs(v - 1.0) * 100) + 1),
+}
 
-def _phrase(template: str, lang: str, values: np.ndarray, known: np.ndarray) -> list[str]:
-    names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+
+def _phrase(template: str, lang: str, values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    names = list(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f))
     makers = {f: FIELDS[lang][f] for f in names}
-    # Counts, days and shares repeat across customers: phrase each distinct (value, bills known) once, found by
-    # hashing (pandas.factorize), not sorting. The fields read bills known only through min(6, n) and
-    # min(12, n), so n is capped at 12 first, and left out where the template does not read it at all.
-    codes, distinct = pd.factorize(np.asarray(values, dtype=np.float64))
-    if names and set(names) & {"n6", "n12", "k6", "k12"}:
-        capped = np.minimum(np.nan_to_num(np.asarray(known, dtype=np.float64)), 12.0).astype(np.int64)
-        codes, pairs = pd.factorize(codes.astype(np.int64) * 13 + capped)
-        pairs_v, pairs_n = distinct[pairs // 13], (pairs % 13).astype(np.float64)
-    else:
-        pairs_v, pairs_n = distinct, np.full(len(distinct), 12.0)
-    phrases = np.array([template.format(**{f: make(v, n) for f, make in makers.items()})
-                        for v, n in zip(pairs_v.tolist(), pairs_n.tolist(), strict=True)], dtype=object)
+    # Counts, days and shares repeat across customers: each distinct text is made once, for the first customer
+    # who shows it, found by hashing (pandas.factorize) what the fields show, not sorting. The fields read bills
+    # known only through min(6, n) and min(12, n), so n is capped at 12.
+    v = np.asarray(values, dtype=np.float64)
+    n = np.minimum(np.nan_to_num(np.asarray(known, dtype=np.float64)), 12.0)
+    codes = np.zeros(v.size, dtype=np.int64)
+    for f in names:
+        part, distinct = pd.factorize(KEYS[f](v, n))
+        codes, _ = pd.factorize(codes * max(len(distinct), 1) + part)
+    first = np.full(codes.max(initial=-1) + 1, v.size, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(v.size))
+    vs, ns = v[first].tolist(), n[first].tolist()
+    phrases = np.array([template.format(**{f: make(a, b) for f, make in makers.items()}) for a, b in zip(vs, ns,
+                                                                                                      strict=True)],
+                       dtype=object)
     return phrases[codes]
 
 

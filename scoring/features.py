@@ -10,6 +10,15 @@ business day its allocations first covered it (0 if on time); a bill still open 
 is late by its age so far (a lower bound, already enough to say "over 30 days"). Bills not yet due
 and not yet paid say nothing about punctuality and are left out; so are zero (vacant-month) bills.
 "Last 6 / 12 bills" are the latest such bills by due date.
+
+Billing cycles: a cycle runs from the issue of a customer's bill to the issue of their next one (bills
+issued the same day start one cycle; vacant-month bills start none). Only closed cycles (the next bill is
+issued by the as-of date) in which the customer owed something when it began are counted. What the
+customer did in a cycle is read from the payments alone, whichever bills they settled: whether anything was
+paid, how much of what was owed at the cycle's start, and how many days after the issue the first payment
+made by hand came (a direct debit is taken on the bank's day, not the customer's). These carry the
+customer's current state apart from the allocation's bookkeeping: a month skipped shows as a skipped cycle,
+not as two bills paid late together.
 """
 
 from __future__ import annotations
@@ -127,6 +136,23 @@ SPEC: tuple[Feature, ...] = (
     Feature("latest_paid_days", "days from the latest bill's issue to its full payment (missing while open)"),
     Feature("latest_paid_share", "share of the latest bill paid so far",
             "最新一期电费仅缴了{pct}%", "only {pct}% of the latest bill paid", _below(1.0)),
+    # billing cycles (see the module's doc)
+    Feature("cycle_delay_ewm", "days from a bill's issue to the first payment by hand in its cycle, exponentially "
+            "weighted (half-life 3 cycles)", "近期出账后平均{days}天才缴费", "recently pays {days} days after the bill",
+            _above(0.5)),
+    Feature("cycle_delay_mean", "days from a bill's issue to the first payment by hand in its cycle, over every "
+            "closed cycle (the customer's long-run habit)", "一向出账后平均{days}天才缴费",
+            "usually pays {days} days after the bill", _above(0.5)),
+    Feature("cycle_skip_ewm", "cycles without any payment, exponentially weighted (half-life 3 cycles)",
+            "近期有整月未缴任何电费", "recently whole months without any payment", _above(0.1)),
+    Feature("cycle_skip_share", "share of closed cycles without any payment",
+            "有{pct}%的月份未缴任何电费", "no payment at all in {pct}% of months", _above(0.0)),
+    Feature("cycle_paid_ewm", "what was paid in a cycle over what was owed when it began (at most 1), exponentially "
+            "weighted (half-life 3 cycles)", "近期每月只缴欠款的{pct}%", "recently pays only {pct}% of what it owes "
+            "each month", _below(0.95)),
+    Feature("cycle_paid_mean", "what was paid in a cycle over what was owed when it began (at most 1), over every "
+            "closed cycle", "平均每月只缴欠款的{pct}%", "pays {pct}% of what it owes in a month on average",
+            _below(0.95)),
     # arrears and payments
     Feature("arrears_fen", "overdue bills not yet paid (fen): electricity arrears, penalties not included",
             "逾期电费欠款{yuan}元（不含违约金）", "{yuan} yuan of bills overdue (penalties not included)"),
@@ -190,6 +216,14 @@ SPEC: tuple[Feature, ...] = (
             "paid within 30 days (the grid's latest default rate known at the as-of date)",
             "所在网格近期有{pct}%的客户30天内未缴清", "{pct}% of its grid's customers recently left a bill unpaid "
             "30 days", _above(0.03)),
+    Feature("grid_cycle_delay_change", "the mean delay (cycle_delay) of the grid's customers in their latest closed "
+            "cycle minus its mean over every closed cycle: the grid paying later than usual",
+            "所在网格最近缴费比往常晚{days}天", "its grid paying {days} days later than usual", _above(0.5)),
+    Feature("grid_cycle_skip", "share of the grid's customers who paid nothing in their latest closed cycle",
+            "所在网格最近有{pct}%的客户整月未缴费", "{pct}% of its grid paid nothing last month", _above(0.03)),
+    Feature("grid_cycle_paid", "mean share of what they owed that the grid's customers paid in their latest closed "
+            "cycle", "所在网格最近平均只缴了欠款的{pct}%", "its grid paid only {pct}% of what it owed last month",
+            _below(0.95)),
 )
 FEATURES: tuple[str, ...] = tuple(f.name for f in SPEC)
 """Model inputs in their fixed order; a model's manifest records the order it was trained with."""
@@ -200,12 +234,15 @@ BY_NAME: dict[str, Feature] = {f.name: f for f in SPEC}
 # a worse record into a lower probability, and a reason never rewards a worse value. Left free on purpose:
 # security (it is demanded where the risk is high, so more of it can go with more risk), the latest bill's
 # state (every bill is open for its first days, a fact about the calendar before it is one about the
-# customer), bills since the last miss (for a customer who never missed it is the length of the record).
+# customer), bills since the last miss (for a customer who never missed it is the length of the record), the
+# share paid in a cycle (a customer who pays some of a large debt is not safer than one who owes little and
+# pays all of it) and the grid's latest cycle (a grid's month is read against its other figures).
 INCREASING: tuple[str, ...] = (
     "late_days_mean_6", "late_days_max_6", "late30_share_6", "late_days_mean_12", "late_days_max_12",
     "late30_share_12", "late90_share_12", "late_share_12", "late30_count_all", "partial_share_12", "timing_ewm",
     "unpaid30_ewm", "late_streak", "arrears_age_days", "arrears_to_avg_bill", "returned_12m", "returned_3m",
     "disconnections_12m", "theft_24m", "violation_24m", "grid_late_share_3m", "grid_default_rate",
+    "cycle_delay_ewm", "cycle_delay_mean", "cycle_skip_ewm", "cycle_skip_share",
 )
 DECREASING: tuple[str, ...] = ()
 MONOTONE: dict[str, int] = {**{name: 1 for name in INCREASING}, **{name: -1 for name in DECREASING}}
@@ -214,14 +251,16 @@ MONOTONE: dict[str, int] = {**{name: 1 for name in INCREASING}, **{name: -1 for 
 REASON_GROUPS: dict[str, tuple[str, ...]] = {
     "punctuality": ("late_days_mean_6", "late_days_max_6", "late30_share_6", "late_days_mean_12", "late_days_max_12",
                     "late30_share_12", "late90_share_12", "late_share_12", "timing_ewm", "unpaid30_ewm",
-                    "bills_since_miss", "late_streak"),
+                    "bills_since_miss", "late_streak", "cycle_delay_ewm", "cycle_delay_mean"),
+    "amount_paid": ("partial_share_12", "cycle_skip_ewm", "cycle_skip_share", "cycle_paid_ewm", "cycle_paid_mean"),
     "latest_bill": ("latest_open_days", "latest_paid_share"),
     "returned": ("returned_12m", "returned_3m"),
     "arrears": ("arrears_fen", "arrears_age_days", "arrears_to_avg_bill", "balance_fen"),
     "own_consumption": ("kwh_trend_3v3", "kwh_yoy"),
     "peer_consumption": ("kwh_peer_ratio", "kwh_peer_change"),
     "class": tuple(f"class_{c}" for c in CLASSES),
-    "grid": ("grid_late_share_3m", "grid_late_share_change", "grid_default_rate"),
+    "grid": ("grid_late_share_3m", "grid_late_share_change", "grid_default_rate", "grid_cycle_delay_change",
+             "grid_cycle_skip", "grid_cycle_paid"),
 }
 
 
@@ -454,6 +493,74 @@ def _state_features(out: dict, cut: _Cut, e: np.ndarray, rank: np.ndarray, edays
     out["latest_open_days"], out["latest_paid_days"], out["latest_paid_share"] = open_days, paid_days, share
 
 
+def _within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running sums of values within runs of equal codes (codes sorted), inclusive."""
+    total = np.cumsum(values)
+    if codes.size == 0:
+        return total
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    before = np.r_[0, total[starts[1:] - 1]]
+    return total - np.repeat(before, np.diff(np.r_[starts, codes.size]))
+
+
+def _cycle_features(out: dict, cut: _Cut, grid_code: np.ndarray) -> None:
+    """What each customer did in their closed billing cycles (see the module's doc), and their grid's latest cycle."""
+    n, b, p = len(cut.ids), cut.bills, cut.payments
+    nonzero = b["amount"] > 0
+    c, issued, amount = b["c"][nonzero], b["issued"][nonzero], b["amount"][nonzero]
+    pc, pday, pamt = p["c"], p["day"], p["amount"]
+    names = ("cycle_delay_ewm", "cycle_delay_mean", "cycle_skip_ewm", "cycle_skip_share", "cycle_paid_ewm",
+             "cycle_paid_mean", "grid_cycle_delay_change", "grid_cycle_skip", "grid_cycle_paid")
+    if c.size == 0:
+        out.update({name: np.full(n, np.nan) for name in names})
+        return
+    # one int64 key per (customer, day) orders cycles and payments alike
+    lo = min(int(issued.min()), int(pday.min(initial=issued.min())))
+    span = max(int(issued.max()), int(pday.max(initial=issued.max()))) - lo + 1
+    keys, inverse = np.unique(c.astype(np.int64) * span + (issued - lo), return_inverse=True)
+    m = keys.size
+    cc, start = keys // span, keys % span + lo
+    billed = np.bincount(inverse, weights=amount.astype(np.float64), minlength=m)
+    # the cycle each payment falls in: the customer's latest one begun by the payment's day
+    k = np.searchsorted(keys, pc.astype(np.int64) * span + (pday - lo), side="right") - 1
+    inside = (k >= 0) & (cc[np.maximum(k, 0)] == pc)
+    ki = k[inside]
+    paid = np.bincount(ki, weights=pamt[inside].astype(np.float64), minlength=m)
+    any_paid = np.bincount(ki, minlength=m) > 0
+    by_hand = inside & ~p["debit"] if p["debit"] is not None else inside
+    first = np.full(m, np.iinfo(np.int64).max)
+    np.minimum.at(first, k[by_hand], pday[by_hand])
+    # owed when the cycle began: billed so far less paid in earlier cycles and before the first bill
+    early = np.bincount(pc[~inside], weights=pamt[~inside].astype(np.float64), minlength=n)
+    owed = _within(cc, billed) - (_within(cc, paid) - paid) - early[cc]
+    closed = np.r_[cc[1:] == cc[:-1], False]
+    use = np.flatnonzero(closed & (owed > 0))
+    uc = cc[use]
+    rank = np.bincount(uc, minlength=n)[uc] - _within(uc, np.ones(uc.size, dtype=np.int64))   # latest first
+    delay = (first[use] - start[use]).astype(np.float64)
+    has = first[use] < np.iinfo(np.int64).max
+    skip = (~any_paid[use]).astype(np.float64)
+    share = np.minimum(paid[use] / owed[use], 1.0)
+    out["cycle_delay_ewm"] = _weighted_means(uc[has], delay[has], rank[has], 3.0, n)
+    out["cycle_delay_mean"] = _means(uc, delay, n, has)
+    out["cycle_skip_ewm"] = _weighted_means(uc, skip, rank, 3.0, n)
+    out["cycle_skip_share"] = _means(uc, skip, n)
+    out["cycle_paid_ewm"] = _weighted_means(uc, share, rank, 3.0, n)
+    out["cycle_paid_mean"] = _means(uc, share, n)
+    groups = grid_code.max(initial=-1) + 1
+    g, latest = grid_code[uc], rank == 0
+    recent = _ratio(np.bincount(g[has & latest], weights=delay[has & latest], minlength=groups),
+                    np.bincount(g[has & latest], minlength=groups).astype(np.float64))
+    usual = _ratio(np.bincount(g[has], weights=delay[has], minlength=groups),
+                   np.bincount(g[has], minlength=groups).astype(np.float64))
+    latest_count = np.bincount(g[latest], minlength=groups).astype(np.float64)
+    out["grid_cycle_delay_change"] = (recent - usual)[grid_code]
+    out["grid_cycle_skip"] = _ratio(np.bincount(g[latest], weights=skip[latest], minlength=groups),
+                                    latest_count)[grid_code]
+    out["grid_cycle_paid"] = _ratio(np.bincount(g[latest], weights=share[latest], minlength=groups),
+                                    latest_count)[grid_code]
+
+
 # ---------------------------------------------------------------------------------------------- features
 
 def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.DataFrame:
@@ -574,6 +681,7 @@ def features_and_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ
     # peers: the median kWh of the same class and grid in the same period
     cls_code = pd.Categorical(cut.customers["customer_class"], categories=CLASSES).codes.astype(np.int64)
     grid_code, _ = pd.factorize(cut.customers["grid"])
+    _cycle_features(out, cut, grid_code)
     span = int(pm.max(initial=0) - pm.min(initial=0)) + 1
     group = ((cls_code[pc] + 1) * (grid_code.max(initial=0) + 2) + grid_code[pc] + 1) * span + (pm - pm.min(initial=0))
     peer = pd.Series(pk).groupby(group).transform("median").to_numpy()    # one int key groups fastest

@@ -2,9 +2,13 @@
 
 For a model trained with what is known at `as_of`, a window's labels are complete once its horizon and
 grace have passed (origin + 60 + 30 days). The validation origin is the latest complete one,
-as_of − 90 days. Training origins end a further 90 days earlier and step back monthly: a training
-label then never looks past the validation origin, so no bill the validation window asks about is
-also a training target (time-based validation, never random, purged of overlap).
+as_of − 90 days. Training origins fall on the same day of the month as as_of (the last day where a
+month is shorter), the latest one whose labels are complete by the validation origin, then monthly
+back: a training label never looks past the validation origin, so no bill the validation window asks
+about is also a training target (time-based validation, never random, purged of overlap). Bills come
+monthly, so a training window then stands where the scored customers stand in their billing month
+(the latest bill as old, the latest closed cycle as recent), and what a feature means at one day of
+the month is learnt from that day of other months.
 
 Each window is one row per customer with a bill due in its horizon: features at the origin, label
 after it. The validation window drives early stopping and the calibration of the model, and fits
@@ -39,9 +43,12 @@ def rolling_origins(as_of, *, windows: int = 6, step_months: int = 1, horizon_da
     if windows < 1 or step_months < 1:
         raise ValueError("windows and step_months must be at least 1")
     span = pd.Timedelta(days=horizon_days + grace_days)
-    validation = pd.Timestamp(as_of).normalize() - span
-    last = validation - span
-    origins = [(last - pd.DateOffset(months=step_months * i)).date() for i in reversed(range(windows))]
+    at = pd.Timestamp(as_of).normalize()
+    validation = at - span
+    back = 1                                        # whole months back to the latest complete training origin
+    while at - pd.DateOffset(months=back) > validation - span:
+        back += 1
+    origins = [(at - pd.DateOffset(months=back + step_months * i)).date() for i in reversed(range(windows))]
     return origins, validation.date()
 
 

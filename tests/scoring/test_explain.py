@@ -84,6 +84,7 @@ def test_the_model_names_lateness_for_a_customer_made_to_pay_late(trained, demo)
     payer[["unpaid30_ewm"]] = 1.0
     payer[["bills_since_miss"]] = 0.0
     payer[["late_streak"]] = 6.0
+    payer[["cycle_skip_ewm", "cycle_paid_ewm"]] = (1.0, 0.0)           # nothing paid in the latest months
     assert trained.model.predict_proba(payer)[0, 1] > 0.5
     why = explain(trained.model, payer).iloc[0]
     assert any("逾期" in r or "欠费" in r for r in why["zh"])

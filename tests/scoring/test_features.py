@@ -161,6 +161,32 @@ def test_timing_leaves_out_bills_a_direct_debit_settled():
     assert c1["late_streak"] == 4                                              # lateness itself still counts
 
 
+def test_billing_cycles_read_what_was_paid_each_month_and_when_the_customer_chose_to(tiny):
+    # C1's cycles begin on the 5th, Feb to Aug (the Sep one is still open). It paid 10 days after the issue four
+    # times, nothing in June's cycle, 100 of the 200 yuan owed on Jul 30 (25 days in), then 200 from Aug 29 (24 days
+    # in). Latest first: delays 24, 25, -, 10, 10, 10, 10; shares paid 1, 0.5, 0, 1, 1, 1, 1.
+    w = 0.5 ** (np.arange(7) / 3)
+    c1, c2 = tiny.loc["C1"], tiny.loc["C2"]
+    delays, has = np.array([24, 25, 0, 10, 10, 10, 10]), np.array([1, 1, 0, 1, 1, 1, 1])
+    assert c1["cycle_delay_ewm"] == pytest.approx((w * has * delays).sum() / (w * has).sum())
+    assert c1["cycle_delay_mean"] == pytest.approx(89 / 6)
+    assert c1["cycle_skip_share"] == pytest.approx(1 / 7) and c1["cycle_skip_ewm"] == pytest.approx(w[2] / w.sum())
+    assert c1["cycle_paid_mean"] == pytest.approx(5.5 / 7)
+    assert c1["cycle_paid_ewm"] == pytest.approx((w * [1, 0.5, 0, 1, 1, 1, 1]).sum() / w.sum())
+    # C2 paid every bill 12 days after its issue
+    assert (c2["cycle_delay_ewm"], c2["cycle_delay_mean"], c2["cycle_skip_ewm"], c2["cycle_paid_mean"]) == (
+        pytest.approx(12), pytest.approx(12), 0, 1)
+    # G1's latest cycles: C1 24 days, C2 and C3 12 (mean 16) against 257 delay-days over 20 cycles ever
+    assert tiny["grid_cycle_delay_change"].tolist() == pytest.approx([16 - 257 / 20] * 3)
+    assert tiny["grid_cycle_skip"].tolist() == [0.0] * 3 and tiny["grid_cycle_paid"].tolist() == [1.0] * 3
+    # a direct debit is a payment, but its day is the bank's: Aug 29 by debit leaves Aug 30 (25 days) as the delay
+    frames = tiny_frames()
+    payments = frames.payments.assign(channel=np.where(frames.payments["payment_id"] == "PC15", "direct_debit",
+                                                       frames.payments["channel"]))
+    c1 = build_features(dataclasses.replace(frames, payments=payments), AS_OF).loc["C1"]
+    assert c1["cycle_delay_mean"] == pytest.approx(90 / 6) and c1["cycle_skip_share"] == pytest.approx(1 / 7)
+
+
 def test_the_balance_is_the_ledgers_with_penalties_and_write_offs_known_at_the_as_of_date():
     ledger = pd.DataFrame({"customer_id": ["C1", "C1", "C2"], "kind": ["penalty", "write_off", "penalty"],
                            "amount_fen": [1_234, -5_000, 300],

@@ -97,13 +97,19 @@ def test_calibration_on_the_validation_window_improves_brier_on_a_later_one(wind
     assert abs(p.mean() - held_out.y.mean()) < 0.03
 
 
-def test_isotonic_calibration_matches_scikit_learn(windows):
+def test_isotonic_calibration_matches_scikit_learn_and_keeps_the_margins_order(windows):
     _, validation, held_out = windows
     model = _fit(windows)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
     iso.fit(model.decision_function(validation.X), validation.y)
-    expected = np.clip(iso.predict(model.decision_function(held_out.X)), PD_FLOOR, 1 - PD_FLOOR)
-    np.testing.assert_allclose(model.predict_proba(held_out.X)[:, 1], expected, rtol=1e-12)
+    margin = model.decision_function(held_out.X)
+    expected = np.clip(iso.predict(margin), PD_FLOOR, 1 - PD_FLOOR)
+    p = model.predict_proba(held_out.X)[:, 1]
+    np.testing.assert_allclose(p, expected, rtol=0, atol=5e-8)
+    # customers on one isotonic step are still ordered by their margins: no tie the trees did not make
+    assert len(np.unique(expected)) < len(np.unique(margin)) == len(np.unique(p))
+    order = np.argsort(margin, kind="stable")
+    assert (np.diff(p[order]) >= 0).all()
 
 
 def test_contributions_add_up_to_the_margin(windows):

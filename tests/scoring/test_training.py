@@ -17,7 +17,8 @@ from tests.scoring.conftest import TRAIN_AT
 def test_validation_is_the_latest_complete_window_and_training_ends_before_it_looks():
     origins, validation = rolling_origins(dt.date(2026, 5, 10), windows=4)
     assert validation == dt.date(2026, 2, 9)                      # labels complete 90 days later: on 2026-05-10
-    assert origins == [dt.date(2025, 8, 11), dt.date(2025, 9, 11), dt.date(2025, 10, 11), dt.date(2025, 11, 11)]
+    # training origins on the as-of date's day of the month, as it falls in the billing month
+    assert origins == [dt.date(2025, 8, 10), dt.date(2025, 9, 10), dt.date(2025, 10, 10), dt.date(2025, 11, 10)]
     # a training label reads at most 90 days past its origin: never into the validation window
     assert all(o + dt.timedelta(days=90) <= validation for o in origins)
 
