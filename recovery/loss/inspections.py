@@ -236,9 +236,9 @@ def carry_out_theft_charge(session: Session, request: ApprovalRequest, decided_b
     due = day + dt.timedelta(days=p.backbill_due_days)
     bills = {}
     for key, kwh, amount, note in (
-            ("BACKBILL", float(task.stolen_kwh), task.backbill_fen,
+            ("BACKBILL", task.stolen_kwh, task.backbill_fen,
              f"back-billing of {task.stolen_kwh} kWh stolen, inspection #{task.id}"),
-            ("PENALTY", 0.0, task.penalty_fen,
+            ("PENALTY", 0, task.penalty_fen,
              f"theft penalty, {p.penalty_multiple} x the back-billing, inspection #{task.id}")):
         code = f"THEFT-{task.id}-{key}"
         if session.scalar(select(Bill.id).where(Bill.code == code)) is not None:
