@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint as PageBlueprint
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from recovery.auth.models import Role
 from recovery.auth.views import api_login_required, require_role
@@ -26,10 +26,10 @@ from recovery.credit.security_schemas import Yuan, _In
 from recovery.csvexport import csv_response
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, NotFound
+from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.timeutil import today
-from recovery.web.forms import act_on_customer, form_errors
+from recovery.web.forms import act_on_customer, carry_out
 from recovery.web.forms import posted as _form
 
 WORKERS = frozenset({Role.officer, Role.supervisor, Role.admin})
@@ -354,19 +354,8 @@ def _back(endpoint: str, **values):
 
 
 def _form_action(work, done: str, endpoint: str, **values):
-    """Run a page form's action in one transaction; a refusal comes back as a message, nothing changed."""
-    try:
-        work()
-        db.session.commit()
-        flash(done, "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
-    except DomainError as e:
-        db.session.rollback()
-        if e.code == "role_not_allowed":
-            abort(403)
-        flash(e.message, "error")
+    """Run a page form's action in one transaction (web.forms.carry_out), then back to `endpoint`."""
+    carry_out(work, done)
     return _back(endpoint, **values)
 
 

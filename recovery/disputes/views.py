@@ -5,13 +5,12 @@ overdue. A dispute is answered by its owner or a supervisor."""
 from __future__ import annotations
 
 from flask import Blueprint as PageBlueprint
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from recovery.auth.models import Role
@@ -22,11 +21,11 @@ from recovery.customers.models import Customer, Grid
 from recovery.disputes import service
 from recovery.disputes.models import DisputeChannel, DisputeKind, DisputeStatus, Remedy
 from recovery.disputes.schemas import DisputeArgs, DisputeIn, DisputeOut, ReassignIn, ResolveIn
-from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.errors import Forbidden
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.timeutil import now
-from recovery.web.forms import act_on_customer, form_errors
+from recovery.web.forms import act_on_customer, carry_out
 from recovery.web.forms import posted as _form
 from recovery.worklist.service import officers
 
@@ -201,25 +200,8 @@ def _back(default: str):
 
 
 def _page_act(work, done: str):
-    """One form's action in one transaction; a refusal comes back as a message, nothing changed."""
-    try:
-        work()
-        db.session.commit()
-        flash(done, "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except Forbidden as e:
-        db.session.rollback()
-        if e.code == "role_not_allowed":
-            abort(403)
-        flash(e.message, "error")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    """One form's action in one transaction (web.forms.carry_out), then back to where the form came from."""
+    carry_out(work, done, missing_is_404=True)
     return _back(url_for("disputes.list_page"))
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.errors import DomainError, NotFound
 from recovery.extensions import db
 
 
@@ -27,6 +27,26 @@ def form_errors(error: ValidationError) -> str:
                      for k, v in error.messages.items())
 
 
+def carry_out(work: Callable[[], object], done: str, *, missing_is_404: bool = False) -> None:
+    """Run a page form's `work` in one transaction: done is flashed, or the refusal with nothing changed. A
+    role that may not do this at all (`role_not_allowed`) is a 403, as the pages it may not open are; with
+    `missing_is_404`, so is what the form names but does not exist (the page's own subject) a 404."""
+    try:
+        work()
+        db.session.commit()
+        flash(done, "success")
+    except ValidationError as e:
+        db.session.rollback()
+        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
+    except DomainError as e:
+        db.session.rollback()
+        if missing_is_404 and isinstance(e, NotFound):
+            abort(404)
+        if e.code == "role_not_allowed":
+            abort(403)
+        flash(e.message, "error")
+
+
 def act_on_customer(code: str, work: Callable[[Customer], object], done: str, anchor: str) -> Response:
     """Run `work(customer)` for the user's customer `code` in one transaction and go back to its page at
     `anchor`: done, or refused with the reason and nothing changed. Another grid's customer is a 404; a role
@@ -35,19 +55,5 @@ def act_on_customer(code: str, work: Callable[[Customer], object], done: str, an
         customer = customers.get_customer(db.session, current_user, code)
     except NotFound:
         abort(404)  # the same answer whether the customer does not exist or belongs to another grid
-    try:
-        work(customer)
-        db.session.commit()
-        flash(done, "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
-    except Forbidden as e:
-        db.session.rollback()
-        if e.code == "role_not_allowed":
-            abort(403)
-        flash(e.message, "error")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    carry_out(lambda: work(customer), done)
     return redirect(url_for("web.customer", code=customer.code) + anchor)
