@@ -177,37 +177,6 @@ class Settled:
 
     bills: tuple[tuple[str, int], ...]
     balance_fen: int
-    # Allocations computed but not yet written (allocate_payment(write=False)): (payment, bill, customer, fen, at).
-    pending_bills: tuple[tuple, ...] = ()
-    pending_penalties: tuple[tuple, ...] = ()
-
-
-
-@functools.cache
-def _then_with(then, also: tuple):
-    """The statement `then` with the statements `also` as its CTEs (built once per combination: SQLAlchemy
-    caches its compiled form, which it does not for a multi-row VALUES)."""
-    statement = then
-    for i, other in enumerate(also):
-        statement = statement.add_cte(other.cte(f"also_{i}"))
-    return statement
-
-
-def write_then(session: Session, settled: Settled, then, params: dict, *, also: tuple = ()) -> int:
-    """Write the allocations `settled` holds pending, then run `then` (an UPDATE, a channel's guard) with
-    `params` and the writes `also` ((statement, parameters), e.g. the request's stored answer); returns the
-    rows `then` changed. On PostgreSQL `then` and `also` are one statement, `also` its CTEs (parameter names
-    apart)."""
-    _insert_rows(session, Allocation, list(settled.pending_bills))
-    _insert_rows(session, PenaltyAllocation, list(settled.pending_penalties))
-    if session.get_bind().dialect.name != "postgresql":
-        for statement, values in also:
-            session.execute(statement, values)
-        return session.execute(then, params).rowcount
-    values = dict(params)
-    for _statement, more in also:
-        values.update(more)
-    return session.execute(_then_with(then, tuple(s for s, _v in also)), values).rowcount
 
 
 def _typed_null(type_):
@@ -267,30 +236,28 @@ def _post_and_read():
 
 
 def settle_payment(session: Session, *, customer_id: int, payment_id: int, amount_fen: int, paid_at: dt.datetime,
-                   effective_on: dt.date, posted_at: dt.datetime, note: str | None = None,
-                   write: bool = True) -> Settled:
-    """Post a new payment's ledger entry and allocate it (`allocate_payment`; `write=False` leaves the new
-    allocations pending for `write_then`); on PostgreSQL the entry and the read of the open items are one
-    statement."""
+                   effective_on: dt.date, posted_at: dt.datetime, note: str | None = None) -> Settled:
+    """Post a new payment's ledger entry and allocate it (`allocate_payment`); on PostgreSQL the entry and the
+    read of the open items are one statement."""
     if session.get_bind().dialect.name != "postgresql":
         entries.post(session, customer_id=customer_id, kind=EntryKind.payment, amount_fen=-amount_fen,
                      effective_on=effective_on, payment_id=payment_id, note=note, posted_at=posted_at)
         return allocate_payment(session, customer_id=customer_id, payment_id=payment_id, amount_fen=amount_fen,
-                                paid_at=paid_at, write=write)
+                                paid_at=paid_at)
     entry = {f"e_{c}": None for c in entries.COLUMNS} | {
         "e_customer_id": customer_id, "e_kind": EntryKind.payment.value, "e_amount_fen": -amount_fen,
         "e_effective_on": effective_on, "e_posted_at": posted_at, "e_payment_id": payment_id,
         "e_note": note[:entries.NOTE_LENGTH] if note else None}
     rows = session.execute(_post_and_read(), {"customer_id": customer_id, "payment_id": payment_id} | entry).all()
     return allocate_payment(session, customer_id=customer_id, payment_id=payment_id, amount_fen=amount_fen,
-                            paid_at=paid_at, open_items=rows, write=write)
+                            paid_at=paid_at, open_items=rows)
 
 
 def allocate_payment(session: Session, *, customer_id: int, payment_id: int, amount_fen: int,
-                     paid_at: dt.datetime, open_items: list | None = None, write: bool = True) -> Settled:
+                     paid_at: dt.datetime, open_items: list | None = None) -> Settled:
     """Allocate a payment just posted (its ledger entry written, its customer's row locked) against what
     the customer still owes, in the [allocation] order: one read of the open items (`open_items` when the
-    caller read them already), one write (left pending in the answer with `write=False`, for `write_then`).
+    caller read them already), one write.
 
     Allocating from the remaining amounts gives what a full recompute gives as long as the payment is the
     customer's latest; a payment dated before another live payment changes the past, so it is allocated
@@ -332,10 +299,7 @@ def allocate_payment(session: Session, *, customer_id: int, payment_id: int, amo
         left -= take
         row = (payment_id, bill_id, customer_id, take, max(paid_at, opens))
         (to_bills if item_kind == BILL else to_penalties).append((row, due_on, code))
-    bill_rows, penalty_rows = tuple(r for r, _d, _c in to_bills), tuple(r for r, _d, _c in to_penalties)
-    if write:
-        _insert_rows(session, Allocation, bill_rows)
-        _insert_rows(session, PenaltyAllocation, penalty_rows)
-        bill_rows = penalty_rows = ()
+    _insert_rows(session, Allocation, [r for r, _d, _c in to_bills])
+    _insert_rows(session, PenaltyAllocation, [r for r, _d, _c in to_penalties])
     answer = sorted(((due_on, r[1], code, r[3]) for r, due_on, code in to_bills))
-    return Settled(tuple((code, take) for _d, _i, code, take in answer), balance, bill_rows, penalty_rows)
+    return Settled(tuple((code, take) for _d, _i, code, take in answer), balance)

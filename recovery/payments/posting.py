@@ -78,6 +78,25 @@ class Guard:
     refuse: Callable[[], None]
 
 
+@functools.cache
+def _guard_storing(guard_statement, completion_statement):
+    """The guard's UPDATE with the request's stored answer as its CTE: one statement (built once per pair, so that
+    SQLAlchemy's compiled form is cached)."""
+    return guard_statement.add_cte(completion_statement.cte("stored_answer"))
+
+
+def _run_guard(session: Session, guard: Guard, completion: tuple | None) -> int:
+    """Run the guard, with the request's answer stored in the same statement on PostgreSQL (its parameter
+    names are no column's and no guard's); the rows the guard changed."""
+    if completion is None:
+        return session.execute(guard.statement, guard.params).rowcount
+    statement, values = completion
+    if session.get_bind().dialect.name != "postgresql":  # SQLite takes no UPDATE in a WITH
+        session.execute(statement, values)
+        return session.execute(guard.statement, guard.params).rowcount
+    return session.execute(_guard_storing(guard.statement, statement), guard.params | values).rowcount
+
+
 def post_agent_payment(session: Session, agent: agents.Caller, *, customer_code: str, amount_fen: int,
                        channel_ref: str, paid_at: dt.datetime, request: idempotency.Request | None = None) -> Posted:
     """Post an agent's payment: provisional until the agent's daily statement settles it. The request's key
@@ -204,21 +223,18 @@ def post_payment(session: Session, *, channel: Channel, channel_account: str, cu
         raise Conflict(f"channel_ref {channel_ref} is already posted as payment {existing}",
                        code="channel_ref_already_posted")
     payment_id, customer_id = inserted
-    combined = isinstance(guard, Guard)
     settled = allocations.settle_payment(session, customer_id=customer_id, payment_id=payment_id,
                                          amount_fen=amount_fen, paid_at=paid_at, effective_on=business_date(paid_at),
-                                         posted_at=stamp, note=note, write=not combined)
+                                         posted_at=stamp, note=note)
     posted = Posted(id=payment_id, code=code, customer_id=customer_id, customer_code=customer_code,
                     channel=str(channel), channel_account=channel_account, channel_ref=channel_ref,
                     amount_fen=amount_fen, paid_at=paid_at, state=str(state), allocations=settled.bills,
                     balance_fen=settled.balance_fen)
-    if combined:
-        also = ()
-        if request is not None and answer is not None:
-            also = (request.completion(201, answer(posted)),)
-        if not allocations.write_then(session, settled, guard.statement, guard.params, also=also):
+    if isinstance(guard, Guard):
+        stored = request is not None and answer is not None
+        if not _run_guard(session, guard, request.completion(201, answer(posted)) if stored else None):
             guard.refuse()
-        if also:
+        if stored:
             request.completed = True
     elif guard is not None:
         guard()
