@@ -53,7 +53,9 @@ def test_fit_returns_self_with_learned_attributes(windows):
     model = ArrearsModel(**SMALL)
     assert model.fit(fit_on.X, fit_on.y, eval_set=(validation.X, validation.y)) is model
     assert list(model.feature_names_in_) == list(FEATURES)
-    assert model.scale_pos_weight_ == pytest.approx((fit_on.y == 0).sum() / fit_on.y.sum())
+    assert model.scale_pos_weight_ == 1.0                                    # rows are not reweighted by default
+    auto = ArrearsModel(scale_pos_weight="auto").booster_params(list(FEATURES), np.array([0, 0, 0, 1]))
+    assert auto["scale_pos_weight"] == 3.0
     assert model.booster_.num_boosted_rounds() == model.best_iteration_ + 1
 
 
@@ -89,9 +91,10 @@ def test_save_and_load_round_trip_gives_identical_probabilities_without_pickle(w
 
 def test_calibration_on_the_validation_window_improves_brier_on_a_later_one(windows):
     held_out = windows[2]
-    brier = {c: metrics(held_out.y, _fit(windows, calibration=c).predict_proba(held_out.X)[:, 1])["brier"]
-             for c in ("isotonic", "sigmoid", None)}
     # weighting defaulters up inflates raw probabilities; either calibration brings them back
+    weighted = {"scale_pos_weight": "auto", "eval_metric": "auc"}
+    brier = {c: metrics(held_out.y, _fit(windows, calibration=c, **weighted).predict_proba(held_out.X)[:, 1])["brier"]
+             for c in ("isotonic", "sigmoid", None)}
     assert brier["isotonic"] < brier[None] and brier["sigmoid"] < brier[None]
     p = _fit(windows).predict_proba(held_out.X)[:, 1]
     assert abs(p.mean() - held_out.y.mean()) < 0.03
