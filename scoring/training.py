@@ -31,7 +31,7 @@ from sklearn.metrics import roc_auc_score
 from scoring.baseline import DEFAULT_RULE, PointsBaseline, PointsRule, credit_points
 from scoring.drift import reference_bins
 from scoring.evaluate import compare, metrics
-from scoring.features import build_features
+from scoring.features import build_features, prepare
 from scoring.frames import DEFAULT_TZ, Frames
 from scoring.labels import GRACE_DAYS, HORIZON_DAYS, default_outcomes
 from scoring.model import ArrearsModel
@@ -72,9 +72,10 @@ def stack_windows(frames: Frames | dict, origins: list, *, horizon_days: int = H
     frames = Frames.of(frames)
     # a rating without rated_on cannot be placed in time: past windows use the points rule instead
     rating = frames.rating if frames.rating is not None and "rated_on" in frames.rating.columns else None
+    prepared = prepare(frames, tz) if len(origins) > 1 else frames      # dates and keys read once for every window
     parts = []
     for origin in origins:
-        features = build_features(frames, origin, tz=tz)
+        features = build_features(prepared, origin, tz=tz)
         outcomes = default_outcomes(frames.bills, frames.allocations, origin, horizon_days, grace_days, tz=tz)
         outcomes = outcomes.loc[outcomes.index.isin(features.index)]
         features = features.loc[outcomes.index]
