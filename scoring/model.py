@@ -39,6 +39,7 @@ MANIFEST_FILE = "manifest.json"
 FORMAT = "fee-recovery/arrears-model"
 FORMAT_VERSION = 1
 PD_FLOOR = 1e-4   # a calibrated step can reach 0 or 1; no customer is certain either way
+STOP_ROWS = 200_000  # validation rows early stopping reads each round
 TIE_BREAK = 1e-7  # isotonic steps tie customers the trees tell apart: the margin orders them within a step
 
 
@@ -93,7 +94,10 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
             _check_columns(X_val, names)
             y_val = _binary(y_val, len(X_val))
             dval = _matrix(X_val, names, y_val)
-            evals = [(dval, "validation")]
+            # early stopping reads the metric every round: an evenly spread STOP_ROWS of the window tell the same
+            # round at a fraction of the cost; the calibration takes the whole window
+            step = -(-len(X_val) // STOP_ROWS)
+            evals = [(dval if step == 1 else _matrix(X_val.iloc[::step], names, y_val[::step]), "validation")]
         dtrain.set_label(y)
         stop = self.early_stopping_rounds if evals else None
         booster = xgb.train(params, dtrain, num_boost_round=self.n_estimators, evals=evals,

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import xgboost
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
@@ -63,6 +64,24 @@ def test_early_stopping_on_the_later_window_keeps_only_the_trees_used(windows):
     model = _fit(windows, n_estimators=2000, learning_rate=0.3, early_stopping_rounds=10)
     assert model.best_iteration_ < 1990
     assert model.booster_.num_boosted_rounds() == model.best_iteration_ + 1
+
+
+def test_early_stopping_reads_a_spread_of_a_large_window_and_the_calibration_all_of_it(windows, monkeypatch):
+    from scoring import model as module
+
+    fit_on, validation, _ = windows
+    monkeypatch.setattr(module, "STOP_ROWS", -(-len(validation.X) // 4))      # every fourth row
+    model = _fit(windows, n_estimators=400, learning_rate=0.3, early_stopping_rounds=10)
+    # the round it stopped at is the one every fourth validation row gives
+    def matrix(X, y):
+        return xgboost.DMatrix(X.to_numpy(np.float32), label=y.to_numpy(), feature_names=list(FEATURES))
+    alone = xgboost.train(model.booster_params(list(FEATURES), fit_on.y.to_numpy()), matrix(fit_on.X, fit_on.y), 400,
+                          evals=[(matrix(validation.X.iloc[::4], validation.y.iloc[::4]), "v")],
+                          early_stopping_rounds=10, verbose_eval=False)
+    assert model.best_iteration_ == alone.best_iteration < 390
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(model.decision_function(validation.X), validation.y)          # calibrated on the whole window
+    assert model.calibrator_["x"] == pytest.approx(list(iso.X_thresholds_))
 
 
 def test_same_data_and_seed_give_identical_probabilities_and_another_seed_does_not(windows):
