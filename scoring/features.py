@@ -322,6 +322,55 @@ def _rank_latest_first(codes: np.ndarray, due: np.ndarray, issued: np.ndarray) -
     return rank
 
 
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """The frames with their dates, instants and keys read once, for cutting at many as-of dates (the training
+    windows): day numbers, UTC instants, each bill's and payment's customer among all customers, each
+    allocation's bill and whether a direct debit paid it. build_features(prepare(frames, tz), D, tz=tz) is
+    build_features(frames, D, tz=tz); only the reading is shared."""
+
+    frames: Frames
+    tz: str
+    ids: pd.Index                     # every customer
+    opened: np.ndarray                # day numbers; unknown opening dates are never later than an as-of date
+    bill_code: np.ndarray             # the bill's customer in ids, -1 if unknown
+    bill_issued: np.ndarray
+    bill_due: np.ndarray
+    bill_month: np.ndarray
+    pay_code: np.ndarray
+    pay_at: np.ndarray                # UTC, naive datetime64[ns]
+    pay_day: np.ndarray               # local business day
+    alloc_bill: np.ndarray            # the allocation's bill (position in frames.bills), -1 if unknown
+    alloc_at: np.ndarray
+    alloc_day: np.ndarray
+    alloc_debit: np.ndarray           # paid by a direct debit
+
+
+def prepare(frames: Frames | dict, tz: str = DEFAULT_TZ) -> Prepared:
+    """Read the frames' dates, instants and keys once (see Prepared)."""
+    frames = Frames.of(frames)
+    customers, b, p, a = frames.customers, frames.bills, frames.payments, frames.allocations
+    ids = pd.Index(customers["customer_id"])
+    if not ids.is_unique:
+        raise ValueError("customers.customer_id is not unique")
+    opened = np.where(pd.isna(customers["opened_on"]).to_numpy(), np.iinfo(np.int64).min,
+                      dates_to_days(customers["opened_on"]))
+    # integer bill ids (database keys) make this hash join several times faster than text ids
+    alloc_bill = pd.Index(b["bill_id"]).get_indexer(a["bill_id"]) if len(b) else np.full(len(a), -1)
+    if "channel" in p.columns and len(a):
+        debit_ids = p["payment_id"].to_numpy()[p["channel"].to_numpy() == "direct_debit"]
+        alloc_debit = pd.Index(debit_ids).get_indexer(a["payment_id"].to_numpy()) >= 0
+    else:
+        alloc_debit = np.zeros(len(a), dtype=bool)
+    return Prepared(
+        frames=frames, tz=tz, ids=ids, opened=opened, bill_code=ids.get_indexer(b["customer_id"]),
+        bill_issued=dates_to_days(b["issued_on"]), bill_due=dates_to_days(b["due_on"]),
+        bill_month=period_months(b["period"].to_numpy()), pay_code=ids.get_indexer(p["customer_id"]),
+        pay_at=instants_to_utc(p["paid_at"]), pay_day=instants_to_local_days(p["paid_at"], tz),
+        alloc_bill=alloc_bill, alloc_at=instants_to_utc(a["allocated_at"]),
+        alloc_day=instants_to_local_days(a["allocated_at"], tz), alloc_debit=alloc_debit)
+
+
 @dataclasses.dataclass
 class _Cut:
     """The frames cut at the as-of date, customers coded 0..n-1."""
@@ -333,42 +382,53 @@ class _Cut:
     customers: pd.DataFrame
     bills: dict[str, np.ndarray]     # known bills: bill_id, code c, issued, due (days), amount, kwh, month
     payments: dict[str, np.ndarray]  # known payments: code c, amount, local day, debit (None without a channel)
+    allocations: dict[str, np.ndarray]   # known allocations: bill (position in bills), amount, local day, debit
     frames: Frames
 
 
-def _cut(frames: Frames, as_of, tz: str) -> _Cut:
-    day = as_of_day(as_of)
-    customers = frames.customers
-    opened = dates_to_days(customers["opened_on"])
-    opened_known = ~pd.isna(customers["opened_on"]).to_numpy()
-    customers = customers.loc[~opened_known | (opened <= day)]
-    ids = pd.Index(customers["customer_id"])
-    if not ids.is_unique:
-        raise ValueError("customers.customer_id is not unique")
+def _prepared(frames: Frames | dict | Prepared, tz: str) -> Prepared:
+    if isinstance(frames, Prepared):
+        if frames.tz != tz:
+            raise ValueError(f"the frames were prepared in {frames.tz}, not {tz}")
+        return frames
+    return prepare(frames, tz)
+
+
+def _cut(prep: Prepared, as_of) -> _Cut:
+    day, frames = as_of_day(as_of), prep.frames
+    known = prep.opened <= day
+    ids = prep.ids[known]
+    code = np.full(len(prep.ids) + 1, -1, dtype=np.int64)       # every customer's code in the cut; [-1]: unknown
+    code[np.flatnonzero(known)] = np.arange(len(ids))
     b = frames.bills
-    issued = dates_to_days(b["issued_on"])
-    codes = ids.get_indexer(b["customer_id"])
-    keep = (issued <= day) & (codes >= 0)
+    bc = code[prep.bill_code]
+    kept = np.flatnonzero((prep.bill_issued <= day) & (bc >= 0))
     # plain arrays, not a frame: building a frame of millions of rows would copy every column once more
     bills = {
-        "bill_id": b["bill_id"].to_numpy()[keep],
-        "c": codes[keep],
-        "issued": issued[keep],
-        "due": dates_to_days(b["due_on"].to_numpy()[keep]),
-        "amount": b["amount_fen"].to_numpy(dtype=np.int64)[keep],
-        "kwh": b["kwh"].to_numpy(dtype=np.float64)[keep],
-        "month": period_months(b["period"].to_numpy()[keep]),
+        "bill_id": b["bill_id"].to_numpy()[kept],
+        "c": bc[kept],
+        "issued": prep.bill_issued[kept],
+        "due": prep.bill_due[kept],
+        "amount": b["amount_fen"].to_numpy(dtype=np.int64)[kept],
+        "kwh": b["kwh"].to_numpy(dtype=np.float64)[kept],
+        "month": prep.bill_month[kept],
     }
-    end = day_end_utc(day, tz)[0]
+    end = day_end_utc(day, prep.tz)[0]
     p = frames.payments
-    codes = ids.get_indexer(p["customer_id"])
-    keep = (instants_to_utc(p["paid_at"]) < end) & (codes >= 0)
+    pc = code[prep.pay_code]
+    keep = (prep.pay_at < end) & (pc >= 0)
     payments = {
-        "c": codes[keep], "amount": p["amount_fen"].to_numpy(dtype=np.int64)[keep],
-        "day": instants_to_local_days(p["paid_at"].loc[keep], tz),
+        "c": pc[keep], "amount": p["amount_fen"].to_numpy(dtype=np.int64)[keep], "day": prep.pay_day[keep],
         "debit": (p["channel"].to_numpy()[keep] == "direct_debit") if "channel" in p.columns else None,
     }
-    return _Cut(day=day, end=end, tz=tz, ids=ids, customers=customers, bills=bills, payments=payments, frames=frames)
+    position = np.full(len(b) + 1, -1, dtype=np.int64)          # every bill's position among the cut's; [-1]: none
+    position[kept] = np.arange(kept.size)
+    pos = position[prep.alloc_bill]
+    keep = (prep.alloc_at < end) & (pos >= 0)
+    allocations = {"bill": pos[keep], "amount": frames.allocations["amount_fen"].to_numpy(dtype=np.int64)[keep],
+                   "day": prep.alloc_day[keep], "debit": prep.alloc_debit[keep]}
+    return _Cut(day=day, end=end, tz=prep.tz, ids=ids, customers=frames.customers.loc[known], bills=bills,
+                payments=payments, allocations=allocations, frames=frames)
 
 
 def _security(cut: _Cut) -> tuple[np.ndarray, np.ndarray]:
@@ -427,7 +487,7 @@ def account_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> 
 
     The next bill is estimated as the mean of the last three billed periods. Indexed like build_features.
     """
-    return _positions(_cut(Frames.of(frames), as_of, tz))
+    return _positions(_cut(_prepared(frames, tz), as_of))
 
 
 def _weighted_means(codes: np.ndarray, values: np.ndarray, rank: np.ndarray, half_life: float, n: int,
@@ -441,11 +501,10 @@ def _weighted_means(codes: np.ndarray, values: np.ndarray, rank: np.ndarray, hal
 
 
 def _state_features(out: dict, cut: _Cut, e: np.ndarray, rank: np.ndarray, edays: np.ndarray, settled: np.ndarray,
-                    settled_day: np.ndarray, paid: np.ndarray, pos: np.ndarray, keep: np.ndarray) -> None:
+                    settled_day: np.ndarray, paid: np.ndarray) -> None:
     """Features that carry the customer's state: habits weighted to the latest bills, streaks, the open bill.
 
-    e: the evaluable bills (rank 0 the latest), edays their days late (0 if on time); pos / keep: the known
-    allocations' bills and which allocations are known.
+    e: the evaluable bills (rank 0 the latest), edays their days late (0 if on time).
     """
     n, day, b = len(cut.ids), cut.day, cut.bills
     c, due, amount = b["c"], b["due"], b["amount"]
@@ -454,14 +513,10 @@ def _state_features(out: dict, cut: _Cut, e: np.ndarray, rank: np.ndarray, edays
     signed = np.where(settled, settled_day - due, day - due)[e].astype(np.float64)
     signed = np.clip(signed, -31.0, 120.0)
     # a bill settled by a direct debit was paid when the bank took it, not when the customer chose
-    chosen = np.ones(len(c), dtype=bool)
-    channels = cut.frames.payments.get("channel")
-    a = cut.frames.allocations
-    if channels is not None and len(a):
-        debit_ids = cut.frames.payments["payment_id"].to_numpy()[channels.to_numpy() == "direct_debit"]
-        by_debit = pd.Index(debit_ids).get_indexer(a["payment_id"].to_numpy()[keep]) >= 0
-        debit_paid = _int_sums(pos[by_debit], a["amount_fen"].to_numpy(dtype=np.int64)[keep][by_debit], len(c))
-        chosen = ~(settled & (2 * debit_paid >= amount))        # mostly paid by debit: the bank chose the day
+    a = cut.allocations
+    by_debit = a["debit"]
+    debit_paid = _int_sums(a["bill"][by_debit], a["amount"][by_debit], len(c))
+    chosen = ~(settled & (2 * debit_paid >= amount))            # mostly paid by debit: the bank chose the day
     ch = chosen[e]
     out["timing_ewm"] = _weighted_means(ec, signed, rank, 3.0, n, ch)
     out["timing_trend"] = _weighted_means(ec, signed, rank, 1.0, n, ch) - _weighted_means(ec, signed, rank, 6.0, n, ch)
@@ -493,14 +548,18 @@ def _state_features(out: dict, cut: _Cut, e: np.ndarray, rank: np.ndarray, edays
     out["latest_open_days"], out["latest_paid_days"], out["latest_paid_share"] = open_days, paid_days, share
 
 
-def _within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Running sums of values within runs of equal codes (codes sorted), inclusive."""
-    total = np.cumsum(values)
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """For each element of sorted codes, the position where its run of equal codes begins."""
     if codes.size == 0:
-        return total
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    before = np.r_[0, total[starts[1:] - 1]]
-    return total - np.repeat(before, np.diff(np.r_[starts, codes.size]))
+        return np.zeros(0, dtype=np.int64)
+    begins = np.r_[True, codes[1:] != codes[:-1]]
+    return np.maximum.accumulate(np.where(begins, np.arange(codes.size), 0))
+
+
+def _within(starts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running sums of values within runs (starts from _run_starts), inclusive."""
+    total = np.cumsum(values)
+    return total - (total[starts] - values[starts])
 
 
 def _cycle_features(out: dict, cut: _Cut, grid_code: np.ndarray) -> None:
@@ -514,13 +573,18 @@ def _cycle_features(out: dict, cut: _Cut, grid_code: np.ndarray) -> None:
     if c.size == 0:
         out.update({name: np.full(n, np.nan) for name in names})
         return
-    # one int64 key per (customer, day) orders cycles and payments alike
+    # one int64 key per (customer, day) orders cycles and payments alike; bills mostly come in that order already
     lo = min(int(issued.min()), int(pday.min(initial=issued.min())))
     span = max(int(issued.max()), int(pday.max(initial=issued.max()))) - lo + 1
-    keys, inverse = np.unique(c.astype(np.int64) * span + (issued - lo), return_inverse=True)
+    key = c.astype(np.int64) * span + (issued - lo)
+    if (key[1:] < key[:-1]).any():
+        order = np.argsort(key, kind="stable")
+        key, amount = key[order], amount[order]
+    begins = np.r_[True, key[1:] != key[:-1]]
+    keys = key[begins]
     m = keys.size
     cc, start = keys // span, keys % span + lo
-    billed = np.bincount(inverse, weights=amount.astype(np.float64), minlength=m)
+    billed = np.bincount(np.cumsum(begins) - 1, weights=amount.astype(np.float64), minlength=m)
     # the cycle each payment falls in: the customer's latest one begun by the payment's day
     k = np.searchsorted(keys, pc.astype(np.int64) * span + (pday - lo), side="right") - 1
     inside = (k >= 0) & (cc[np.maximum(k, 0)] == pc)
@@ -532,20 +596,24 @@ def _cycle_features(out: dict, cut: _Cut, grid_code: np.ndarray) -> None:
     np.minimum.at(first, k[by_hand], pday[by_hand])
     # owed when the cycle began: billed so far less paid in earlier cycles and before the first bill
     early = np.bincount(pc[~inside], weights=pamt[~inside].astype(np.float64), minlength=n)
-    owed = _within(cc, billed) - (_within(cc, paid) - paid) - early[cc]
+    starts = _run_starts(cc)
+    owed = _within(starts, billed) - (_within(starts, paid) - paid) - early[cc]
     closed = np.r_[cc[1:] == cc[:-1], False]
     use = np.flatnonzero(closed & (owed > 0))
     uc = cc[use]
-    rank = np.bincount(uc, minlength=n)[uc] - _within(uc, np.ones(uc.size, dtype=np.int64))   # latest first
+    rank = np.bincount(uc, minlength=n)[uc] - 1 - (np.arange(uc.size) - _run_starts(uc))    # latest first
     delay = (first[use] - start[use]).astype(np.float64)
     has = first[use] < np.iinfo(np.int64).max
     skip = (~any_paid[use]).astype(np.float64)
     share = np.minimum(paid[use] / owed[use], 1.0)
-    out["cycle_delay_ewm"] = _weighted_means(uc[has], delay[has], rank[has], 3.0, n)
+    weight = np.exp2(-rank / 3.0)                               # half-life 3 cycles
+    every = np.bincount(uc, weights=weight, minlength=n)
+    out["cycle_delay_ewm"] = _ratio(np.bincount(uc[has], weights=(weight * delay)[has], minlength=n),
+                                    np.bincount(uc[has], weights=weight[has], minlength=n))
     out["cycle_delay_mean"] = _means(uc, delay, n, has)
-    out["cycle_skip_ewm"] = _weighted_means(uc, skip, rank, 3.0, n)
+    out["cycle_skip_ewm"] = _ratio(np.bincount(uc, weights=weight * skip, minlength=n), every)
     out["cycle_skip_share"] = _means(uc, skip, n)
-    out["cycle_paid_ewm"] = _weighted_means(uc, share, rank, 3.0, n)
+    out["cycle_paid_ewm"] = _ratio(np.bincount(uc, weights=weight * share, minlength=n), every)
     out["cycle_paid_mean"] = _means(uc, share, n)
     groups = grid_code.max(initial=-1) + 1
     g, latest = grid_code[uc], rank == 0
@@ -563,18 +631,20 @@ def _cycle_features(out: dict, cut: _Cut, grid_code: np.ndarray) -> None:
 
 # ---------------------------------------------------------------------------------------------- features
 
-def build_features(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> pd.DataFrame:
+def build_features(frames: Frames | dict | Prepared, as_of, *, tz: str = DEFAULT_TZ) -> pd.DataFrame:
     """The FEATURES of every customer open at as_of, from what was known at the close of that business day.
 
-    frames: a Frames or a mapping with the same keys. Returns float64 columns in FEATURES order, indexed by
-    customer_id; NaN where a feature is undefined (e.g. no payment yet), which XGBoost treats as missing.
+    frames: a Frames, a mapping with the same keys, or prepare(frames, tz) to cut at many dates. Returns float64
+    columns in FEATURES order, indexed by customer_id; NaN where a feature is undefined (e.g. no payment yet),
+    which XGBoost treats as missing.
     """
     return features_and_positions(frames, as_of, tz=tz)[0]
 
 
-def features_and_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def features_and_positions(frames: Frames | dict | Prepared, as_of, *,
+                           tz: str = DEFAULT_TZ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """build_features and account_positions from one cut of the frames (scoring needs both)."""
-    cut = _cut(Frames.of(frames), as_of, tz)
+    cut = _cut(_prepared(frames, tz), as_of)
     n, day = len(cut.ids), cut.day
     out: dict[str, np.ndarray] = {}
     b = cut.bills
@@ -583,14 +653,7 @@ def features_and_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ
     amount = b["amount"]
 
     # ---- what each known bill had been paid, and when it was fully paid
-    a = cut.frames.allocations
-    at = instants_to_utc(a["allocated_at"])
-    # integer bill ids (database keys) make this hash join several times faster than text ids
-    pos = pd.Index(b["bill_id"]).get_indexer(a["bill_id"]) if len(b["c"]) else np.full(len(a), -1)
-    keep = (at < cut.end) & (pos >= 0)
-    pos = pos[keep]
-    a_amount = a["amount_fen"].to_numpy(dtype=np.int64)[keep]
-    a_day = instants_to_local_days(a["allocated_at"].loc[keep], cut.tz)
+    pos, a_amount, a_day = cut.allocations["bill"], cut.allocations["amount"], cut.allocations["day"]
     paid = _int_sums(pos, a_amount, len(b["c"]))
     in_grace = a_day <= due[pos] + LATE_DAYS
     paid_in_grace = _int_sums(pos[in_grace], a_amount[in_grace], len(b["c"]))
@@ -619,7 +682,7 @@ def features_and_positions(frames: Frames | dict, as_of, *, tz: str = DEFAULT_TZ
     out["late30_count_all"] = _counts(ec, n, edays > LATE_DAYS)
     out["partial_share_12"] = _means(ec, partial.astype(float), n, last12)
     out["bills_known"] = _counts(ec, n)
-    _state_features(out, cut, e, rank, edays, settled, settled_day, paid, pos, keep)
+    _state_features(out, cut, e, rank, edays, settled, settled_day, paid)
 
     # ---- arrears and payments
     positions = _positions(cut)

@@ -5,11 +5,14 @@ learned state in attributes ending with "_", fit returns self, NotFittedError be
 XGBoost's own UBJSON booster plus manifest.json (feature order, training window, parameters, metrics,
 the calibration map, versions); nothing is pickled.
 
-Class imbalance: defaulters are a minority, so positives are weighted by negatives / positives
-(scale_pos_weight="auto"). That skews the raw probabilities upwards; the calibration fitted on the
-time-based validation window maps them back to observed default rates. For the same reason early
-stopping watches the validation AUC (a ranking metric) by default: the log loss of deliberately
-skewed raw probabilities says little about when to stop.
+Class imbalance: defaulters are a minority, but the rows are not reweighted by default
+(scale_pos_weight=None): the raw probabilities then estimate default rates already, early stopping
+watches the validation log loss (linear in the rows, where the AUC sorts them every round: a sixth of
+the training time on 100,000 customers) and the calibration fitted on the time-based validation window
+corrects what drift there is. Measured on both synthetic utilities (bench/oracle.py), this ranks as well as
+weighting positives by negatives / positives with AUC stopping, and gives better Brier scores and
+capture. scale_pos_weight="auto" restores the weighting; stop on eval_metric="auc" with it, since the
+log loss of deliberately skewed raw probabilities says little about when to stop.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ MANIFEST_FILE = "manifest.json"
 FORMAT = "fee-recovery/arrears-model"
 FORMAT_VERSION = 1
 PD_FLOOR = 1e-4   # a calibrated step can reach 0 or 1; no customer is certain either way
+STOP_ROWS = 200_000  # validation rows early stopping reads each round
 TIE_BREAK = 1e-7  # isotonic steps tie customers the trees tell apart: the margin orders them within a step
 
 
@@ -56,8 +60,8 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
     def __init__(self, *, n_estimators: int = 1000, learning_rate: float = 0.05, max_depth: int = 4,
                  subsample: float = 0.8, colsample_bytree: float = 0.8, min_child_weight: float = 5.0,
                  reg_lambda: float = 1.0, gamma: float = 0.0, max_bin: int = 256,
-                 scale_pos_weight: float | str | None = "auto", early_stopping_rounds: int | None = 50,
-                 eval_metric: str = "auc", calibration: str | None = "isotonic", monotone: bool = True,
+                 scale_pos_weight: float | str | None = None, early_stopping_rounds: int | None = 50,
+                 eval_metric: str = "logloss", calibration: str | None = "isotonic", monotone: bool = True,
                  random_state: int = 0, n_jobs: int | None = None):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -90,7 +94,10 @@ class ArrearsModel(ClassifierMixin, BaseEstimator):
             _check_columns(X_val, names)
             y_val = _binary(y_val, len(X_val))
             dval = _matrix(X_val, names, y_val)
-            evals = [(dval, "validation")]
+            # early stopping reads the metric every round: an evenly spread STOP_ROWS of the window tell the same
+            # round at a fraction of the cost; the calibration takes the whole window
+            step = -(-len(X_val) // STOP_ROWS)
+            evals = [(dval if step == 1 else _matrix(X_val.iloc[::step], names, y_val[::step]), "validation")]
         dtrain.set_label(y)
         stop = self.early_stopping_rounds if evals else None
         booster = xgb.train(params, dtrain, num_boost_round=self.n_estimators, evals=evals,

@@ -18,9 +18,11 @@ validation window. For a figure nothing was tuned on, evaluate_window on a later
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime
 import itertools
+import os
 import pathlib
 
 import numpy as np
@@ -31,7 +33,7 @@ from sklearn.metrics import roc_auc_score
 from scoring.baseline import DEFAULT_RULE, PointsBaseline, PointsRule, credit_points
 from scoring.drift import reference_bins
 from scoring.evaluate import compare, metrics
-from scoring.features import build_features
+from scoring.features import build_features, prepare
 from scoring.frames import DEFAULT_TZ, Frames
 from scoring.labels import GRACE_DAYS, HORIZON_DAYS, default_outcomes
 from scoring.model import ArrearsModel
@@ -61,6 +63,13 @@ class Windows:
     unpaid_fen: pd.Series
     points: pd.Series
 
+    def split(self, origin) -> tuple[Windows, Windows]:
+        """(the windows before origin, the window at origin)."""
+        at = self.X.index.get_level_values("origin") == pd.Timestamp(origin).date()
+        parts = [Windows(X=self.X[rows], y=self.y[rows], unpaid_fen=self.unpaid_fen[rows], points=self.points[rows])
+                 for rows in (~at, at)]
+        return parts[0], parts[1]
+
 
 def stack_windows(frames: Frames | dict, origins: list, *, horizon_days: int = HORIZON_DAYS,
                   grace_days: int = GRACE_DAYS, tz: str = DEFAULT_TZ, rule: PointsRule = DEFAULT_RULE) -> Windows:
@@ -72,16 +81,21 @@ def stack_windows(frames: Frames | dict, origins: list, *, horizon_days: int = H
     frames = Frames.of(frames)
     # a rating without rated_on cannot be placed in time: past windows use the points rule instead
     rating = frames.rating if frames.rating is not None and "rated_on" in frames.rating.columns else None
-    parts = []
-    for origin in origins:
-        features = build_features(frames, origin, tz=tz)
+    prepared = prepare(frames, tz) if len(origins) > 1 else frames      # dates and keys read once for every window
+
+    def window(origin) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+        features = build_features(prepared, origin, tz=tz)
         outcomes = default_outcomes(frames.bills, frames.allocations, origin, horizon_days, grace_days, tz=tz)
         outcomes = outcomes.loc[outcomes.index.isin(features.index)]
         features = features.loc[outcomes.index]
         points = credit_points(features, rating, as_of=origin, rule=rule)
         key = pd.MultiIndex.from_arrays([np.full(len(features), pd.Timestamp(origin).date(), dtype=object),
                                          features.index], names=["origin", "customer_id"])
-        parts.append((features.set_axis(key), outcomes.set_axis(key), points.set_axis(key)))
+        return features.set_axis(key), outcomes.set_axis(key), points.set_axis(key)
+
+    # the windows only read the frames, and numpy works outside the interpreter's lock: one thread per core
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(origins), os.cpu_count() or 1))) as pool:
+        parts = list(pool.map(window, origins))
     X = pd.concat([p[0] for p in parts])
     outcomes = pd.concat([p[1] for p in parts])
     return Windows(X=X, y=outcomes["default"], unpaid_fen=outcomes["unpaid_fen"],
@@ -132,8 +146,8 @@ def train(frames: Frames | dict, as_of, *, model: ArrearsModel | None = None, wi
     origins, validation = rolling_origins(as_of, windows=windows, step_months=step_months,
                                           horizon_days=horizon_days, grace_days=grace_days)
     options = {"horizon_days": horizon_days, "grace_days": grace_days, "tz": tz, "rule": rule}
-    fit_on = stack_windows(frames, origins, **options)
-    val = stack_windows(frames, [validation], **options)
+    both = stack_windows(frames, [*origins, validation], **options)     # one reading of the frames for all
+    fit_on, val = both.split(validation)
     estimator = clone(model) if model is not None else ArrearsModel()
     estimator.fit(fit_on.X, fit_on.y.to_numpy(), eval_set=(val.X, val.y.to_numpy()))
     baseline = PointsBaseline().fit(fit_on.points, fit_on.y)

@@ -60,15 +60,23 @@ def scores(session: Session, as_of: dt.date, *, dask: str | None = None) -> pd.D
         frame = score_customers(model, load_frames(session), as_of, tz=tz)
     session.execute(delete(RiskScore).where(RiskScore.as_of == as_of, RiskScore.model_version == version))
     ids = bulk.read_frame(session, select(Customer.code, Customer.id)).set_index("code")["id"]
+    store_scores(session, frame, ids.reindex(frame.index).to_numpy(), as_of, version)
+    return frame
+
+
+def store_scores(session: Session, frame: pd.DataFrame, customer_ids, as_of: dt.date, version: str,
+                 table=None) -> int:
+    """Write a scoring run's frame (score_customers) as risk_scores rows for the given customer ids, in one COPY
+    on PostgreSQL; table: another table of the same columns (the benchmark's). Returns the rows written."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     rows = pd.DataFrame({
-        "customer_id": ids.reindex(frame.index).to_numpy(), "as_of": pd.Timestamp(as_of),
+        "customer_id": customer_ids, "as_of": pd.Timestamp(as_of),
         "model_version": version, "pd": frame["pd"].to_numpy(), "exposure_fen": frame["exposure_fen"].to_numpy(),
         "expected_loss_fen": frame["expected_loss_fen"].to_numpy(), "rating": frame["rating"].astype(str).to_numpy(),
-        "reasons_zh": frame["reasons_zh"].map(json.dumps).to_numpy(),
-        "reasons_en": frame["reasons_en"].map(json.dumps).to_numpy(), "created_at": pd.Timestamp(now()),
+        "reasons_zh": [encode(r) for r in frame["reasons_zh"].tolist()],
+        "reasons_en": [encode(r) for r in frame["reasons_en"].tolist()], "created_at": pd.Timestamp(now()),
     })
-    bulk.insert_frame(session, RiskScore.__table__, rows)
-    return frame
+    return bulk.insert_frame(session, RiskScore.__table__ if table is None else table, rows)
 
 
 def scores_csv(session: Session, as_of: dt.date, *, lang: str = "zh", dask: str | None = None) -> str:

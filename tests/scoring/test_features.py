@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.features import FEATURES, SPEC, account_positions, build_features
+from scoring.features import FEATURES, SPEC, account_positions, build_features, prepare
 from scoring.frames import Frames
+from tests.scoring.conftest import TRAIN_AT
 from tests.scoring.demo import allocate
 from tests.scoring.tiny import AS_OF, tiny_frames
 
@@ -159,6 +160,14 @@ def test_timing_leaves_out_bills_a_direct_debit_settled():
     days = np.array([42, 10, 40, -5, -5, -5, -5])
     assert c1["timing_ewm"] == pytest.approx((weights * days).sum() / weights.sum())
     assert c1["late_streak"] == 4                                              # lateness itself still counts
+
+
+def test_frames_prepared_once_cut_at_any_date_give_the_same_features(demo):
+    prepared = prepare(demo, "Asia/Shanghai")
+    for as_of in (TRAIN_AT, TRAIN_AT - dt.timedelta(days=200)):
+        pd.testing.assert_frame_equal(build_features(prepared, as_of), build_features(demo, as_of))
+    with pytest.raises(ValueError, match="prepared in Asia/Shanghai"):
+        build_features(prepared, TRAIN_AT, tz="UTC")
 
 
 def test_billing_cycles_read_what_was_paid_each_month_and_when_the_customer_chose_to(tiny):

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import xgboost
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
@@ -53,7 +54,9 @@ def test_fit_returns_self_with_learned_attributes(windows):
     model = ArrearsModel(**SMALL)
     assert model.fit(fit_on.X, fit_on.y, eval_set=(validation.X, validation.y)) is model
     assert list(model.feature_names_in_) == list(FEATURES)
-    assert model.scale_pos_weight_ == pytest.approx((fit_on.y == 0).sum() / fit_on.y.sum())
+    assert model.scale_pos_weight_ == 1.0                                    # rows are not reweighted by default
+    auto = ArrearsModel(scale_pos_weight="auto").booster_params(list(FEATURES), np.array([0, 0, 0, 1]))
+    assert auto["scale_pos_weight"] == 3.0
     assert model.booster_.num_boosted_rounds() == model.best_iteration_ + 1
 
 
@@ -61,6 +64,24 @@ def test_early_stopping_on_the_later_window_keeps_only_the_trees_used(windows):
     model = _fit(windows, n_estimators=2000, learning_rate=0.3, early_stopping_rounds=10)
     assert model.best_iteration_ < 1990
     assert model.booster_.num_boosted_rounds() == model.best_iteration_ + 1
+
+
+def test_early_stopping_reads_a_spread_of_a_large_window_and_the_calibration_all_of_it(windows, monkeypatch):
+    from scoring import model as module
+
+    fit_on, validation, _ = windows
+    monkeypatch.setattr(module, "STOP_ROWS", -(-len(validation.X) // 4))      # every fourth row
+    model = _fit(windows, n_estimators=400, learning_rate=0.3, early_stopping_rounds=10)
+    # the round it stopped at is the one every fourth validation row gives
+    def matrix(X, y):
+        return xgboost.DMatrix(X.to_numpy(np.float32), label=y.to_numpy(), feature_names=list(FEATURES))
+    alone = xgboost.train(model.booster_params(list(FEATURES), fit_on.y.to_numpy()), matrix(fit_on.X, fit_on.y), 400,
+                          evals=[(matrix(validation.X.iloc[::4], validation.y.iloc[::4]), "v")],
+                          early_stopping_rounds=10, verbose_eval=False)
+    assert model.best_iteration_ == alone.best_iteration < 390
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(model.decision_function(validation.X), validation.y)          # calibrated on the whole window
+    assert model.calibrator_["x"] == pytest.approx(list(iso.X_thresholds_))
 
 
 def test_same_data_and_seed_give_identical_probabilities_and_another_seed_does_not(windows):
@@ -89,9 +110,10 @@ def test_save_and_load_round_trip_gives_identical_probabilities_without_pickle(w
 
 def test_calibration_on_the_validation_window_improves_brier_on_a_later_one(windows):
     held_out = windows[2]
-    brier = {c: metrics(held_out.y, _fit(windows, calibration=c).predict_proba(held_out.X)[:, 1])["brier"]
-             for c in ("isotonic", "sigmoid", None)}
     # weighting defaulters up inflates raw probabilities; either calibration brings them back
+    weighted = {"scale_pos_weight": "auto", "eval_metric": "auc"}
+    brier = {c: metrics(held_out.y, _fit(windows, calibration=c, **weighted).predict_proba(held_out.X)[:, 1])["brier"]
+             for c in ("isotonic", "sigmoid", None)}
     assert brier["isotonic"] < brier[None] and brier["sigmoid"] < brier[None]
     p = _fit(windows).predict_proba(held_out.X)[:, 1]
     assert abs(p.mean() - held_out.y.mean()) < 0.03
