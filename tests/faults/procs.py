@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,12 +49,18 @@ def kill(proc: subprocess.Popen) -> None:
 def in_transaction(database_url: str, probe) -> bool:
     """Whether some other connection to the database is inside a write transaction right now.
 
-    SQLite: its write-ahead log has grown past `probe` (the size seen before); PostgreSQL: a backend of
-    this database other than ours has an open transaction that holds a transaction id (it wrote).
+    SQLite: another connection holds the write lock, so that ours cannot take it (a write transaction
+    small enough to stay in the page cache writes nothing to the log before it commits, so the log's size
+    would show it too late); PostgreSQL: a backend of this database other than ours has an open
+    transaction that holds a transaction id (it wrote).
     """
     if database_url.startswith("sqlite"):
-        wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
-        return wal.exists() and wal.stat().st_size > probe
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:  # "database is locked": a writer is inside its transaction
+            return "locked" in str(error) or "busy" in str(error)
+        probe.execute("ROLLBACK")
+        return False
     with probe.connect() as conn:
         return bool(conn.scalar(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
@@ -62,8 +69,7 @@ def in_transaction(database_url: str, probe) -> bool:
 
 def probe_for(database_url: str):
     if database_url.startswith("sqlite"):
-        wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
-        return wal.stat().st_size if wal.exists() else 0
+        return sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
     return create_engine(database_url, poolclass=None)
 
 
@@ -79,7 +85,9 @@ def kill_mid_transaction(proc: subprocess.Popen, database_url: str, *, timeout: 
             time.sleep(0.002)
         return False
     finally:
-        if not isinstance(probe, int):
+        if isinstance(probe, sqlite3.Connection):
+            probe.close()
+        else:
             probe.dispose()
 
 
