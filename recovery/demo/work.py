@@ -135,7 +135,8 @@ def _statements(session: Session, as_of: dt.date) -> int:
     """Take in one statement per channel and day (of the channel's busiest account over the days), each with
     two differences from the books."""
     days = _days(as_of)
-    pays = pd.concat([_day_payments(session, day).assign(day=day) for day in days], ignore_index=True)
+    frames = [_day_payments(session, day).assign(day=day) for day in days]
+    pays = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
     taken, turn = 0, 0
     for channel in STATEMENT_CHANNELS:
         mine = pays[pays["channel"] == channel]

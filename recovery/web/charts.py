@@ -304,8 +304,9 @@ def _trend_table(session: Session, mine, as_of: dt.date) -> tuple[pd.DataFrame, 
         .where(Payment.customer_id.in_(mine), Payment.paid_at >= start_of_day(months[0]),
                Payment.paid_at < instants[-1], Payment.state != PaymentState.reversed)
         .group_by(Grid.code, paid_month)).all()
-    due_f = pd.DataFrame(due, columns=["grid", "month", "due_fen"])
-    paid_f = pd.DataFrame(paid, columns=["grid", "month", "paid_fen"])
+    # Whole fen, nullable until the outer join's missing months are filled with 0 (never through float).
+    due_f = pd.DataFrame(due, columns=["grid", "month", "due_fen"]).astype({"due_fen": "Int64"})
+    paid_f = pd.DataFrame(paid, columns=["grid", "month", "paid_fen"]).astype({"paid_fen": "Int64"})
     labels = [m.strftime("%Y-%m") for m in months]
     return due_f.merge(paid_f, on=["grid", "month"], how="outer").fillna(0), labels
 
