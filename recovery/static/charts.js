@@ -38,7 +38,8 @@
       grid: {left: 8, right: 16, top: spec.series.length > 1 || !bar ? 48 : 32, bottom: 8, containLabel: true},
       xAxis: {type: 'category', data: spec.categories, boundaryGap: bar,
               axisLabel: {hideOverlap: true, interval: bar ? 0 : 'auto',
-                          rotate: bar && narrow && spec.categories.length > 6 ? 40 : 0}},
+                          // Every bar keeps its label: slanted when the bars are too many for the width.
+                          rotate: bar && spec.categories.length > (narrow ? 6 : 8) ? 40 : 0}},
       // A percentage axis reaches 100 at least, and further when a month collected more than fell due.
       // A loss rate may fall below 0 (more billed than delivered): its axis says so with min null (automatic).
       yAxis: {type: 'value', name: spec.axis.name, min: spec.axis.min === undefined ? 0 : spec.axis.min,
