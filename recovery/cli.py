@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from recovery import create_app
+from recovery.auth.models import Role
 from recovery.cliutil import date_param as _date
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
@@ -215,7 +216,7 @@ def user_group() -> None:
 @user_group.command("create")
 @click.argument("username")
 @click.option("--role", required=True,
-              type=click.Choice(["officer", "supervisor", "clerk", "admin", "cashier", "inspector"]))
+              type=click.Choice([role.value for role in Role]))
 @click.option("--name", "display_name", help="Display name (default: the username).")
 @click.option("--grid", "grids", multiple=True, help="Grid code an officer works (repeatable).")
 @click.password_option(envvar="RECOVERY_USER_PASSWORD")

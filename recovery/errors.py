@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
+from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 
@@ -81,6 +82,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
+        if err.code == "role_not_allowed" and not _wants_json():
+            # A page its role may not open (recovery.auth.permissions.require): the same 403 page as abort(403).
+            return app.handle_http_exception(exceptions.Forbidden())
         return jsonify(status=err.status, code=err.code, message=err.message), err.status
 
     @app.errorhandler(IntegrityError)

@@ -16,25 +16,25 @@ from sqlalchemy.orm import Session
 
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.audit import service as audit
+from recovery.auth.permissions import Action, allowed, may
 from recovery.errors import Conflict, Forbidden, Invalid, NotFound
 from recovery.timeutil import now
 
-# kind -> "module:function" and the roles that may approve it. Each domain adds its lines here.
-HANDLERS: dict[str, tuple[str, frozenset[str]]] = {
-    "deposit.apply": ("recovery.credit.deposits:carry_out_application", frozenset({"supervisor", "admin"})),
-    "deposit.refund": ("recovery.credit.deposits:carry_out_refund", frozenset({"supervisor", "admin"})),
-    "deposit.release": ("recovery.credit.deposits:carry_out_release", frozenset({"supervisor", "admin"})),
-    "guarantee.call": ("recovery.credit.guarantees:carry_out_call", frozenset({"supervisor", "admin"})),
-    "terms.change": ("recovery.credit.terms:apply_terms_change", frozenset({"supervisor", "admin"})),
-    "agent.suspend": ("recovery.payments.agent_actions:suspend", frozenset({"supervisor", "admin"})),
-    "agent.reinstate": ("recovery.payments.agent_actions:reinstate", frozenset({"supervisor", "admin"})),
-    "agent.forfeit": ("recovery.payments.agent_actions:forfeit", frozenset({"supervisor", "admin"})),
-    "debt.write_off": ("recovery.collections.writeoff:carry_out_write_off", frozenset({"supervisor", "admin"})),
-    "disconnection.execute": ("recovery.collections.dunning:carry_out_execution", frozenset({"supervisor", "admin"})),
-    "theft.charge": ("recovery.loss.inspections:carry_out_theft_charge", frozenset({"supervisor", "admin"})),
+# kind -> "module:function" and the action that decides it (recovery.auth.permissions). Each domain adds its
+# lines here.
+HANDLERS: dict[str, tuple[str, Action]] = {
+    "deposit.apply": ("recovery.credit.deposits:carry_out_application", Action.decide_approvals),
+    "deposit.refund": ("recovery.credit.deposits:carry_out_refund", Action.decide_approvals),
+    "deposit.release": ("recovery.credit.deposits:carry_out_release", Action.decide_approvals),
+    "guarantee.call": ("recovery.credit.guarantees:carry_out_call", Action.decide_approvals),
+    "terms.change": ("recovery.credit.terms:apply_terms_change", Action.decide_approvals),
+    "agent.suspend": ("recovery.payments.agent_actions:suspend", Action.decide_approvals),
+    "agent.reinstate": ("recovery.payments.agent_actions:reinstate", Action.decide_approvals),
+    "agent.forfeit": ("recovery.payments.agent_actions:forfeit", Action.decide_approvals),
+    "debt.write_off": ("recovery.collections.writeoff:carry_out_write_off", Action.decide_approvals),
+    "disconnection.execute": ("recovery.collections.dunning:carry_out_execution", Action.decide_approvals),
+    "theft.charge": ("recovery.loss.inspections:carry_out_theft_charge", Action.decide_approvals),
 }
-
-SUPERVISORS = frozenset({"supervisor", "admin"})
 
 
 def request_approval(session: Session, kind: str, subject_type: str, subject_id: str, *, reason: str,
@@ -72,9 +72,9 @@ def decide(session: Session, request_id: int, *, approve: bool, decided_by: str,
     req = session.scalar(select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update())
     if req is None:
         raise NotFound(f"no approval request #{request_id}")
-    _path, roles = HANDLERS[req.kind]
-    if role not in roles:
-        raise Forbidden(f"a {req.kind} request needs a {' or '.join(sorted(roles))} to decide it")
+    _path, action = HANDLERS[req.kind]
+    if not may(role, action):
+        raise Forbidden(f"a {req.kind} request needs a {allowed(action)} to decide it")
     if req.status != ApprovalStatus.pending:
         raise Conflict(f"request #{req.id} was already {req.status} by {req.decided_by}")
     if decided_by == req.requested_by:

@@ -9,22 +9,18 @@ from sqlalchemy import select
 
 from recovery.approvals import service
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
+from recovery.auth.permissions import Action, permits
 from recovery.errors import DomainError
 from recovery.extensions import db
 
 bp = Blueprint("approvals", __name__)
 
 
-def _require_supervisor() -> None:
-    if current_user.role not in service.SUPERVISORS:
-        abort(403)
-
-
 @bp.route("/approvals")
 @login_required
+@permits(Action.decide_approvals)
 def index():
     """Pending requests, oldest first, and the latest decisions."""
-    _require_supervisor()
     decided = db.session.scalars(
         select(ApprovalRequest).where(ApprovalRequest.status != ApprovalStatus.pending)
         .order_by(ApprovalRequest.decided_at.desc(), ApprovalRequest.id.desc()).limit(50))
@@ -33,9 +29,9 @@ def index():
 
 @bp.route("/approvals/<int:request_id>/decide", methods=["POST"])
 @login_required
+@permits(Action.decide_approvals)
 def decide(request_id: int):
     """Approve (and carry out) or reject one request."""
-    _require_supervisor()
     choice = request.form.get("decision")
     if choice not in ("approve", "reject"):
         abort(400)

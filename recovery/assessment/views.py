@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 
 from recovery.assessment import measures, service
 from recovery.auth.models import Role
+from recovery.auth.permissions import Action, may, permits
 from recovery.auth.views import api_login_required
 from recovery.csvexport import csv_response
 from recovery.errors import Forbidden
@@ -52,13 +53,12 @@ KIND_LABELS = {"officers": _l("Officers"), "grids": _l("Grids"), "agents": _l("P
                "distributors": _l("Card distributors")}
 ROW_LABELS = {"officers": _l("Officer"), "grids": _l("Grid"), "agents": _l("Partner agent"),
               "distributors": _l("Card distributor")}
-SEES_ALL = frozenset({Role.supervisor, Role.admin})
 # Officers' complaints (recovery.disputes.complaints): counts and the points they took off the score.
 COMPLAINTS = ("complaints_upheld", "complaints_late", "complaint_points")
 
 
 def _kinds_for_user() -> tuple[str, ...]:
-    if current_user.role in SEES_ALL:
+    if may(current_user, Action.read_all_results):
         return service.KINDS
     if current_user.role == Role.officer:
         return ("officers", "grids")
@@ -69,7 +69,7 @@ def _visible(kind: str, table: pd.DataFrame) -> pd.DataFrame:
     """The rows the reader may see: everything for supervisors; an officer their own row and grids."""
     if kind not in _kinds_for_user():
         raise Forbidden("the assessment is for supervisors, and for officers their own", code="role_not_allowed")
-    if current_user.role in SEES_ALL:
+    if may(current_user, Action.read_all_results):
         return table
     keys = {current_user.username} if kind == "officers" else {g.code for g in current_user.grids}
     return table[table.index.isin(keys)]
@@ -122,11 +122,10 @@ def csv_rows(kind: str, table: pd.DataFrame) -> tuple[list[str], list[list]]:
 
 @bp.route("/assessment")
 @login_required
+@permits(Action.read_assessment)
 def page():
     """The month's assessment tables (with the year to date on request)."""
     kinds = _kinds_for_user()
-    if not kinds:
-        abort(403)
     month = request.args.get("month") or _default_month()
     if not service.MONTH.match(month):
         abort(400)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -18,7 +17,8 @@ from sqlalchemy import select
 from recovery import LOCALES
 from recovery.auth import service
 from recovery.auth.models import User, password_matches
-from recovery.errors import Forbidden, Unauthorized, UnsupportedMediaType
+from recovery.auth.permissions import Action, may
+from recovery.errors import Unauthorized, UnsupportedMediaType
 from recovery.extensions import db
 from recovery.extensions import login as login_manager
 from recovery.ops import logs, ratelimit
@@ -33,6 +33,13 @@ def _localise_login_manager(_state) -> None:
     """Flask-Login's 'please sign in' message, in the officer's language rather than hard-coded English."""
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.localize_callback = str
+
+
+@bp.record_once
+def _permissions_in_templates(state) -> None:
+    """`may(current_user, Action.x)` in every template: a page shows a link or a form by the same table that
+    lets the request through (recovery.auth.permissions)."""
+    state.app.jinja_env.globals.update(may=may, Action=Action)
 
 
 SESSION_VERSION = "session_version"
@@ -154,13 +161,6 @@ def json_writes_only(blueprints: frozenset[str]) -> None:
     if request.method in WRITES and request.blueprint in blueprints and not request.is_json:
         raise UnsupportedMediaType("send the request body as JSON (Content-Type: application/json), even when "
                                    "it is empty: {}", code="json_required")
-
-
-def require_role(roles: Collection[str]) -> None:
-    """Refuse the signed-in user unless their role is among `roles`: Forbidden (403) with code role_not_allowed,
-    which the API answers as JSON and a customer page's form (web.forms.act_on_customer) as a 403 page."""
-    if current_user.role not in roles:
-        raise Forbidden(f"a {current_user.role} may not do this", code="role_not_allowed")
 
 
 def api_login_required(view):

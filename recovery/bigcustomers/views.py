@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, require_role
+from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.views import api_login_required
 from recovery.bigcustomers import service
 from recovery.bounds import BoundedDateTime
 from recovery.credit.security_schemas import Yuan, _In
@@ -24,8 +24,6 @@ from recovery.timeutil import today
 from recovery.web.forms import act_on_customer
 from recovery.web.forms import posted as _form
 
-WORKERS = frozenset({Role.officer, Role.supervisor, Role.admin})
-SUPERVISORS = frozenset({Role.supervisor, Role.admin})
 ROLE_LABELS = {"finance": _l("Finance"), "electrician": _l("Electrician"), "manager": _l("Manager")}
 REASON_LABELS = {"bill": _l("Monthly bill"), "strategic": _l("Strategic"), "both": _l("Monthly bill, strategic")}
 
@@ -68,18 +66,18 @@ class BigCustomerOut(Schema):
 
 
 def _set(customer: Customer, role: str, data: dict):
-    require_role(WORKERS)
+    require(Action.work_customers)
     return service.set_contact(db.session, customer, _role(role), name=data["name"], phone=data["phone"],
                                by=current_user.username)
 
 
 def _strategic(customer: Customer, data: dict):
-    require_role(SUPERVISORS)
+    require(Action.flag_strategic)
     return service.set_strategic(db.session, customer, reason=data["reason"], by=current_user.username, day=today())
 
 
 def _unflag(customer: Customer):
-    require_role(SUPERVISORS)
+    require(Action.flag_strategic)
     service.clear_strategic(db.session, customer, by=current_user.username, day=today())
 
 
@@ -99,7 +97,7 @@ class BigCustomers(MethodView):
     @api_bp.response(200, BigCustomerOut(many=True))
     def get(self):
         """Big customers in your grids, largest monthly bill first, with their first contact's deadline."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         return service.listing(db.session, current_user, today())
 
 
@@ -135,10 +133,9 @@ class Strategic(MethodView):
 
 @pages.route("/big-customers")
 @login_required
+@permits(Action.work_customers)
 def big_customers_page():
     """Big customers with their managers, named contacts and first contacts (late ones marked)."""
-    if current_user.role not in WORKERS:
-        abort(403)
     rows = service.listing(db.session, current_user, today())
     return render_template("bigcustomers/list.html", rows=rows, reasons=REASON_LABELS,
                            late=sum(1 for r in rows if r["contact_late"]),
@@ -174,4 +171,4 @@ def clear_strategic_form(code: str):
 def big_customer_for(customer: Customer) -> dict:
     """What `bigcustomers/_customer.html` shows: big-customer status, contacts, the strategic flag, the forms."""
     return {**service.status_of(db.session, customer), "role_labels": ROLE_LABELS, "reasons": REASON_LABELS,
-            "can_edit": current_user.role in WORKERS, "can_flag": current_user.role in SUPERVISORS}
+            "can_edit": may(current_user, Action.work_customers), "can_flag": may(current_user, Action.flag_strategic)}

@@ -17,8 +17,8 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, require_role
+from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.views import api_login_required
 from recovery.bounds import BoundedDate, date_arg
 from recovery.buildings import clearance, service
 from recovery.buildings.models import PropertyCompany
@@ -31,9 +31,6 @@ from recovery.extensions import db
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer, carry_out
 from recovery.web.forms import posted as _form
-
-WORKERS = frozenset({Role.officer, Role.supervisor, Role.admin})
-SUPERVISORS = frozenset({Role.supervisor, Role.admin})
 
 pages = PageBlueprint("buildings_pages", __name__)
 api_bp = Blueprint("buildings_api", __name__, url_prefix="/api/v1",
@@ -160,7 +157,7 @@ class TrackRowOut(Schema):
 
 
 def _link(building_code: str, data: dict) -> dict:
-    require_role(WORKERS)
+    require(Action.work_customers)
     building = service.get_building(db.session, building_code)
     customer = customers.get_customer(db.session, current_user, data["customer_id"])
     return service.link_resident(db.session, building, customer, through_company=data["payer"] == "company",
@@ -168,25 +165,25 @@ def _link(building_code: str, data: dict) -> dict:
 
 
 def _direct(customer: Customer, data: dict):
-    require_role(WORKERS)
+    require(Action.work_customers)
     return service.move_to_direct_billing(db.session, customer, on=data.get("on") or today(), reason=data["reason"],
                                           by=current_user.username)
 
 
 def _stop(code: str, data: dict) -> dict:
-    require_role(SUPERVISORS)
+    require(Action.supervise_buildings)
     return service.stop_collecting(db.session, service.get_company(db.session, code), on=data.get("on") or today(),
                                    reason=data["reason"], by=current_user.username)
 
 
 def _flag(data: dict):
-    require_role(SUPERVISORS)
+    require(Action.supervise_buildings)
     return clearance.flag(db.session, kind=data["kind"], grid=data.get("grid"), building=data.get("building"),
                           on=data.get("flagged_on") or today(), reason=data["reason"], by=current_user.username)
 
 
 def _lift(flag_id: int, data: dict):
-    require_role(SUPERVISORS)
+    require(Action.supervise_buildings)
     return clearance.lift(db.session, flag_id, on=data.get("lifted_on") or today(), by=current_user.username)
 
 
@@ -214,7 +211,7 @@ class Companies(MethodView):
     def get(self, args):
         """Property companies with the residents they pay for (in your grids) and their arrears, most overdue
         first."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         return service.companies(db.session, current_user, args.get("as_of") or today())
 
 
@@ -226,7 +223,7 @@ class CompanyArrears(MethodView):
     @api_bp.response(200, CompanyArrearsOut)
     def get(self, args, code: str):
         """A company's arrears with every resident behind them (in your grids), most overdue first."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         company = service.get_company(db.session, code)
         return _arrears_doc(service.company_arrears(db.session, current_user, company, args.get("as_of") or today()))
 
@@ -305,16 +302,11 @@ class Track(MethodView):
     @api_bp.response(200, TrackRowOut(many=True))
     def get(self, args):
         """The clearance track: arrears of customers on demolition and clearance sites (in your grids)."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         return clearance.track(db.session, current_user, args.get("as_of") or today())
 
 
 # ---------------------------------------------------------------- pages
-
-
-def _worker_page() -> None:
-    if current_user.role not in WORKERS:
-        abort(403)
 
 
 def _as_of() -> dt.date:
@@ -323,22 +315,22 @@ def _as_of() -> dt.date:
 
 @pages.route("/buildings")
 @login_required
+@permits(Action.work_customers)
 def buildings_page():
     """Property companies with their residents' arrears, buildings, and the clearance flags."""
-    _worker_page()
     day = _as_of()
     return render_template("buildings/index.html", as_of=day,
                            companies=service.companies(db.session, current_user, day),
                            buildings=service.buildings(db.session, current_user, day),
                            flags=clearance.flags(db.session), kinds=clearance.KINDS,
-                           supervising=current_user.role in SUPERVISORS)
+                           supervising=may(current_user, Action.supervise_buildings))
 
 
 @pages.route("/buildings/companies/<code>")
 @login_required
+@permits(Action.work_customers)
 def company_page(code: str):
     """One company's arrears with the residents behind them."""
-    _worker_page()
     try:
         company = service.get_company(db.session, code)
     except NotFound:
@@ -346,7 +338,7 @@ def company_page(code: str):
     day = _as_of()
     return render_template("buildings/company.html", report=service.company_arrears(db.session, current_user,
                                                                                      company, day),
-                           supervising=current_user.role in SUPERVISORS)
+                           supervising=may(current_user, Action.supervise_buildings))
 
 
 def _back(endpoint: str, **values):
@@ -399,9 +391,9 @@ def direct_billing_form(code: str):
 
 @pages.route("/clearance")
 @login_required
+@permits(Action.work_customers)
 def track_page():
     """The clearance track: arrears left on demolition and clearance sites."""
-    _worker_page()
     day = _as_of()
     rows = clearance.track(db.session, current_user, day)
     totals = {k: sum(r[k] for r in rows) for k in ("owed_at_flag_fen", "balance_fen", "paid_since_fen")}
@@ -410,9 +402,9 @@ def track_page():
 
 @pages.route("/clearance.csv")
 @login_required
+@permits(Action.work_customers)
 def track_csv():
     """The clearance track as CSV (spreadsheet formulas neutralised)."""
-    _worker_page()
     day = _as_of()
     rows = clearance.track_csv_rows(clearance.track(db.session, current_user, day))
     return csv_response(rows, clearance.TRACK_HEADER, f"clearance-track-{day.isoformat()}.csv")
@@ -424,5 +416,5 @@ def track_csv():
 @pages.app_template_global("building_summary")
 def building_summary(customer: Customer) -> dict:
     """What `buildings/_customer.html` shows: the building, who pays for the customer, and the form."""
-    return {**service.payer_of(db.session, customer), "can_move": current_user.role in WORKERS,
+    return {**service.payer_of(db.session, customer), "can_move": may(current_user, Action.work_customers),
             "on_track": clearance.on_track(db.session, customer.id, today())}

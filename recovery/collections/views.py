@@ -15,9 +15,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from recovery.approvals.models import ApprovalRequest
-from recovery.auth.models import Role
+from recovery.auth.permissions import Action, may, require
 from recovery.auth.service import visible_customers
-from recovery.auth.views import api_login_required, require_role
+from recovery.auth.views import api_login_required
 from recovery.billing.models import Bill
 from recovery.bounds import parse_date
 from recovery.collections import dunning, promises, visits
@@ -57,9 +57,6 @@ from recovery.notifications.models import Notification
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer
 from recovery.web.forms import posted as _form
-
-WORKERS = frozenset({Role.officer, Role.supervisor, Role.admin})
-DECIDERS = frozenset({Role.supervisor, Role.admin})
 
 api_bp = Blueprint("collections", __name__, url_prefix="/api/v1",
                    description="Collection work: visits and calls, promises to pay, pay plans, the dunning ladder's "
@@ -165,7 +162,7 @@ class CustomerVisits(MethodView):
     @api_bp.response(201, VisitOut)
     def post(self, data, code: str):
         """Log a visit or call: outcome, note, next step and when."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         visit = _record_visit(_customer(code), data)
         db.session.commit()
         return visit
@@ -184,7 +181,7 @@ class CustomerPromises(MethodView):
     @api_bp.response(201, PromiseOut)
     def post(self, data, code: str):
         """Record a promise to pay an amount by a date (checked nightly: kept or broken)."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         promise = _make_promise(_customer(code), data)
         db.session.commit()
         return promise
@@ -197,7 +194,7 @@ class PromiseCancel(MethodView):
     @api_bp.response(200, PromiseOut)
     def post(self, code: str, promise_id: int):
         """Withdraw an open promise."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         promise = promises.cancel_promise(db.session, _customer(code), promise_id, by=current_user.username)
         db.session.commit()
         return promise
@@ -216,7 +213,7 @@ class CustomerPayPlans(MethodView):
     @api_bp.response(201, PayPlanOut)
     def post(self, data, code: str):
         """Agree a pay plan: dated installments adding up to the total (checked nightly: completed or broken)."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         customer = _customer(code)
         plan = _create_plan(customer, data)
         db.session.commit()
@@ -231,7 +228,7 @@ class PayPlanCancel(MethodView):
     @api_bp.response(200, PayPlanOut)
     def post(self, data, code: str, plan_id: int):
         """End an active pay plan by agreement (no rating effect)."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         customer = _customer(code)
         promises.cancel_plan(db.session, customer, plan_id, by=current_user.username, reason=data["reason"])
         db.session.commit()
@@ -256,7 +253,7 @@ class CustomerExemptions(MethodView):
     @api_bp.response(201, ExemptionOut)
     def post(self, data, code: str):
         """Exempt the customer from disconnection (a critical load: hospital, water works); supervisors only."""
-        require_role(DECIDERS)
+        require(Action.decide_dunning)
         row = _set_exemption(_customer(code), data)
         db.session.commit()
         return row
@@ -269,7 +266,7 @@ class ExemptionRevoke(MethodView):
     @api_bp.response(200, ExemptionOut)
     def post(self, code: str, exemption_id: int):
         """End an exemption from today; supervisors only."""
-        require_role(DECIDERS)
+        require(Action.decide_dunning)
         row = dunning.revoke_exemption(db.session, _customer(code), exemption_id, by=current_user.username)
         db.session.commit()
         return row
@@ -283,7 +280,7 @@ class CustomerHolds(MethodView):
     @api_bp.response(201, HoldOut)
     def post(self, data, code: str):
         """Put a disputed bill on hold: the dunning ladder leaves it out until it is released."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         customer = _customer(code)
         hold = dunning.place_hold(db.session, customer, data["bill_id"], reason=data["reason"],
                                   by=current_user.username)
@@ -298,7 +295,7 @@ class HoldRelease(MethodView):
     @api_bp.response(200, HoldOut)
     def post(self, code: str, hold_id: int):
         """Release a hold: from today the bill counts on the ladder again."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         customer = _customer(code)
         dunning.release_hold(db.session, customer, hold_id, by=current_user.username)
         db.session.commit()
@@ -332,7 +329,7 @@ class OrderExecute(MethodView):
         approvals page, and only then is supply cut (four eyes). The latest payments (provisional ones included)
         are checked first: a customer who has paid, or is exempt, is not cut off and the order is cancelled
         instead, with nothing to approve; they are checked again when the request is approved."""
-        require_role(WORKERS)
+        require(Action.work_customers)
         order = dunning.get_order(db.session, order_id, visible_customers(current_user))
         result = dunning.request_execution(db.session, order, by=current_user.username, note=data.get("note"))
         db.session.commit()
@@ -347,7 +344,7 @@ class OrderWithdraw(MethodView):
     @api_bp.response(200, OrderOut)
     def post(self, data, order_id: int):
         """Withdraw an open order (supervisors), with the reason."""
-        require_role(DECIDERS)
+        require(Action.decide_dunning)
         order = dunning.get_order(db.session, order_id, visible_customers(current_user))
         dunning.withdraw_order(db.session, order, by=current_user.username, reason=data["reason"])
         db.session.commit()
@@ -366,7 +363,7 @@ def collections_for(customer: Customer) -> dict:
     return {**dunning_doc(customer), "visits": visits.visits_of(db.session, customer, limit=20),
             "promises": promises.promises_of(db.session, customer), "plans": promises.plans_of(db.session, customer),
             "bills": open_bills, "outcomes": visits.OUTCOMES, "today": today(),
-            "can_act": current_user.role in WORKERS, "can_decide": current_user.role in DECIDERS,
+            "can_act": may(current_user, Action.work_customers), "can_decide": may(current_user, Action.decide_dunning),
             "open": {"promise": PromiseStatus.open.value, "plan": PlanStatus.active.value,
                      "order": OrderStatus.open.value}}
 
@@ -389,10 +386,10 @@ def _installments(text: str) -> list[dict]:
     return out
 
 
-def _act(code: str, roles: frozenset[str], work, done: str):
+def _act(code: str, action: Action, work, done: str):
     """Run one form's action in one transaction and go back to the customer page with a message."""
     def allowed_work(customer: Customer) -> None:
-        require_role(roles)
+        require(action)
         work(customer)
 
     return act_on_customer(code, allowed_work, done, "#collection-work")
@@ -402,22 +399,22 @@ def _act(code: str, roles: frozenset[str], work, done: str):
 @login_required
 def record_visit(code: str):
     """Form: log a visit or call."""
-    return _act(code, WORKERS, lambda c: _record_visit(c, _form(VisitIn())), _("Visit recorded."))
+    return _act(code, Action.work_customers, lambda c: _record_visit(c, _form(VisitIn())), _("Visit recorded."))
 
 
 @pages.post("/customers/<code>/collections/promises")
 @login_required
 def make_promise(code: str):
     """Form: record a promise to pay."""
-    return _act(code, WORKERS, lambda c: _make_promise(c, _form(PromiseIn())), _("Promise recorded."))
+    return _act(code, Action.work_customers, lambda c: _make_promise(c, _form(PromiseIn())), _("Promise recorded."))
 
 
 @pages.post("/customers/<code>/collections/promises/<int:promise_id>/cancel")
 @login_required
 def cancel_promise(code: str, promise_id: int):
     """Form: withdraw an open promise."""
-    return _act(code, WORKERS, lambda c: promises.cancel_promise(db.session, c, promise_id,
-                                                                 by=current_user.username),
+    return _act(code, Action.work_customers,
+                lambda c: promises.cancel_promise(db.session, c, promise_id, by=current_user.username),
                 _("Promise withdrawn."))
 
 
@@ -429,15 +426,16 @@ def create_plan(code: str):
         fields = {k: v for k, v in request.form.items() if k in ("total", "note") and v.strip()}
         data = PayPlanIn().load({**fields, "installments": _installments(request.form.get("installments", ""))})
         _create_plan(c, data)
-    return _act(code, WORKERS, work, _("Pay plan agreed."))
+    return _act(code, Action.work_customers, work, _("Pay plan agreed."))
 
 
 @pages.post("/customers/<code>/collections/pay-plans/<int:plan_id>/cancel")
 @login_required
 def cancel_plan(code: str, plan_id: int):
     """Form: end a pay plan by agreement."""
-    return _act(code, WORKERS, lambda c: promises.cancel_plan(db.session, c, plan_id, by=current_user.username,
-                                                              reason=_form(CancelReasonIn())["reason"]),
+    return _act(code, Action.work_customers,
+                lambda c: promises.cancel_plan(db.session, c, plan_id, by=current_user.username,
+                                               reason=_form(CancelReasonIn())["reason"]),
                 _("Pay plan cancelled."))
 
 
@@ -448,30 +446,31 @@ def place_hold(code: str):
     def work(c):
         data = _form(HoldIn())
         dunning.place_hold(db.session, c, data["bill_id"], reason=data["reason"], by=current_user.username)
-    return _act(code, WORKERS, work, _("Bill put on hold."))
+    return _act(code, Action.work_customers, work, _("Bill put on hold."))
 
 
 @pages.post("/customers/<code>/collections/holds/<int:hold_id>/release")
 @login_required
 def release_hold(code: str, hold_id: int):
     """Form: release a hold."""
-    return _act(code, WORKERS, lambda c: dunning.release_hold(db.session, c, hold_id, by=current_user.username),
-                _("Hold released."))
+    return _act(code, Action.work_customers,
+                lambda c: dunning.release_hold(db.session, c, hold_id, by=current_user.username), _("Hold released."))
 
 
 @pages.post("/customers/<code>/collections/exemptions")
 @login_required
 def set_exemption(code: str):
     """Form: exempt a critical load from disconnection (supervisors)."""
-    return _act(code, DECIDERS, lambda c: _set_exemption(c, _form(ExemptionIn())), _("Exemption recorded."))
+    return _act(code, Action.decide_dunning, lambda c: _set_exemption(c, _form(ExemptionIn())),
+                _("Exemption recorded."))
 
 
 @pages.post("/customers/<code>/collections/exemptions/<int:exemption_id>/revoke")
 @login_required
 def revoke_exemption(code: str, exemption_id: int):
     """Form: end an exemption (supervisors)."""
-    return _act(code, DECIDERS, lambda c: dunning.revoke_exemption(db.session, c, exemption_id,
-                                                                   by=current_user.username),
+    return _act(code, Action.decide_dunning,
+                lambda c: dunning.revoke_exemption(db.session, c, exemption_id, by=current_user.username),
                 _("Exemption revoked."))
 
 
@@ -487,7 +486,7 @@ def execute_order(code: str, order_id: int):
         note = _form(ExecuteIn()).get("note")
         outcome.update(dunning.request_execution(db.session, order, by=current_user.username, note=note))
 
-    response = _act(code, WORKERS, work, _("Disconnection order handled."))
+    response = _act(code, Action.work_customers, work, _("Disconnection order handled."))
     if outcome.get("outcome") == "cancelled":
         flash(_("The customer has paid or is exempt: the order was cancelled, not carried out."), "info")
     elif outcome.get("outcome") == "awaiting_approval":

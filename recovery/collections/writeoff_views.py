@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, require_role
+from recovery.auth.permissions import Action, may, require
+from recovery.auth.views import api_login_required
 from recovery.bounds import BoundedDate
 from recovery.collections import writeoff
 from recovery.collections.writeoff_models import ReferralStatus
@@ -24,9 +24,6 @@ from recovery.money import parse_yuan
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer
 from recovery.web.forms import posted as _form
-
-REQUESTERS = frozenset({Role.officer, Role.supervisor, Role.admin})
-SUPERVISORS = frozenset({Role.supervisor, Role.admin})
 
 api_bp = Blueprint("writeoffs", __name__, url_prefix="/api/v1/customers",
                    description="Writing off a customer's uncollectable debt (a request for a supervisor who did not "
@@ -95,21 +92,21 @@ def _customer(code: str) -> Customer:
 
 
 def _request(customer: Customer, data: dict):
-    require_role(REQUESTERS)
+    require(Action.work_customers)
     return writeoff.request_write_off(db.session, customer, amount_fen=parse_yuan(data["amount"]),
                                       reason=data["reason"], evidence=data["evidence"],
                                       requested_by=current_user.username)
 
 
 def _refer(customer: Customer, data: dict):
-    require_role(SUPERVISORS)
+    require(Action.refer_debts)
     return writeoff.refer(db.session, customer, agency=data["agency"], amount_fen=parse_yuan(data["amount"]),
                           referred_on=data.get("referred_on"), referred_by=current_user.username,
                           note=data.get("note"))
 
 
 def _close(customer: Customer, referral_id: int, data: dict):
-    require_role(SUPERVISORS)
+    require(Action.refer_debts)
     ref = writeoff.get_referral(db.session, referral_id, customer)
     return writeoff.close_referral(db.session, ref, status=data["status"], closed_by=current_user.username,
                                    recovered_fen=parse_yuan(data["recovered"]) if data.get("recovered") else 0,
@@ -183,8 +180,8 @@ def writeoff_summary(customer: Customer, overdue_fen: int | None = None) -> dict
         "write_offs": write_offs,
         "pending": writeoff.pending_of(db.session, customer),
         "referrals": writeoff.referrals_of(db.session, customer),
-        "can_request": current_user.role in REQUESTERS,
-        "can_refer": current_user.role in SUPERVISORS,
+        "can_request": may(current_user, Action.work_customers),
+        "can_refer": may(current_user, Action.refer_debts),
         "today": today(),
     }
 

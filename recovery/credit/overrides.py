@@ -13,18 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recovery.audit import service as audit
-from recovery.auth.models import Role
+from recovery.auth.permissions import Action, may
 from recovery.credit.models import CreditOverride
 from recovery.credit.ratings import rating_policy
 from recovery.customers.models import Customer
 from recovery.errors import Forbidden, Invalid, NotFound
 from recovery.timeutil import now, today
 
-SUPERVISOR_ROLES = frozenset({Role.supervisor, Role.admin})
-
 
 def _check_role(role: str) -> None:
-    if role not in SUPERVISOR_ROLES:
+    if not may(role, Action.override_credit):
         raise Forbidden("only a supervisor may override a credit rating")
 
 

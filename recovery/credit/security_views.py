@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
-from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, require_role
+from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.views import api_login_required
 from recovery.credit import deposits, guarantees, qualification
 from recovery.credit.review import customer_security
 from recovery.credit.security_models import Deposit, Guarantee
@@ -42,10 +42,6 @@ from recovery.timeutil import today
 from recovery.web.forms import posted as _form
 
 SECURITY_KINDS = ("deposit.apply", "deposit.refund", "deposit.release", "guarantee.call")
-# Officers and supervisors act on security; finance clerks may also record money received.
-ACTORS = frozenset({Role.officer, Role.supervisor, Role.admin})
-RECEIVERS = ACTORS | {Role.clerk}
-DECIDERS = frozenset({Role.supervisor, Role.admin})
 
 api_bp = Blueprint("security", __name__, url_prefix="/api/v1/customers",
                    description="A customer's deposits, guarantees, qualification review and required versus held "
@@ -98,7 +94,7 @@ class CustomerDeposits(MethodView):
     @api_bp.response(201, DepositOut)
     def post(self, data, code: str):
         """Ask the customer for a deposit (default: the top-up to the recommended deposit)."""
-        require_role(ACTORS)
+        require(Action.work_customers)
         customer = _customer(code)
         d = deposits.request_deposit(db.session, customer, requested_by=current_user.username, reason=data["reason"],
                                      amount_fen=_amount(data))
@@ -121,7 +117,7 @@ class DepositReceipts(MethodView):
     @api_bp.response(201, DepositOut)
     def post(self, data, code: str, deposit_id: int):
         """Record money received on a deposit (a liability: the bill balance does not change)."""
-        require_role(RECEIVERS)
+        require(Action.receive_deposits)
         customer = _customer(code)
         deposits.receive(db.session, customer, amount_fen=parse_yuan(data["amount"]), reference=data["reference"],
                          received_by=current_user.username, received_on=data.get("received_on"),
@@ -136,7 +132,7 @@ def _deposit_request(kind: str):
     @api_bp.arguments(PayOutIn)
     @api_bp.response(202, ApprovalOut)
     def post(self, data, code: str, deposit_id: int):
-        require_role(ACTORS)
+        require(Action.work_customers)
         d = deposits.get_deposit(db.session, deposit_id, _customer(code))
         req = propose(db.session, d, requested_by=current_user.username, reason=data["reason"],
                       amount_fen=_amount(data))
@@ -173,7 +169,7 @@ class CustomerGuarantees(MethodView):
     @api_bp.response(201, GuaranteeOut)
     def post(self, data, code: str):
         """Register a guarantee: bank guarantee letter, letter of credit, surety, mortgage or pledge."""
-        require_role(ACTORS)
+        require(Action.work_customers)
         g = guarantees.register(db.session, _customer(code), kind=data["kind"], guarantor=data["guarantor"],
                                 reference=data["reference"], amount_fen=parse_yuan(data["amount"]),
                                 valid_from=data["valid_from"], valid_until=data["valid_until"],
@@ -190,7 +186,7 @@ class GuaranteeCalls(MethodView):
     @api_bp.response(202, ApprovalOut)
     def post(self, data, code: str, guarantee_id: int):
         """Ask a supervisor to call the guarantee against the customer's arrears."""
-        require_role(ACTORS)
+        require(Action.work_customers)
         g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
         req = guarantees.propose_call(db.session, g, requested_by=current_user.username, reason=data["reason"],
                                       amount_fen=_amount(data))
@@ -206,7 +202,7 @@ class GuaranteeRelease(MethodView):
     @api_bp.response(200, GuaranteeOut)
     def post(self, data, code: str, guarantee_id: int):
         """Hand the guarantee back: it no longer counts as security."""
-        require_role(ACTORS)
+        require(Action.work_customers)
         g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
         guarantees.release(db.session, g, released_by=current_user.username, reason=data["reason"])
         db.session.commit()
@@ -229,7 +225,7 @@ class CustomerQualification(MethodView):
     @api_bp.response(201, QualificationOut)
     def post(self, code: str):
         """Review the customer's qualification now: identity check digits and registered capital."""
-        require_role(ACTORS)
+        require(Action.work_customers)
         review = qualification.review_customer(db.session, _customer(code), reviewed_by=current_user.username)
         db.session.commit()
         return review
@@ -274,16 +270,15 @@ def customer_page(code: str):
         deposits=deposits.deposits_of(db.session, customer),
         guarantees=guarantees.guarantees_of(db.session, customer),
         review=qualification.latest_review(db.session, customer),
-        can_act=current_user.role in ACTORS, can_receive=current_user.role in RECEIVERS,
+        can_act=may(current_user, Action.work_customers), can_receive=may(current_user, Action.receive_deposits),
     )
 
 
-def _act(code: str, roles: frozenset[str], work, done: str):
+def _act(code: str, action: Action, work, done: str):
     """Run one form's action in one transaction: a role that may not use the form is refused with 403 (as
     with the pages it may not open); any other refusal comes back as a message, nothing changed."""
     customer = _page_customer(code)
-    if current_user.role not in roles:
-        abort(403)
+    require(action)
     try:
         work(customer)
         db.session.commit()
@@ -306,7 +301,7 @@ def request_deposit(code: str):
         data = _form(DepositRequestIn())
         deposits.request_deposit(db.session, c, requested_by=current_user.username, reason=data["reason"],
                                  amount_fen=_amount(data))
-    return _act(code, ACTORS, work, _("Deposit requested."))
+    return _act(code, Action.work_customers, work, _("Deposit requested."))
 
 
 @pages.post("/customers/<code>/security/deposits/<int:deposit_id>/receipts")
@@ -318,7 +313,7 @@ def receive_deposit(code: str, deposit_id: int):
         deposits.receive(db.session, c, amount_fen=parse_yuan(data["amount"]), reference=data["reference"],
                          received_by=current_user.username, received_on=data.get("received_on"),
                          deposit_id=deposit_id)
-    return _act(code, RECEIVERS, work, _("Deposit received."))
+    return _act(code, Action.receive_deposits, work, _("Deposit received."))
 
 
 @pages.post("/customers/<code>/security/deposits/<int:deposit_id>/<any(applications, refunds):what>")
@@ -331,7 +326,7 @@ def pay_out_deposit(code: str, deposit_id: int, what: str):
         data = _form(PayOutIn())
         propose(db.session, deposits.get_deposit(db.session, deposit_id, c), requested_by=current_user.username,
                 reason=data["reason"], amount_fen=_amount(data))
-    return _act(code, ACTORS, work, _("Sent to a supervisor for approval."))
+    return _act(code, Action.work_customers, work, _("Sent to a supervisor for approval."))
 
 
 @pages.post("/customers/<code>/security/guarantees")
@@ -344,7 +339,7 @@ def register_guarantee(code: str):
                             reference=data["reference"], amount_fen=parse_yuan(data["amount"]),
                             valid_from=data["valid_from"], valid_until=data["valid_until"],
                             created_by=current_user.username, note=data.get("note"))
-    return _act(code, ACTORS, work, _("Guarantee registered."))
+    return _act(code, Action.work_customers, work, _("Guarantee registered."))
 
 
 @pages.post("/customers/<code>/security/guarantees/<int:guarantee_id>/calls")
@@ -355,7 +350,7 @@ def call_guarantee(code: str, guarantee_id: int):
         data = _form(PayOutIn())
         guarantees.propose_call(db.session, guarantees.get_guarantee(db.session, guarantee_id, c),
                                 requested_by=current_user.username, reason=data["reason"], amount_fen=_amount(data))
-    return _act(code, ACTORS, work, _("Sent to a supervisor for approval."))
+    return _act(code, Action.work_customers, work, _("Sent to a supervisor for approval."))
 
 
 @pages.post("/customers/<code>/security/guarantees/<int:guarantee_id>/release")
@@ -366,7 +361,7 @@ def release_guarantee(code: str, guarantee_id: int):
         data = _form(ReasonIn())
         guarantees.release(db.session, guarantees.get_guarantee(db.session, guarantee_id, c),
                            released_by=current_user.username, reason=data["reason"])
-    return _act(code, ACTORS, work, _("Guarantee released."))
+    return _act(code, Action.work_customers, work, _("Guarantee released."))
 
 
 @pages.post("/customers/<code>/security/qualification")
@@ -375,15 +370,14 @@ def review_qualification(code: str):
     """Form: run the qualification review now."""
     def work(c):
         qualification.review_customer(db.session, c, reviewed_by=current_user.username)
-    return _act(code, ACTORS, work, _("Qualification reviewed."))
+    return _act(code, Action.work_customers, work, _("Qualification reviewed."))
 
 
 @pages.route("/security/approvals")
 @login_required
+@permits(Action.decide_approvals)
 def approvals_page():
     """Supervisors: pending deposit applications, refunds, releases and guarantee calls."""
-    if current_user.role not in DECIDERS:
-        abort(403)
     waiting = [r for r in approvals.pending(db.session) if r.kind in SECURITY_KINDS]
     dep = {str(d.id): d for d in db.session.scalars(select(Deposit).where(Deposit.id.in_(
         [int(r.subject_id) for r in waiting if r.subject_type == "deposit"])))}
@@ -401,10 +395,9 @@ def approvals_page():
 
 @pages.post("/security/approvals/<int:request_id>")
 @login_required
+@permits(Action.decide_approvals)
 def decide_page(request_id: int):
     """Supervisors: approve (and carry out) or reject a security request."""
-    if current_user.role not in DECIDERS:
-        abort(403)
     approve = request.form.get("decision") == "approve"
     try:
         req = approvals.get(db.session, request_id)

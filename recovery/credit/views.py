@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import decide
-from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, require_role, safe_next
+from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.views import api_login_required, safe_next
 from recovery.bounds import parse_date
 from recovery.credit import overrides, terms
 from recovery.credit.models import CreditRating, SettlementTerms
@@ -23,7 +23,7 @@ from recovery.credit.ratings import current_ratings, history, rate, rating_polic
 from recovery.credit.schemas import OverrideIn, OverrideSchema, RatingRowSchema, RatingSchema, TermsIn, TermsSchema
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.errors import DomainError, NotFound
 from recovery.extensions import db
 from recovery.timeutil import today
 
@@ -31,10 +31,8 @@ bp = Blueprint("credit", __name__)
 api_bp = ApiBlueprint("credit_api", __name__, url_prefix="/api/v1/customers",
                       description="Credit ratings with their history and reasons, overrides and settlement terms.")
 
-SUPERVISING = (Role.supervisor, Role.admin)
-# Credit work on a customer (recomputing the rating, proposing new terms) is the officers' and supervisors';
-# clerks and cashiers read the credit page but do not act on it.
-CREDIT_WORKERS = (Role.officer, Role.supervisor, Role.admin)
+# Credit work on a customer (recomputing the rating, proposing new terms) is the officers' and supervisors'
+# (Action.work_customers); clerks and cashiers read the credit page but do not act on it.
 
 
 # ---------------------------------------------------------------------------------------------- shared
@@ -98,16 +96,6 @@ def _customer_or_404(code: str) -> Customer:
         abort(404)
 
 
-def _require_supervisor() -> None:
-    if current_user.role not in SUPERVISING:
-        abort(403)
-
-
-def _require_credit_worker() -> None:
-    if current_user.role not in CREDIT_WORKERS:
-        abort(403)
-
-
 # ---------------------------------------------------------------------------------------------- pages
 
 
@@ -119,8 +107,8 @@ def credit_page(code: str):
     info = rating_of(db.session, customer)
     return render_template("credit/customer_credit.html", customer=customer, info=info,
                            chart=chart(info["history"], today()), grades=rating_policy().grades,
-                           supervisor=current_user.role in SUPERVISING, today=today(),
-                           can_act=current_user.role in CREDIT_WORKERS,
+                           supervisor=may(current_user, Action.override_credit), today=today(),
+                           can_act=may(current_user, Action.work_customers),
                            max_until=today() + dt.timedelta(days=rating_policy().override_max_days),
                            overrides=overrides.overrides_of(db.session, customer.id))
 
@@ -131,9 +119,9 @@ def _back(code: str):
 
 @bp.route("/customers/<code>/credit/override", methods=["POST"])
 @login_required
+@permits(Action.override_credit)
 def override_form(code: str):
     """A supervisor overrides the customer's grade until a date."""
-    _require_supervisor()
     customer = _customer_or_404(code)
     try:
         until = parse_date(request.form.get("expires_on", ""))
@@ -154,9 +142,9 @@ def override_form(code: str):
 
 @bp.route("/customers/<code>/credit/recompute", methods=["POST"])
 @login_required
+@permits(Action.work_customers)
 def recompute_form(code: str):
     """Recompute this customer's rating now (officers and supervisors)."""
-    _require_credit_worker()
     customer = _customer_or_404(code)
     rate(db.session, today(), [customer.id])
     db.session.commit()
@@ -166,9 +154,9 @@ def recompute_form(code: str):
 
 @bp.route("/customers/<code>/credit/terms", methods=["POST"])
 @login_required
+@permits(Action.work_customers)
 def terms_form(code: str):
     """Propose a change of settlement terms (officers and supervisors; another supervisor approves it)."""
-    _require_credit_worker()
     customer = _customer_or_404(code)
     try:
         terms.propose_terms(db.session, customer.id, request.form.get("terms", ""), request.form.get("reason", ""),
@@ -183,9 +171,9 @@ def terms_form(code: str):
 
 @bp.route("/credit/supervisor")
 @login_required
+@permits(Action.override_credit)
 def supervisor_page():
     """Supervisor's page: overrides in force, and term changes waiting for a decision."""
-    _require_supervisor()
     proposals = db.session.execute(
         select(ApprovalRequest, Customer.name).join(Customer, Customer.code == ApprovalRequest.subject_id)
         .where(ApprovalRequest.kind == terms.KIND, ApprovalRequest.status == ApprovalStatus.pending)
@@ -197,9 +185,9 @@ def supervisor_page():
 
 @bp.route("/credit/overrides", methods=["POST"])
 @login_required
+@permits(Action.override_credit)
 def override_any():
     """The supervisor page's override form: any customer by code."""
-    _require_supervisor()
     code = request.form.get("customer_id", "").strip()
     customer = db.session.scalar(select(Customer).where(Customer.code == code))
     if customer is None:
@@ -222,9 +210,9 @@ def override_any():
 
 @bp.route("/credit/overrides/<int:override_id>/revoke", methods=["POST"])
 @login_required
+@permits(Action.override_credit)
 def revoke_form(override_id: int):
     """End an override early."""
-    _require_supervisor()
     try:
         overrides.revoke_override(db.session, override_id, reason=request.form.get("reason", ""),
                                   revoked_by=current_user.username, role=current_user.role)
@@ -238,9 +226,9 @@ def revoke_form(override_id: int):
 
 @bp.route("/credit/proposals/<int:request_id>", methods=["POST"])
 @login_required
+@permits(Action.decide_approvals)
 def decide_form(request_id: int):
     """Approve or reject a proposed change of terms."""
-    _require_supervisor()
     try:
         decide(db.session, request_id, approve=request.form.get("decision") == "approve",
                decided_by=current_user.username, role=current_user.role, note=request.form.get("note") or None)
@@ -287,7 +275,7 @@ class RatingRecompute(MethodView):
     @api_bp.alt_response(403, description="Only officers and supervisors recompute a rating")
     def post(self, code: str):
         """Recompute the customer's rating today (on demand; officers and supervisors) and return it."""
-        require_role(CREDIT_WORKERS)
+        require(Action.work_customers)
         customer = _customer(code)
         rate(db.session, today(), [customer.id])
         db.session.commit()
@@ -308,8 +296,7 @@ class RatingOverrides(MethodView):
     @api_bp.alt_response(403, description="Only a supervisor may override a rating")
     def post(self, data, code: str):
         """Override the customer's grade until a date (supervisors), with a reason; audited."""
-        if current_user.role not in SUPERVISING:
-            raise Forbidden("only a supervisor may override a credit rating")
+        require(Action.override_credit, "only a supervisor may override a credit rating")
         new = overrides.set_override(db.session, _customer(code), grade=data["grade"], reason=data["reason"],
                                      expires_on=data["expires_on"], set_by=current_user.username,
                                      role=current_user.role)
@@ -332,7 +319,7 @@ class CustomerTerms(MethodView):
     @api_bp.alt_response(409, description="A proposal for this customer is already waiting")
     def post(self, data, code: str):
         """Propose a change of the customer's terms (officers, supervisors); a supervisor's approval applies it."""
-        require_role(CREDIT_WORKERS)
+        require(Action.work_customers)
         customer = _customer(code)
         terms.propose_terms(db.session, customer.id, data["terms"], data["reason"], current_user.username)
         db.session.commit()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from recovery import policy
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User, officer_grids
+from recovery.auth.permissions import Action, allowed, may
 from recovery.auth.service import visible_customers
 from recovery.billing.models import Bill
 from recovery.collections import dunning
@@ -39,8 +40,6 @@ from recovery.money import format_yuan
 from recovery.timeutil import business_date, now
 from recovery.worklist import coverage
 
-OWNERS = frozenset({Role.officer, Role.supervisor, Role.admin})
-SUPERVISING = frozenset({Role.supervisor, Role.admin})
 DESCRIPTION_LENGTH = 4000
 LISTS = ("open", "overdue", "resolved", "all")
 
@@ -48,10 +47,13 @@ LISTS = ("open", "overdue", "resolved", "all")
 # ---------------------------------------------------------------------------------------------- registering
 
 
-def _active_user(session: Session, username: str, roles: frozenset[str], what: str) -> User:
+def _active_user(session: Session, username: str, what: str, action: Action | None = None) -> User:
+    """The active user named `username` who may take `action` (an officer, when no action is named)."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or user.role not in roles:
-        raise Invalid(f"{what} {username!r} is not an active {' or '.join(sorted(roles))}", code="bad_user")
+    fits = user is not None and (may(user, action) if action else user.role == Role.officer)
+    if not fits or not user.active:
+        roles = allowed(action) if action else Role.officer.value
+        raise Invalid(f"{what} {username!r} is not an active {roles}", code="bad_user")
     return user
 
 
@@ -114,12 +116,12 @@ def register(session: Session, customer: Customer, *, kind: str, channel: str, d
     owner = (owner or "").strip() or _default_owner(session, customer, registered_by)
     if not owner:
         raise Invalid(f"no officer works grid of customer {customer.code}: name the owner", code="owner_required")
-    owner_user = _active_user(session, owner, OWNERS, "owner")
+    owner_user = _active_user(session, owner, "owner", Action.answer_disputes)
     if owner_user.role == Role.officer and not _sees(session, owner_user, customer):
         raise Invalid(f"officer {owner} does not work the grid of customer {customer.code}", code="bad_user")
     against = (against or "").strip() or None
     if against:
-        _active_user(session, against, frozenset({Role.officer}), "the officer complained about")
+        _active_user(session, against, "the officer complained about")
     against_channel, against_account = _partner(session, against_agent, against_distributor)
     hours = deadline_hours(policy.section("disputes"), kind)
     dispute = Dispute(customer_id=customer.id, kind=kind, channel=channel, description=description[:DESCRIPTION_LENGTH],
@@ -188,7 +190,7 @@ def resolve(session: Session, dispute: Dispute, *, outcome: str, reason: str, by
     if against:
         if outcome != DisputeStatus.upheld:
             raise Invalid("only an upheld complaint is counted against an officer", code="bad_against")
-        _active_user(session, against, frozenset({Role.officer}), "the officer complained about")
+        _active_user(session, against, "the officer complained about")
         dispute.against_officer = against
     holds = _holds(session, dispute)
     moment = now()
@@ -247,7 +249,7 @@ def reassign(session: Session, dispute: Dispute, *, owner: str, by: str) -> Disp
     """Give an open dispute to another owner (a supervisor's decision); audited."""
     if dispute.status != DisputeStatus.open:
         raise Conflict(f"dispute #{dispute.id} is already {dispute.status}", code="dispute_closed")
-    user = _active_user(session, owner, OWNERS, "owner")
+    user = _active_user(session, owner, "owner", Action.answer_disputes)
     customer = session.get(Customer, dispute.customer_id)
     if user.role == Role.officer and not _sees(session, user, customer):
         raise Invalid(f"officer {owner} does not work the grid of customer {customer.code}", code="bad_user")

@@ -13,27 +13,20 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, require_role, safe_next
+from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.views import api_login_required, safe_next
 from recovery.billing.models import Bill
 from recovery.customers import service as customers
 from recovery.customers.models import Customer, Grid
 from recovery.disputes import service
 from recovery.disputes.models import DisputeChannel, DisputeKind, DisputeStatus, Remedy
 from recovery.disputes.schemas import DisputeArgs, DisputeIn, DisputeOut, ReassignIn, ResolveIn
-from recovery.errors import Forbidden
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.timeutil import now
 from recovery.web.forms import act_on_customer, carry_out
 from recovery.web.forms import posted as _form
 from recovery.worklist.service import officers
-
-# Who registers complaints: officers, supervisors and the counter's cashiers (a complaint made at the hall).
-REGISTRARS = frozenset({Role.officer, Role.supervisor, Role.admin, Role.cashier})
-SUPERVISING = service.SUPERVISING
-# Who answers them: the owner (an officer or a supervisor), or any supervisor.
-ANSWERERS = service.OWNERS
 
 api_bp = Blueprint("disputes_api", __name__, url_prefix="/api/v1",
                    description="Customers' complaints and bill disputes: registered with a channel, an owner and a "
@@ -61,7 +54,7 @@ def dispute_label(code: str | None, group: str) -> str:
 
 
 def _supervising() -> bool:
-    return current_user.role in SUPERVISING
+    return may(current_user, Action.supervise_disputes)
 
 
 def _customer(code: str) -> Customer:
@@ -72,7 +65,7 @@ def _customer(code: str) -> Customer:
 
 
 def _register(customer: Customer, data: dict):
-    require_role(REGISTRARS)
+    require(Action.register_disputes)
     return service.register(db.session, customer, kind=data["kind"], channel=data["channel"],
                             description=data["description"], bill_codes=data.get("bills", []),
                             owner=data.get("owner"), against=data.get("against"),
@@ -82,7 +75,7 @@ def _register(customer: Customer, data: dict):
 
 
 def _resolve(dispute_id: int, data: dict):
-    require_role(ANSWERERS)
+    require(Action.answer_disputes)
     dispute = service.get(db.session, dispute_id, current_user)
     return service.resolve(db.session, dispute, outcome=data["outcome"], reason=data["reason"],
                            by=current_user.username, any_owner=_supervising(), remedy=data.get("remedy"),
@@ -92,8 +85,7 @@ def _resolve(dispute_id: int, data: dict):
 
 
 def _reassign(dispute_id: int, data: dict):
-    if not _supervising():
-        raise Forbidden("only a supervisor gives a dispute to another owner", code="role_not_allowed")
+    require(Action.supervise_disputes, "only a supervisor gives a dispute to another owner")
     dispute = service.get(db.session, dispute_id, current_user)
     return service.reassign(db.session, dispute, owner=data["owner"], by=current_user.username)
 
@@ -179,10 +171,9 @@ class CustomerDisputes(MethodView):
 
 @pages.route("/disputes")
 @login_required
+@permits(Action.register_disputes)
 def list_page():
     """Disputes: open ones by deadline (overdue first), or resolved; officers their grids' and their own."""
-    if current_user.role not in REGISTRARS:
-        abort(403)
     filters = _filters({k: (request.args.get(k) or "").strip() or None for k in ("status", "owner", "grid")})
     if filters["status"] not in service.LISTS:
         abort(400)
@@ -239,7 +230,7 @@ def disputes_for(customer: Customer) -> dict:
                                     .order_by(Bill.due_on.desc()).limit(24)))
     return {"rows": service.listing(db.session, current_user, status="all", customer=customer, limit=50),
             "bills": bills, "kinds": [k.value for k in DisputeKind], "channels": [c.value for c in DisputeChannel],
-            "remedies": [r.value for r in Remedy], "can_register": current_user.role in REGISTRARS,
+            "remedies": [r.value for r in Remedy], "can_register": may(current_user, Action.register_disputes),
             "supervising": _supervising(), "me": current_user.username, "open": DisputeStatus.open.value}
 
 

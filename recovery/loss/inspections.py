@@ -31,6 +31,7 @@ from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User
+from recovery.auth.permissions import Action, may
 from recovery.billing.models import Bill
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Forbidden, Invalid, NotFound
@@ -43,9 +44,6 @@ from recovery.money import format_yuan
 from recovery.timeutil import now
 
 CHARGE = "theft.charge"
-SUPERVISORS = frozenset({Role.supervisor, Role.admin})
-# Who may send an inspector: supervisors, and inspectors taking a case themselves.
-ASSIGNERS = SUPERVISORS | {Role.inspector}
 TIP_CHANNELS = ("phone", "visit", "online", "letter")
 TARIFF = re.compile(r"^(\d{1,3})(?:\.(\d{1,4}))?\Z", re.ASCII)
 
@@ -99,7 +97,7 @@ def assign(session: Session, customer: Customer, *, inspector: str, assigned_by:
            p: LossPolicy, source: str = InspectionSource.manual, period: str | None = None,
            tip: TipOff | None = None, note: str | None = None) -> Inspection:
     """Send an inspector to the customer; refused while the customer has an open inspection."""
-    if role not in ASSIGNERS:
+    if not may(role, Action.assign_inspections):
         raise Forbidden(f"a {role} may not assign inspections", code="role_not_allowed")
     if source not in InspectionSource.__members__:
         raise Invalid(f"unknown source {source!r}")
@@ -129,7 +127,7 @@ def get(session: Session, inspection_id: int) -> Inspection:
 
 
 def _may_record(session: Session, task: Inspection, username: str, role: str) -> None:
-    if role in SUPERVISORS:
+    if may(role, Action.record_any_inspection):
         return
     assignee = session.get(User, task.assigned_to)
     if role != Role.inspector or assignee is None or assignee.username != username:

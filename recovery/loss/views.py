@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from recovery.auth.models import Role
+from recovery.auth.permissions import Action, may, permits
 from recovery.customers.models import Customer
 from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
@@ -24,8 +25,6 @@ from recovery.timeutil import today
 
 bp = Blueprint("loss", __name__, url_prefix="/loss")
 
-READERS = frozenset({Role.inspector, Role.supervisor, Role.admin})
-SCREENERS = READERS
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
 CHART_MONTHS = 24
 PAGE = 50
@@ -79,11 +78,6 @@ def percent(rate) -> str:
     return f"{float(rate) * 100:.2f}%"
 
 
-def _require(roles: frozenset[str]) -> None:
-    if current_user.role not in roles:
-        abort(403)
-
-
 def _period(default: str | None) -> str | None:
     value = request.values.get("period") or default
     if value is not None and not PERIOD.match(value):
@@ -108,9 +102,9 @@ def _refused(error: DomainError, target: str):
 
 @bp.route("")
 @login_required
+@permits(Action.read_loss)
 def areas_page():
     """The month's loss of every area and line, flagged ones first."""
-    _require(READERS)
     period = _period(rates.latest_period(db.session))
     result = rates.report(db.session, period, loss_policy()) if period else {"areas": [], "lines": []}
     ordered = sorted(result["areas"], key=lambda a: (not a["flagged"], -float(a["loss_rate"] or "-99"), a["area"]))
@@ -120,9 +114,9 @@ def areas_page():
 
 @bp.route("/areas/<code>")
 @login_required
+@permits(Action.read_loss)
 def area_page(code: str):
     """One area: its loss rate month by month (chart and table) and its customers on the latest suspect list."""
-    _require(READERS)
     area = queries.area_by_code(db.session, code)
     if area is None:
         abort(404)
@@ -139,16 +133,16 @@ def area_page(code: str):
 @bp.app_template_global("loss_dashboard")
 def loss_dashboard() -> dict | None:
     """The dashboard's line-loss figure for the signed-in user (see queries.dashboard_figure)."""
-    if not current_user.is_authenticated or current_user.role not in (Role.officer, Role.supervisor, Role.admin):
+    if not may(current_user, Action.read_dashboard):  # signed out: no role, no dashboard
         return None
     return queries.dashboard_figure(db.session, current_user, loss_policy(), percent)
 
 
 @bp.route("/suspects")
 @login_required
+@permits(Action.read_loss)
 def suspects_page():
     """The month's suspect list as last screened, most suspect first, with a way to send an inspector."""
-    _require(READERS)
     screened = suspects.screened_periods(db.session)
     period = _period(screened[0] if screened else rates.latest_period(db.session))
     try:
@@ -159,14 +153,15 @@ def suspects_page():
         else (0, [])
     return render_template("loss/suspects.html", period=period, rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE)), screened=screened,
-                           inspectors=service.inspectors(db.session), can_assign=current_user.role in service.ASSIGNERS)
+                           inspectors=service.inspectors(db.session),
+                           can_assign=may(current_user, Action.assign_inspections))
 
 
 @bp.route("/suspects/screen", methods=["POST"])
 @login_required
+@permits(Action.screen_suspects)
 def screen():
     """Screen a month again (its stored list is replaced)."""
-    _require(SCREENERS)
     period = _period(None)
     if period is None:
         abort(400)
@@ -178,13 +173,13 @@ def screen():
 
 @bp.route("/inspections")
 @login_required
+@permits(Action.read_loss)
 def inspections_page():
     """Inspection tasks: an inspector's own, a supervisor's every one; the outcome is recorded here."""
-    _require(READERS)
     own = current_user.role == Role.inspector
     rows = service.tasks(db.session, assigned_to=current_user.id if own else None)
     return render_template("loss/inspections.html", rows=rows, own=own, inspectors=service.inspectors(db.session),
-                           today=today(), can_assign=current_user.role in service.ASSIGNERS)
+                           today=today(), can_assign=may(current_user, Action.assign_inspections))
 
 
 def _customer(code: str) -> Customer:
@@ -196,9 +191,9 @@ def _customer(code: str) -> Customer:
 
 @bp.route("/inspections", methods=["POST"])
 @login_required
+@permits(Action.read_loss)
 def assign():
     """Send an inspector to a customer (from the suspect list, or any customer by code)."""
-    _require(READERS)
     back = request.form.get("next") or url_for("loss.inspections_page")
     if not back.startswith("/loss"):
         back = url_for("loss.inspections_page")
@@ -235,9 +230,9 @@ def _task(inspection_id: int) -> Inspection:
 
 @bp.route("/inspections/<int:inspection_id>/outcome", methods=["POST"])
 @login_required
+@permits(Action.read_loss)
 def record(inspection_id: int):
     """Record what an inspection found."""
-    _require(READERS)
     task = _task(inspection_id)
     back = url_for("loss.inspections_page")
     try:
@@ -261,9 +256,9 @@ def record(inspection_id: int):
 
 @bp.route("/inspections/<int:inspection_id>/charge", methods=["POST"])
 @login_required
+@permits(Action.read_loss)
 def refile(inspection_id: int):
     """File a confirmed theft's charges again, corrected, after a supervisor rejected them."""
-    _require(READERS)
     task = _task(inspection_id)
     back = url_for("loss.inspections_page")
     try:
@@ -276,19 +271,19 @@ def refile(inspection_id: int):
 
 @bp.route("/tips")
 @login_required
+@permits(Action.read_loss)
 def tips_page():
     """Tip-offs: record one (an inspector is sent), and the latest with their outcome and reward."""
-    _require(READERS)
     return render_template("loss/tips.html", rows=service.tips(db.session), inspectors=service.inspectors(db.session),
                            today=today(), channels=service.TIP_CHANNELS, reward_fen=loss_policy().tip_reward_fen,
-                           can_assign=current_user.role in service.ASSIGNERS)
+                           can_assign=may(current_user, Action.assign_inspections))
 
 
 @bp.route("/tips", methods=["POST"])
 @login_required
+@permits(Action.read_loss)
 def record_tip():
     """Record a tip-off and send an inspector."""
-    _require(READERS)
     back = url_for("loss.tips_page")
     try:
         received = dt.date.fromisoformat(request.form.get("received_on") or today().isoformat())

@@ -10,15 +10,15 @@ import secrets
 from functools import wraps
 
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
-from recovery.auth.models import Role
+from recovery.auth.permissions import Action, allowed, permits, require
 from recovery.auth.views import api_login_required
-from recovery.errors import DomainError, Forbidden, Invalid, NotFound
+from recovery.errors import DomainError, Invalid, NotFound
 from recovery.extensions import db
 from recovery.money import format_yuan, parse_yuan
 from recovery.ops.ratelimit import per_caller
@@ -48,17 +48,14 @@ staff_bp = Blueprint("channels", __name__, url_prefix="/api/v1",
 kiosk_signed = signed_by("X-Kiosk-Id", kiosks.authenticate, "kiosk")
 kiosk_limited = per_caller("kiosk", "KIOSK_RATE_LIMIT")
 
-REDEEMERS = frozenset({Role.cashier, Role.clerk, Role.supervisor, Role.admin})
 
-
-def roles(allowed: frozenset[str]):
-    """Signed-in staff of the given roles only (403 for the others)."""
+def staff_may(action: Action):
+    """Signed-in staff whose role may take `action` only (403 for the others)."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if current_user.role not in allowed:
-                raise Forbidden(f"this needs a {' or '.join(sorted(allowed))}", code="role_not_allowed")
+            require(action, f"this needs a {allowed(action)}")
             return view(*args, **kwargs)
 
         return api_login_required(wrapper)
@@ -102,7 +99,7 @@ class KioskPayment(MethodView):
 
 
 @staff_bp.route("/cards/redeem", methods=["POST"])
-@roles(REDEEMERS)
+@staff_may(Action.redeem_cards)
 @staff_bp.arguments(RedeemIn)
 @staff_bp.response(201, RedeemOut)
 def redeem(data):
@@ -122,7 +119,7 @@ def _drawer_answer(row) -> dict:
 
 
 @staff_bp.route("/counter/drawer", methods=["POST"])
-@roles(frozenset({Role.cashier}))
+@staff_may(Action.work_counter)
 @staff_bp.arguments(DrawerOpenIn)
 @staff_bp.response(201, DrawerOut)
 def open_drawer(data):
@@ -134,7 +131,7 @@ def open_drawer(data):
 
 
 @staff_bp.route("/counter/drawer", methods=["GET"])
-@roles(frozenset({Role.cashier}))
+@staff_may(Action.work_counter)
 @staff_bp.response(200, DrawerOut)
 def get_drawer():
     """The signed-in cashier's drawer for today."""
@@ -142,7 +139,7 @@ def get_drawer():
 
 
 @staff_bp.route("/counter/drawer/close", methods=["POST"])
-@roles(frozenset({Role.cashier}))
+@staff_may(Action.work_counter)
 @staff_bp.arguments(DrawerCloseIn)
 @staff_bp.response(200, DrawerOut)
 def close_drawer(data):
@@ -155,7 +152,7 @@ def close_drawer(data):
 
 
 @staff_bp.route("/counter/payments", methods=["POST"])
-@roles(frozenset({Role.cashier}))
+@staff_may(Action.work_counter)
 @staff_bp.arguments(CounterPaymentIn)
 @staff_bp.response(201, CounterPaymentOut)
 def counter_payment(data):
@@ -180,16 +177,11 @@ def form_token() -> str:
     return "F" + secrets.token_hex(10).upper()
 
 
-def _cashier_only() -> None:
-    if current_user.role != Role.cashier:
-        abort(403)
-
-
 @pages_bp.route("/counter")
 @login_required
+@permits(Action.work_counter)
 def counter_page():
     """The cashier's day: open the drawer, take payments, close it."""
-    _cashier_only()
     day = today()
     try:
         row = counter.drawer(db.session, current_user.username, day)
@@ -224,9 +216,9 @@ def _counter_action(action) -> Response:
 
 @pages_bp.route("/counter/open", methods=["POST"])
 @login_required
+@permits(Action.work_counter)
 def counter_open():
     """Open today's drawer with its float."""
-    _cashier_only()
 
     def act() -> str:
         counter.open_drawer(db.session, current_user.username, opening_float_fen=_form_yuan("opening_float"),
@@ -238,9 +230,9 @@ def counter_open():
 
 @pages_bp.route("/counter/pay", methods=["POST"])
 @login_required
+@permits(Action.work_counter)
 def counter_pay():
     """Take one payment into the open drawer."""
-    _cashier_only()
 
     def act() -> str:
         _payment, receipt = counter.post_counter_payment(
@@ -254,9 +246,9 @@ def counter_pay():
 
 @pages_bp.route("/counter/close", methods=["POST"])
 @login_required
+@permits(Action.work_counter)
 def counter_close():
     """Close today's drawer with the cash counted."""
-    _cashier_only()
 
     def act() -> str:
         counter.close_drawer(db.session, current_user.username, counted_fen=_form_yuan("counted"),

@@ -8,11 +8,11 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
-from recovery.auth.models import Role
+from recovery.auth.permissions import Action, require
 from recovery.auth.views import safe_next
 from recovery.bounds import parse_date
 from recovery.errors import DomainError, ImportRejected
@@ -23,7 +23,6 @@ from recovery.payments.direct_debit_files import batch_csv, pain008
 from recovery.timeutil import today
 
 bp = Blueprint("debit_pages", __name__, url_prefix="/direct-debit")
-STAFF = {Role.clerk, Role.supervisor, Role.admin}
 RESULT_FORMATS = {"csv": "CSV", "pain002": "pain.002", "camt054": "camt.054"}
 
 BATCH_STATUS = {"open": _l("Not sent"), "sent": _l("Sent to the bank"), "closed": _l("All results in")}
@@ -34,8 +33,7 @@ ITEM_STATUS = {"pending": _l("Awaiting result"), "succeeded": _l("Debited"), "re
 @login_required
 def _staff_only():
     """Direct debit is the finance clerks' (and supervisors') work; officers do not see it."""
-    if current_user.role not in STAFF:
-        abort(403)
+    require(Action.run_direct_debit)
 
 
 @bp.app_context_processor

@@ -12,8 +12,8 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from recovery.assessment.service import MONTH
-from recovery.auth.models import Role
-from recovery.auth.views import api_login_required, require_role
+from recovery.auth.permissions import Action, permits, require
+from recovery.auth.views import api_login_required
 from recovery.credit.security_schemas import YUAN, Yuan, _In
 from recovery.csvexport import csv_response
 from recovery.extensions import db
@@ -21,9 +21,6 @@ from recovery.money import parse_yuan
 from recovery.payments import terms
 from recovery.payments.models import Agent
 from recovery.timeutil import today
-
-READERS = frozenset({Role.supervisor, Role.admin, Role.clerk})
-SUPERVISORS = frozenset({Role.supervisor, Role.admin})
 
 pages = PageBlueprint("terms_pages", __name__)
 api_bp = Blueprint("agent_terms_api", __name__, url_prefix="/api/v1/agents",
@@ -72,7 +69,7 @@ class Commission(MethodView):
     @api_bp.response(200, CommissionOut(many=True))
     def get(self, args):
         """Every agent's commission for the month: as closed, else computed from the payments now."""
-        require_role(READERS)
+        require(Action.read_terms)
         return _records(terms.commissions(db.session, args["month"]))
 
 
@@ -85,7 +82,7 @@ class Deposit(MethodView):
     def put(self, data, code: str):
         """Set the agent's deposit (supervisors); below the policy's minimum is refused with 422
         (deposit_below_minimum)."""
-        require_role(SUPERVISORS)
+        require(Action.set_terms)
         agent = terms.set_deposit(db.session, code, parse_yuan(data["deposit"]), reference=data["reference"],
                                   by=current_user.username)
         db.session.commit()
@@ -101,10 +98,9 @@ def _month() -> str:
 
 @pages.route("/agents")
 @login_required
+@permits(Action.read_terms)
 def agents_page():
     """Agents' deposits against the minimum, and the month's commissions."""
-    if current_user.role not in READERS:
-        abort(403)
     month = _month()
     rules = terms.agents_policy()
     agents = db.session.scalars(select(Agent).order_by(Agent.code)).all()
@@ -117,10 +113,9 @@ def agents_page():
 
 @pages.route("/agents/commission.csv")
 @login_required
+@permits(Action.read_terms)
 def commission_csv():
     """The month's commissions as CSV."""
-    if current_user.role not in READERS:
-        abort(403)
     month = _month()
     rows = terms.commission_csv_rows(_records(terms.commissions(db.session, month)))
     return csv_response(rows, terms.COMMISSION_HEADER, f"agent-commission-{month}.csv")

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from recovery.auth.models import Role
+from recovery.auth.permissions import Action, require
 from recovery.auth.views import safe_next
 from recovery.bounds import INT64_MAX, date_arg, int_arg
 from recovery.errors import DomainError
@@ -23,7 +23,6 @@ from recovery.reconcile.report import day_report, payment_report, payment_report
 from recovery.timeutil import today
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
-STAFF = {Role.clerk, Role.supervisor, Role.admin}
 PAGE = 100
 
 KIND_LABELS = {
@@ -48,8 +47,7 @@ STATE_LABELS = {"balanced": _l("Balanced"), "breaks": _l("Breaks"), "no_statemen
 @login_required
 def _staff_only():
     """Reconciliation is the clerks' (and supervisors') work; officers do not see it."""
-    if current_user.role not in STAFF:
-        abort(403)
+    require(Action.reconcile)
 
 
 @bp.app_context_processor

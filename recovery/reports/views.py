@@ -11,10 +11,10 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields, validate
 
-from recovery.auth.models import Role
+from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required
 from recovery.csvexport import csv_response
-from recovery.errors import DomainError, Forbidden
+from recovery.errors import DomainError
 from recovery.extensions import db
 from recovery.reports import activity
 from recovery.timeutil import today
@@ -25,8 +25,6 @@ api_bp = ApiBlueprint("reports_api", __name__, url_prefix="/api/v1/reports",
                                   "calls, SMS and letters sent, promises taken and kept, early warnings followed "
                                   "up, complaints handled.")
 
-READERS = frozenset({Role.officer, Role.supervisor, Role.admin})
-SEES_ALL = frozenset({Role.supervisor, Role.admin})
 LABELS = {
     "visits": _l("Visits"), "calls": _l("Calls"), "sms": _l("SMS sent"), "letters": _l("Letters sent"),
     "promises_taken": _l("Promises taken"), "promises_kept": _l("Promises kept"),
@@ -36,9 +34,8 @@ LABELS = {
 
 def _visible(table: pd.DataFrame, by: str) -> pd.DataFrame:
     """The rows the reader may see: everything for supervisors; an officer their own row and grids."""
-    if current_user.role not in READERS:
-        raise Forbidden("the activity report is for officers and supervisors", code="role_not_allowed")
-    if current_user.role in SEES_ALL:
+    require(Action.read_activity, "the activity report is for officers and supervisors")
+    if may(current_user, Action.read_all_results):
         return table
     keys = {current_user.username} if by == "officer" else {g.code for g in current_user.grids}
     return table[table.index.isin(keys)]
@@ -61,10 +58,9 @@ def rows(table: pd.DataFrame) -> list[dict]:
 
 @bp.route("/reports/activity")
 @login_required
+@permits(Action.read_activity)
 def activity_page():
     """The officers' activity over a month or a week, per officer or per grid, with totals."""
-    if current_user.role not in READERS:
-        abort(403)
     try:
         period, by = _args(request.args)
     except DomainError:
@@ -79,10 +75,9 @@ def activity_page():
 
 @bp.route("/reports/activity.csv")
 @login_required
+@permits(Action.read_activity)
 def activity_csv():
     """The same report as CSV (spreadsheet formulas neutralised)."""
-    if current_user.role not in READERS:
-        abort(403)
     try:
         period, by = _args(request.args)
     except DomainError:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from recovery.auth.models import Role
+from recovery.auth.permissions import Action, permits
 from recovery.bounds import FieldRefused
 from recovery.credit.ratings import rating_policy
 from recovery.credit.views import rating_of
@@ -313,15 +314,13 @@ def customer(code: str):
 
 
 CREDIT_CHANGES = 5
-DASHBOARD_ROLES = (Role.officer, Role.supervisor, Role.admin)
 
 
 @bp.route("/dashboard")
 @login_required
+@permits(Action.read_dashboard)
 def dashboard():
     """Charts of the user's grids (a supervisor's: every grid): ageing, risk, recovery trend, breaks."""
-    if current_user.role not in DASHBOARD_ROLES:
-        abort(403)
     as_of = today()
     # This morning's figures per grid when the night kept them, or the last night's over many customers.
     night = charts.night_figures(db.session, current_user, as_of)

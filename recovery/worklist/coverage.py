@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from recovery import bulk
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User, officer_grids
+from recovery.auth.permissions import Action, may
 from recovery.collections.models import WorkItem, WorkStatus
 from recovery.customers.models import Customer, Grid
 from recovery.errors import Invalid, NotFound
@@ -268,7 +269,7 @@ def _user(session: Session, username: str, customer: Customer) -> User:
         raise Invalid(f"user {username} is not active", code="user_inactive")
     if user.role == Role.officer and customer.grid_id not in {g.id for g in user.grids}:
         raise Invalid(f"{username} does not work grid {customer.grid.code}", code="not_in_grid")
-    if user.role not in (Role.officer, Role.supervisor):
+    if not may(user, Action.manage_accounts):
         raise Invalid(f"a {user.role} cannot manage customers", code="role_not_allowed")
     return user
 

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from recovery import bulk
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User
+from recovery.auth.permissions import Action, may
 from recovery.collections.models import ContactKind, WorkItem, WorkStatus
 from recovery.collections.visits import OUTCOMES, record_visit
 from recovery.customers.models import Customer, Grid
 from recovery.errors import Forbidden, Invalid, NotFound
 from recovery.timeutil import now, start_of_day
 from recovery.worklist.policy import capacity_of, worklist_policy
-from recovery.worklist.service import WORKERS, visible_items
+from recovery.worklist.service import visible_items
 
 BP = 10_000
 EARLY_WARNING = "early_warning_"
@@ -129,7 +130,7 @@ def day_list(session: Session, user: User, day: dt.date, *, officer: str | None 
              grid: str | None = None) -> dict:
     """The day's rows (one per customer, ranked, within each officer's capacity), today's progress and the
     capacity in force (of the one officer the list is for; None over several)."""
-    if user.role not in WORKERS:
+    if not may(user, Action.work_customers):
         raise Forbidden(f"a {user.role} has no worklist", code="role_not_allowed")
     rules = worklist_policy()
     done = _done_today(session, user, day)
@@ -176,7 +177,7 @@ def _rows(session: Session, user: User, day: dt.date, taken: pd.DataFrame) -> li
 
 
 def _open_items_of(session: Session, user: User, code: str, day: dt.date) -> list[WorkItem]:
-    if user.role not in WORKERS:
+    if not may(user, Action.work_customers):
         raise Forbidden(f"a {user.role} may not work the list", code="role_not_allowed")
     items = list(session.scalars(
         select(WorkItem).join(Customer, Customer.id == WorkItem.customer_id)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User
+from recovery.auth.permissions import Action, may
 from recovery.auth.service import visible_customers
 from recovery.collections.models import ContactKind, WorkItem, WorkStatus
 from recovery.collections.visits import OUTCOMES, record_visit
@@ -17,9 +18,6 @@ from recovery.customers.models import Customer, Grid
 from recovery.errors import Conflict, Forbidden, Invalid, NotFound
 from recovery.timeutil import now, start_of_day
 
-# Who works the list; clerks and cashiers do not.
-WORKERS = frozenset({Role.officer, Role.supervisor, Role.admin})
-SUPERVISING = frozenset({Role.supervisor, Role.admin})
 CONTACT_KINDS = frozenset(k.value for k in ContactKind)
 
 
@@ -34,7 +32,7 @@ def worklist(session: Session, user: User, day: dt.date, *, officer: str | None 
              grid: str | None = None, done_only: bool = False) -> dict:
     """Open items due by `day` (earlier ones still open included), highest expected recoverable amount first,
     and the items done or dismissed by someone that day (`done_only`: those alone, the open ones left empty)."""
-    if user.role not in WORKERS:
+    if not may(user, Action.work_customers):
         raise Forbidden(f"a {user.role} has no worklist", code="role_not_allowed")
     base = (select(WorkItem, Customer.code, Customer.name, Grid.code.label("grid"))
             .join(Customer, Customer.id == WorkItem.customer_id)
@@ -74,7 +72,7 @@ def get_item(session: Session, user: User, item_id: int) -> WorkItem:
 
 
 def _open_item(session: Session, user: User, item_id: int) -> WorkItem:
-    if user.role not in WORKERS:
+    if not may(user, Action.work_customers):
         raise Forbidden(f"a {user.role} may not work the list", code="role_not_allowed")
     item = get_item(session, user, item_id)
     if item.status != WorkStatus.open:

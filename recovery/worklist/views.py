@@ -12,11 +12,12 @@ from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required
 from recovery.collections.visits import OUTCOMES
 from recovery.customers import service as customers
 from recovery.customers.models import Customer, Grid
-from recovery.errors import DomainError, Forbidden, NotFound
+from recovery.errors import DomainError, NotFound
 from recovery.extensions import db
 from recovery.timeutil import today
 from recovery.web.forms import form_errors
@@ -90,7 +91,7 @@ def work_outcome(code: str | None) -> str:
 
 
 def _supervising() -> bool:
-    return current_user.role in service.SUPERVISING
+    return may(current_user, Action.supervise_worklist)
 
 
 def _filters() -> dict:
@@ -116,12 +117,11 @@ CAUSE_LABELS = {
 
 @bp.route("/worklist")
 @login_required
+@permits(Action.work_customers)
 def worklist_page():
     """Today's list sized to the officer's day: one row per customer, highest expected recoverable amount first
     (carried rows aged up), today's progress, what was done; supervisors also see each officer's load and the
     follow-up of early warnings."""
-    if current_user.role not in service.WORKERS:
-        abort(403)
     day = today()
     filters = _filters()
     plan = workday.day_list(db.session, current_user, day, **filters)
@@ -161,10 +161,9 @@ def _act(work, done: str):
 
 @bp.post("/worklist/items/<int:item_id>/done")
 @login_required
+@permits(Action.work_customers)
 def done_form(item_id: int):
     """Form: the item is done, with this outcome."""
-    if current_user.role not in service.WORKERS:
-        abort(403)
 
     def work():
         data = DoneIn().load({k: v for k, v in request.form.items() if k in ("outcome", "note") and v.strip()})
@@ -174,11 +173,10 @@ def done_form(item_id: int):
 
 @bp.post("/worklist/customers/<code>/done")
 @login_required
+@permits(Action.work_customers)
 def customer_done_form(code: str):
     """Form: the customer's row is done with this outcome (every open reason closes; one call or visit logged;
     an early warning's cause recorded)."""
-    if current_user.role not in service.WORKERS:
-        abort(403)
 
     def work():
         data = DoneIn().load({k: v for k, v in request.form.items() if k in ("outcome", "note") and v.strip()})
@@ -190,10 +188,9 @@ def customer_done_form(code: str):
 
 @bp.post("/worklist/customers/<code>/dismiss")
 @login_required
+@permits(Action.work_customers)
 def customer_dismiss_form(code: str):
     """Form: set the customer's row aside."""
-    if current_user.role not in service.WORKERS:
-        abort(403)
 
     def work():
         workday.dismiss_customer(db.session, current_user, code, today(), note=request.form.get("note"))
@@ -207,10 +204,9 @@ def work_cause(code: str | None) -> str:
 
 @bp.post("/worklist/items/<int:item_id>/dismiss")
 @login_required
+@permits(Action.work_customers)
 def dismiss_form(item_id: int):
     """Form: set the item aside."""
-    if current_user.role not in service.WORKERS:
-        abort(403)
 
     def work():
         service.dismiss(db.session, current_user, item_id, note=request.form.get("note"))
@@ -219,20 +215,18 @@ def dismiss_form(item_id: int):
 
 @bp.route("/worklist/coverage")
 @login_required
+@permits(Action.supervise_worklist)
 def coverage_page():
     """Supervisors: orphans, load per manager, and the reassignment form."""
-    if not _supervising():
-        abort(403)
     return render_template("worklist/coverage.html", report=coverage.report(db.session),
                            officers=service.officers(db.session))
 
 
 @bp.post("/worklist/coverage/reassign")
 @login_required
+@permits(Action.supervise_worklist)
 def reassign_form():
     """Form: a supervisor names a customer's manager and deputy."""
-    if not _supervising():
-        abort(403)
     try:
         data = ManagerIn().load({"manager": request.form.get("manager", "").strip(),
                                  "deputy": request.form.get("deputy", "").strip() or None})
@@ -254,13 +248,11 @@ def reassign_form():
 
 
 def _api_worker() -> None:
-    if current_user.role not in service.WORKERS:
-        raise Forbidden(f"a {current_user.role} has no worklist", code="role_not_allowed")
+    require(Action.work_customers, f"a {current_user.role} has no worklist")
 
 
 def _api_supervisor() -> None:
-    if not _supervising():
-        raise Forbidden("only a supervisor may do this", code="role_not_allowed")
+    require(Action.supervise_worklist, "only a supervisor may do this")
 
 
 @api_bp.route("/worklist")

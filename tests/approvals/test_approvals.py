@@ -8,6 +8,7 @@ from sqlalchemy import select
 from recovery.approvals import service
 from recovery.approvals.models import ApprovalStatus
 from recovery.audit.models import AuditEntry
+from recovery.auth.permissions import Action
 from recovery.auth.service import create_user
 from recovery.errors import Conflict, DomainError, Forbidden, Invalid
 from recovery.extensions import db
@@ -28,7 +29,7 @@ def carry_out(session, req, decided_by):
 def test_kind(monkeypatch):
     carried_out.clear()
     monkeypatch.setitem(service.HANDLERS, "test.apply",
-                        ("tests.approvals.test_approvals:carry_out", service.SUPERVISORS))
+                        ("tests.approvals.test_approvals:carry_out", Action.decide_approvals))
 
 
 def file(session, subject="D1", **payload):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from recovery.audit.models import AuditEntry
+from recovery.auth.permissions import PERMISSIONS, Action
 from recovery.auth.service import create_user
 from recovery.extensions import db
 from tests.web.data import PASSWORD, load_district
@@ -50,6 +51,28 @@ PAGES = {
     "/loss/suspects": INSPECTING,
     "/loss/inspections": INSPECTING,
     "/loss/tips": INSPECTING,
+}
+# The action of recovery.auth.permissions that guards each page of PAGES but the customer list (any role).
+PAGE_ACTIONS = {
+    "/dashboard": Action.read_dashboard,
+    "/worklist": Action.work_customers,
+    "/worklist/coverage": Action.supervise_worklist,
+    "/assessment": Action.read_assessment,
+    "/approvals": Action.decide_approvals,
+    "/security/approvals": Action.decide_approvals,
+    "/credit/supervisor": Action.override_credit,
+    "/reconcile": Action.reconcile,
+    "/reconcile/breaks": Action.reconcile,
+    "/reconcile/suspense": Action.reconcile,
+    "/reconcile/payments": Action.reconcile,
+    "/direct-debit": Action.run_direct_debit,
+    "/counter": Action.work_counter,
+    "/disputes": Action.register_disputes,
+    "/reports/activity": Action.read_activity,
+    "/loss": Action.read_loss,
+    "/loss/suspects": Action.read_loss,
+    "/loss/inspections": Action.read_loss,
+    "/loss/tips": Action.read_loss,
 }
 
 
@@ -137,6 +160,14 @@ def test_each_staff_page_opens_for_its_roles_only(app, client, district, role):
         if status != expected:
             wrong[path] = (status, expected)
     assert wrong == {}
+
+
+def test_the_permission_table_gives_each_page_the_roles_written_here():
+    """PAGES is written by hand; the product's table must open each page to exactly those roles."""
+    assert sorted(PAGES.keys() - PAGE_ACTIONS.keys()) == ["/customers"]
+    differ = {path: (sorted(PAGES[path]), sorted(PERMISSIONS[action])) for path, action in PAGE_ACTIONS.items()
+              if set(PERMISSIONS[action]) != PAGES[path]}
+    assert differ == {}, "the table's roles (right) differ from the hand-written ones (left)"
 
 
 def test_a_staff_api_write_without_a_json_body_is_refused_before_anything_runs(app, client, district):
