@@ -123,7 +123,8 @@ def require(action: Action, message: str | None = None) -> None:
     """Refuse the signed-in user unless their role may take `action`: Forbidden (403) with code
     role_not_allowed, which the API answers as JSON and a page as its 403 page (recovery.errors)."""
     if not may(current_user, action):
-        raise Forbidden(message or f"a {current_user.role} may not do this", code="role_not_allowed")
+        role = getattr(current_user, "role", None) or "user who is not signed in"
+        raise Forbidden(message or f"a {role} may not do this", code="role_not_allowed")
 
 
 P = ParamSpec("P")

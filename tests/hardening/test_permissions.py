@@ -100,6 +100,9 @@ def test_someone_signed_out_may_do_nothing(app):
         from flask_login import current_user
 
         assert not any(may(current_user, action) for action in Action)
+        with pytest.raises(Forbidden) as refused:  # a refusal, never an error over the missing role
+            require(Action.read_dashboard)
+        assert refused.value.status == 403
 
 
 def test_a_refused_role_gets_the_apis_json_and_a_pages_error_page(app, client, monkeypatch):
