@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, cast, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Integer, and_, case, cast, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from recovery import bulk
@@ -116,6 +116,9 @@ def _facts(session: Session, day: dt.date):
         .join(held, held.c.customer_id == pos.c.customer_id, isouter=True)
         .join(CustomerSegment, CustomerSegment.customer_id == pos.c.customer_id, isouter=True)
         .join(a, a.c.customer_id == pos.c.customer_id, isouter=True)))
+    # Every step joins the facts by customer: without an index SQLite scans all of them for each open item
+    # it reprices (a million customers times every open item).
+    session.execute(text(f"CREATE INDEX ix_{table.name}_customer ON {table.name} (customer_id)"))
     return table
 
 
