@@ -54,13 +54,15 @@ def area_chart(code: str, history: list[dict], threshold: Decimal, percent: Call
     ], LOSS_AXIS, title=_("Line loss of area %(area)s", area=code))
 
 
-def _kept_months(session: Session) -> tuple[str | None, dt.datetime | None, pd.DataFrame | None]:
-    """The area months the latest screening kept: (latest period, when, frame as rates.area_months gives it)."""
+def _kept_months(session: Session, areas) -> tuple[str | None, dt.datetime | None, pd.DataFrame | None]:
+    """The area months the latest screening kept, of the `areas` (a select of area ids): (latest period, when,
+    frame as rates.area_months gives it)."""
     period, at = session.execute(select(func.max(AreaMonth.period), func.max(AreaMonth.computed_at))).one()
     if period is None:
         return None, None, None
     frame = bulk.read_frame(session, select(AreaMonth.area_id, AreaMonth.period, AreaMonth.kwh_delivered,
-                                            AreaMonth.kwh_billed).where(AreaMonth.period >= rates.shift(period, -12)),
+                                            AreaMonth.kwh_billed).where(AreaMonth.period >= rates.shift(period, -12),
+                                                                        AreaMonth.area_id.in_(areas)),
                             ["area_id", "period", "kwh_delivered", "kwh_billed"])
     return period, at, frame.astype({"area_id": "int64", "kwh_delivered": "float64", "kwh_billed": "float64"})
 
@@ -72,20 +74,19 @@ def dashboard_figure(session: Session, user: User, p: LossPolicy, percent: Calla
     Over more customers with an area than the dashboard computes live (config DASHBOARD_LIVE_LIMIT, as its other
     figures), the figures are those the latest screening kept (`as_of` says when), not every bill summed again."""
     with_area = session.scalar(select(func.count()).select_from(Customer).where(Customer.area_id.is_not(None)))
+    mine = select(Customer.area_id).where(Customer.id.in_(visible_customers(user)),
+                                          Customer.area_id.is_not(None)).distinct()
     as_of, months_frame = None, None
     if with_area > current_app.config.get("DASHBOARD_LIVE_LIMIT", charts.LIVE_LIMIT):
-        period, as_of, months_frame = _kept_months(session)
+        period, as_of, months_frame = _kept_months(session, mine)
         if period is None:
             return {"period": None, "flagged": 0, "months": [], "rows": [], "as_of": None, "chart": None}
     else:
         period = rates.latest_period(session)
     if period is None:
         return None
-    mine = select(Customer.area_id).where(Customer.id.in_(visible_customers(user)),
-                                          Customer.area_id.is_not(None)).distinct()
     own = dict(session.execute(select(Area.code, Area.id).where(Area.id.in_(mine))).all())
-    flagged = [a for a in rates.report(session, period, p, months=months_frame)["areas"]
-               if a["flagged"] and a["area"] in own]
+    flagged = [a for a in rates.areas_among(session, period, p, own.values(), months=months_frame) if a["flagged"]]
     flagged.sort(key=lambda a: (-float(a["loss_rate"] or 0), a["area"]))
     months = rates.periods_back(period, DASHBOARD_MONTHS)
     frame = rates.area_months(session, months[0], period) if months_frame is None else months_frame

@@ -16,6 +16,7 @@ fault to look into), which is no flag for theft.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -126,23 +127,14 @@ def _rates(frame: pd.DataFrame, key: str) -> dict[tuple, Decimal | None]:
             frame[[key, "period", "kwh_delivered", "kwh_billed"]].itertuples(index=False, name=None)}
 
 
-def report(session: Session, period: str, p: LossPolicy, months: pd.DataFrame | None = None) -> dict:
-    """The month's loss of every area and every line, flagged against the policy and their own history:
-    {"period", "areas": [{area, line, kwh_delivered, kwh_billed, loss_rate, flagged, flags, history_median}],
-     "lines": [{line, areas, kwh_delivered, kwh_billed, loss_rate, flagged, flags, history_median}]}.
-    One row per area or line and month: the loops below run over areas, not customers. `months`: area_months()
-    already read over at least the history months."""
-    first = shift(period, -p.history_months)
-    months = area_months(session, first, period) if months is None else months.loc[months["period"] >= first]
-    areas = bulk.read_frame(session, select(Area.id, Area.code, Area.line).order_by(Area.code),
-                            ["area_id", "area", "line"])
-    months = months.merge(areas[["area_id", "line"]], on="area_id", how="left")
+def _history(rates: dict, key, periods: list[str]) -> list[Decimal]:
+    return [r for per in periods if (r := rates.get((key, per))) is not None]
+
+
+def _judged_areas(months: pd.DataFrame, areas: pd.DataFrame, period: str, p: LossPolicy) -> list[dict]:
+    """Each area of `areas` in the month, judged against the policy and its own history in `months`."""
     area_rates = _rates(months, "area_id")
     history_periods = periods_back(shift(period, -1), p.history_months)
-
-    def history(rates: dict, key) -> list[Decimal]:
-        return [r for per in history_periods if (r := rates.get((key, per))) is not None]
-
     current = months.loc[months["period"] == period].set_index("area_id")
     out_areas = []
     for area_id, code, line in areas.itertuples(index=False, name=None):
@@ -152,19 +144,51 @@ def report(session: Session, period: str, p: LossPolicy, months: pd.DataFrame | 
         rate = area_rates.get((area_id, period))
         out_areas.append({"area": code, "line": line, "kwh_delivered": _kwh(delivered), "kwh_billed": _kwh(billed),
                           "loss_rate": None if rate is None else str(rate),
-                          **judge(rate, history(area_rates, area_id), p.threshold, p)})
+                          **judge(rate, _history(area_rates, area_id, history_periods), p.threshold, p)})
+    return out_areas
+
+
+def _history_months(session: Session, period: str, p: LossPolicy, months: pd.DataFrame | None) -> pd.DataFrame:
+    first = shift(period, -p.history_months)
+    return area_months(session, first, period) if months is None else months.loc[months["period"] >= first]
+
+
+def report(session: Session, period: str, p: LossPolicy, months: pd.DataFrame | None = None) -> dict:
+    """The month's loss of every area and every line, flagged against the policy and their own history:
+    {"period", "areas": [{area, line, kwh_delivered, kwh_billed, loss_rate, flagged, flags, history_median}],
+     "lines": [{line, areas, kwh_delivered, kwh_billed, loss_rate, flagged, flags, history_median}]}.
+    One row per area or line and month: the loops below run over areas, not customers. `months`: area_months()
+    already read over at least the history months."""
+    months = _history_months(session, period, p, months)
+    areas = bulk.read_frame(session, select(Area.id, Area.code, Area.line).order_by(Area.code),
+                            ["area_id", "area", "line"])
+    months = months.merge(areas[["area_id", "line"]], on="area_id", how="left")
+    out_areas = _judged_areas(months, areas, period, p)
 
     metered = months.loc[months["kwh_delivered"].notna() & months["line"].notna()]
     lines = metered.groupby(["line", "period"], as_index=False).agg(
         kwh_delivered=("kwh_delivered", "sum"), kwh_billed=("kwh_billed", "sum"), areas=("area_id", "size"))
     line_rates = _rates(lines, "line")
+    history_periods = periods_back(shift(period, -1), p.history_months)
     out_lines = []
     for line, row in lines.loc[lines["period"] == period].set_index("line").sort_index().iterrows():
         rate = line_rates.get((line, period))
         out_lines.append({"line": line, "areas": int(row["areas"]), "kwh_delivered": _kwh(row["kwh_delivered"]),
                           "kwh_billed": _kwh(row["kwh_billed"]), "loss_rate": None if rate is None else str(rate),
-                          **judge(rate, history(line_rates, line), p.line_threshold, p)})
+                          **judge(rate, _history(line_rates, line, history_periods), p.line_threshold, p)})
     return {"period": period, "areas": out_areas, "lines": out_lines}
+
+
+def areas_among(session: Session, period: str, p: LossPolicy, area_ids: Collection[int],
+                months: pd.DataFrame | None = None) -> list[dict]:
+    """The month's rows of `report` for these areas only, judged the same way: a page that shows a user's own
+    areas reads and judges those, not every area of the utility."""
+    ids = sorted(set(area_ids))
+    months = _history_months(session, period, p, months)
+    months = months.loc[months["area_id"].isin(ids)]
+    areas = bulk.read_frame(session, select(Area.id, Area.code, Area.line).order_by(Area.code),
+                            ["area_id", "area", "line"])
+    return _judged_areas(months, areas.loc[areas["area_id"].isin(ids)], period, p)
 
 
 def flagged_areas(session: Session, period: str, p: LossPolicy) -> set[str]:
