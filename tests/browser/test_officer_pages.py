@@ -61,9 +61,10 @@ def test_officer_signs_in_sorts_by_overdue_and_opens_a_customers_ledger(visit, d
 def test_phone_view_fits_the_screen_and_labels_every_value(visit, district, tmp_path):
     page = visit.open(PHONE, phone=True)
     sign_in(page)
-    assert no_horizontal_scroll(page)
+    page.wait_for_load_state("load")  # the style sheet applied: until then every cell is visible
     cells = page.locator("table.customers tbody td:visible")
-    assert cells.count() == 4 * 7  # four customers, seven visible fields each (the grid is hidden)
+    expect(cells).to_have_count(4 * 7)  # four customers, seven visible fields each (the grid is hidden)
+    assert no_horizontal_scroll(page)
     labels = cells.evaluate_all(
         "tds => tds.map(td => [td.dataset.label, getComputedStyle(td, '::before').content])")
     assert all(content == f'"{label}"' for label, content in labels), labels
