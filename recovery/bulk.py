@@ -22,11 +22,13 @@ from recovery.types import UTCDateTime
 BATCH = 100_000
 
 
-def temp_table(session: Session, name: str, columns: dict[str, TypeEngine]) -> Table:
-    """Create (or recreate) a session-local temporary table."""
+def temp_table(session: Session, name: str, columns: dict[str, TypeEngine], *, key: str | None = None) -> Table:
+    """Create (or recreate) a session-local temporary table; `key`: a column other tables join it by, indexed
+    (without an index SQLite scans the whole table for each row of the other side of the join)."""
     conn = session.connection()
     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    table = Table(name, MetaData(), *(Column(c, t) for c, t in columns.items()), prefixes=["TEMPORARY"])
+    table = Table(name, MetaData(), *(Column(c, t, index=c == key) for c, t in columns.items()),
+                  prefixes=["TEMPORARY"])
     table.create(conn)
     return table
 

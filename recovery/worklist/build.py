@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, cast, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import Integer, and_, case, cast, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from recovery import bulk
@@ -102,7 +102,7 @@ def _facts(session: Session, day: dt.date):
     rules = worklist_policy()
     table = bulk.temp_table(session, "worklist_facts", {
         "customer_id": bulk.ID, "overdue_fen": bulk.FEN, "pd_bp": Integer(), "value_segment": bulk.TEXT,
-        "monthly_fen": bulk.FEN, "assignee": bulk.TEXT})
+        "monthly_fen": bulk.FEN, "assignee": bulk.TEXT}, key="customer_id")
     pos = positions(day).subquery("pos")
     held = _held_overdue(day).subquery("held")
     a = coverage.assignees()
@@ -116,9 +116,6 @@ def _facts(session: Session, day: dt.date):
         .join(held, held.c.customer_id == pos.c.customer_id, isouter=True)
         .join(CustomerSegment, CustomerSegment.customer_id == pos.c.customer_id, isouter=True)
         .join(a, a.c.customer_id == pos.c.customer_id, isouter=True)))
-    # Every step joins the facts by customer: without an index SQLite scans all of them for each open item
-    # it reprices (a million customers times every open item).
-    session.execute(text(f"CREATE INDEX ix_{table.name}_customer ON {table.name} (customer_id)"))
     return table
 
 
