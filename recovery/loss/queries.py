@@ -86,7 +86,7 @@ def dashboard_figure(session: Session, user: User, p: LossPolicy, percent: Calla
     if period is None:
         return None
     own = dict(session.execute(select(Area.code, Area.id).where(Area.id.in_(mine))).all())
-    flagged = [a for a in rates.areas_among(session, period, p, own.values(), months=months_frame) if a["flagged"]]
+    flagged = [a for a in rates.areas_among(session, period, p, mine, months=months_frame) if a["flagged"]]
     flagged.sort(key=lambda a: (-float(a["loss_rate"] or 0), a["area"]))
     months = rates.periods_back(period, DASHBOARD_MONTHS)
     frame = rates.area_months(session, months[0], period) if months_frame is None else months_frame

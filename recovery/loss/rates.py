@@ -16,12 +16,11 @@ fault to look into), which is no flag for theft.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from recovery import bulk
@@ -148,6 +147,11 @@ def _judged_areas(months: pd.DataFrame, areas: pd.DataFrame, period: str, p: Los
     return out_areas
 
 
+def _areas(session: Session, *where) -> pd.DataFrame:
+    return bulk.read_frame(session, select(Area.id, Area.code, Area.line).where(*where).order_by(Area.code),
+                           ["area_id", "area", "line"])
+
+
 def _history_months(session: Session, period: str, p: LossPolicy, months: pd.DataFrame | None) -> pd.DataFrame:
     first = shift(period, -p.history_months)
     return area_months(session, first, period) if months is None else months.loc[months["period"] >= first]
@@ -160,8 +164,7 @@ def report(session: Session, period: str, p: LossPolicy, months: pd.DataFrame | 
     One row per area or line and month: the loops below run over areas, not customers. `months`: area_months()
     already read over at least the history months."""
     months = _history_months(session, period, p, months)
-    areas = bulk.read_frame(session, select(Area.id, Area.code, Area.line).order_by(Area.code),
-                            ["area_id", "area", "line"])
+    areas = _areas(session)
     months = months.merge(areas[["area_id", "line"]], on="area_id", how="left")
     out_areas = _judged_areas(months, areas, period, p)
 
@@ -179,16 +182,13 @@ def report(session: Session, period: str, p: LossPolicy, months: pd.DataFrame | 
     return {"period": period, "areas": out_areas, "lines": out_lines}
 
 
-def areas_among(session: Session, period: str, p: LossPolicy, area_ids: Collection[int],
+def areas_among(session: Session, period: str, p: LossPolicy, area_ids: Select,
                 months: pd.DataFrame | None = None) -> list[dict]:
-    """The month's rows of `report` for these areas only, judged the same way: a page that shows a user's own
-    areas reads and judges those, not every area of the utility."""
-    ids = sorted(set(area_ids))
+    """The month's rows of `report` for the areas `area_ids` selects, judged the same way: a page that shows a
+    user's own areas reads and judges those, not every area of the utility."""
+    areas = _areas(session, Area.id.in_(area_ids))
     months = _history_months(session, period, p, months)
-    months = months.loc[months["area_id"].isin(ids)]
-    areas = bulk.read_frame(session, select(Area.id, Area.code, Area.line).order_by(Area.code),
-                            ["area_id", "area", "line"])
-    return _judged_areas(months, areas.loc[areas["area_id"].isin(ids)], period, p)
+    return _judged_areas(months.loc[months["area_id"].isin(areas["area_id"])], areas, period, p)
 
 
 def flagged_areas(session: Session, period: str, p: LossPolicy) -> set[str]:
