@@ -57,6 +57,8 @@ class Visit:
             is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1,
         )
         context.set_default_timeout(10_000)
+        # A page on a busy two-core machine at the end of the suite may take longer than a click's wait.
+        context.set_default_navigation_timeout(30_000)
         context.on("request", lambda request: self.requested.append(request.url))
         self.contexts.append(context)
         return context.new_page()
