@@ -9,6 +9,7 @@ from flask import Flask, request, session
 
 from recovery import config, errors, inputguard
 from recovery.extensions import api, babel, csrf, db, login, migrate
+from recovery.unitofwork import UnitOfWorkFlask
 
 LOCALES = ("zh", "en")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -24,7 +25,7 @@ def select_locale() -> str:
 
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application; settings come from the environment, then from `config_overrides`."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = UnitOfWorkFlask(__name__, instance_relative_config=True)
     app.config.update(
         config.from_environment(Path(app.instance_path)),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},

@@ -22,6 +22,7 @@ from recovery.auth.models import Role
 from recovery.cliutil import date_param as _date
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
+from recovery.unitofwork import committed, unit_of_work
 
 
 def _fail(message: str) -> None:
@@ -96,13 +97,8 @@ def import_command(kind: str, file: Path) -> None:
     from recovery.imports.service import import_file
     from recovery.progress import working
 
-    try:
-        with working(f"import {kind} {file.name}"):
-            result = import_file(db.session, kind, file)
-            db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    with working(f"import {kind} {file.name}"), unit_of_work():
+        result = import_file(db.session, kind, file)
     assigned = f", {result.updated} given their area or line" if result.updated else ""
     click.echo(f"{kind}: {result.rows} rows, {result.inserted} new, {result.unchanged} already present{assigned}")
 
@@ -169,17 +165,13 @@ def demo_command(customers: int, months: int, seed: int, as_of: dt.date | None, 
     chunks = map(areas.prepare, generate(customers=customers, months=months, seed=seed, as_of=as_of, tz=tz))
     # One transaction per chunk of 50,000 customers: memory stays bounded and progress is kept.
     for chunk in progress(chunks, total=-(-customers // 50_000), unit="chunk", desc="demo"):
-        try:
+        with unit_of_work():
             load_chunk_or_explain(chunk)
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-    areas.finish(db.session)  # the area meters' readings, once every chunk's bills are known
-    created = ensure_demo_users()
-    audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
-                 as_of=as_of.isoformat())
-    db.session.commit()
+    with unit_of_work():
+        areas.finish(db.session)  # the area meters' readings, once every chunk's bills are known
+        created = ensure_demo_users()
+        audit.record(db.session, "demo.load", "database", None, customers=customers, months=months, seed=seed,
+                     as_of=as_of.isoformat())
     from recovery.demo.accounts import add as add_accounts
     from recovery.demo.generator import describe
 
@@ -225,8 +217,8 @@ def user_create(username: str, role: str, display_name: str | None, grids: tuple
     """Create a user who signs in to the officer pages."""
     from recovery.auth.service import create_user
 
-    create_user(db.session, username, role=role, password=password, display_name=display_name, grids=grids)
-    db.session.commit()
+    committed(lambda: create_user(db.session, username, role=role, password=password, display_name=display_name,
+                                  grids=grids))
     click.echo(f"user {username} ({role}) created")
 
 
@@ -238,8 +230,7 @@ def user_password(username: str, password: str) -> None:
     """Set a user's new password; every session they have open ends."""
     from recovery.auth.service import change_password
 
-    change_password(db.session, username, password)
-    db.session.commit()
+    committed(lambda: change_password(db.session, username, password))
     click.echo(f"user {username}: password changed, open sessions ended")
 
 
@@ -250,8 +241,7 @@ def user_deactivate(username: str) -> None:
     """Stop a user from signing in; every session they have open ends now."""
     from recovery.auth.service import deactivate
 
-    deactivate(db.session, username)
-    db.session.commit()
+    committed(lambda: deactivate(db.session, username))
     click.echo(f"user {username} deactivated, open sessions ended")
 
 
@@ -282,8 +272,7 @@ def agent_create(code: str, name: str, deposit: str, as_json: bool) -> None:
     from recovery.money import parse_yuan
     from recovery.payments.agents import create_agent
 
-    new = create_agent(db.session, code, name=name, deposit_fen=parse_yuan(deposit))
-    db.session.commit()
+    new = committed(lambda: create_agent(db.session, code, name=name, deposit_fen=parse_yuan(deposit)))
     _print_secret(new, as_json)
 
 
@@ -295,8 +284,7 @@ def agent_rotate(code: str, as_json: bool) -> None:
     """Issue a new API secret; the previous one stays valid for seven days."""
     from recovery.payments.agents import rotate_secret
 
-    new = rotate_secret(db.session, code)
-    db.session.commit()
+    new = committed(lambda: rotate_secret(db.session, code))
     _print_secret(new, as_json)
 
 
@@ -313,9 +301,8 @@ def agent_remit(code: str, amount: str, reference: str, remitted_on: dt.date | N
     from recovery.payments.agents import get_agent, record_remittance
     from recovery.timeutil import today
 
-    record_remittance(db.session, code, parse_yuan(amount), remitted_on=remitted_on or today(), reference=reference,
-                      recorded_by=current_actor())
-    db.session.commit()
+    committed(lambda: record_remittance(db.session, code, parse_yuan(amount), remitted_on=remitted_on or today(),
+                                        reference=reference, recorded_by=current_actor()))
     click.echo(f"agent {code}: unremitted takings now {format_yuan(get_agent(db.session, code).unremitted_fen)}")
 
 
@@ -339,11 +326,11 @@ def model_train(as_of: dt.date, tune: bool, dask: str | None) -> None:
     from recovery.progress import working
     from recovery.risk.service import train_model
 
-    with working(f"model train --as-of {as_of.isoformat()}"):
-        version, evaluation = train_model(db.session, as_of, tune=tune, dask=dask)
-    audit.record(db.session, "model.train", "model", version, as_of=as_of.isoformat(),
-                 auc=evaluation["model"]["roc_auc"] if "model" in evaluation else None)
-    db.session.commit()
+    with unit_of_work():
+        with working(f"model train --as-of {as_of.isoformat()}"):
+            version, evaluation = train_model(db.session, as_of, tune=tune, dask=dask)
+        audit.record(db.session, "model.train", "model", version, as_of=as_of.isoformat(),
+                     auc=evaluation["model"]["roc_auc"] if "model" in evaluation else None)
     click.echo(json.dumps({"version": version, "evaluation": evaluation}, ensure_ascii=False, indent=2))
 
 

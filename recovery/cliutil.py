@@ -1,15 +1,15 @@
-"""What every command group shares: option callbacks, a customer by code, one committed unit of work."""
+"""What every command group shares: option callbacks, a customer by code, and the unit of work (`committed`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TypeVar
 
 import click
 from sqlalchemy import select
 
 from recovery.extensions import db
+from recovery.unitofwork import committed as committed  # each command's one unit of work
 
 T = TypeVar("T")
 
@@ -49,13 +49,3 @@ def customer_by_code(code: str):
         raise NotFound(f"no customer {code}")
     return found
 
-
-def committed(work: Callable[[], T]) -> T:
-    """Run `work` and commit it, or roll everything back: a command changes all or nothing."""
-    try:
-        result = work()
-        db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
-        raise

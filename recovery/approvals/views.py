@@ -38,9 +38,8 @@ def decide(request_id: int):
     try:
         service.decide(db.session, request_id, approve=choice == "approve", decided_by=current_user.username,
                        role=current_user.role, note=request.form.get("note", "").strip() or None)
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
+        db.session.rollback()  # refused: a normal redirect, which must keep nothing of the attempt
         flash(_("Request #%(id)s was not decided: %(reason)s", id=request_id, reason=e.message), "error")
     else:
         flash(_("Request #%(id)s approved and carried out.", id=request_id) if choice == "approve"

@@ -108,7 +108,6 @@ def login():
         user = db.session.scalar(select(User).where(User.username == username))
         if password_matches(user, request.form.get("password", "")):
             service.clear_failed_sign_ins(db.session, username, source=source)
-            db.session.commit()
             _fresh_session()
             login_user(user)
             session[SESSION_VERSION] = user.session_version
@@ -119,7 +118,6 @@ def login():
             max_failures=config["LOGIN_MAX_FAILURES"],
             window=dt.timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
             lockout=dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]))
-        db.session.commit()
         log.warning("sign-in failed", extra={"username": username, "remote_addr": request.remote_addr,
                                              "locked": until is not None})
         if until is not None:
@@ -135,7 +133,6 @@ def logout():
     """Sign out: this session and every other the user has open end (a saved copy of the cookie opens nothing)."""
     if current_user.is_authenticated:
         service.end_sessions(db.session, current_user._get_current_object())
-        db.session.commit()
     logout_user()
     _fresh_session()
     return redirect(url_for("auth.login"))

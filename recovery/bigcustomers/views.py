@@ -109,9 +109,7 @@ class Contact(MethodView):
     @api_bp.response(200, ContactOut)
     def put(self, data, code: str, role: str):
         """Name the customer's contact for a role: finance, electrician or manager."""
-        row = _set(customers.get_customer(db.session, current_user, code), role, data)
-        db.session.commit()
-        return row
+        return _set(customers.get_customer(db.session, current_user, code), role, data)
 
 
 @api_bp.route("/customers/<code>/strategic")
@@ -124,7 +122,6 @@ class Strategic(MethodView):
         """Flag the customer as strategic (supervisors): a big customer from now, its first contact due."""
         customer = customers.get_customer(db.session, current_user, code)
         _strategic(customer, data)
-        db.session.commit()
         return next(r for r in service.listing(db.session, current_user, today()) if r["code"] == customer.code)
 
 

@@ -236,9 +236,7 @@ class StopCollecting(MethodView):
     @api_bp.response(200, StopCollectingOut)
     def post(self, data, code: str):
         """The company stops collecting: every resident it pays for is billed directly from the day (supervisors)."""
-        result = _stop(code, data)
-        db.session.commit()
-        return result
+        return _stop(code, data)
 
 
 @api_bp.route("/buildings/<code>/residents")
@@ -249,9 +247,7 @@ class Residents(MethodView):
     @api_bp.response(201, ResidentOut)
     def post(self, data, code: str):
         """Put a customer in the building, billed through its property company (default) or directly."""
-        result = _link(code, data)
-        db.session.commit()
-        return result
+        return _link(code, data)
 
 
 @api_bp.route("/customers/<code>/direct-billing")
@@ -262,9 +258,7 @@ class DirectBilling(MethodView):
     @api_bp.response(200, PayerLinkOut)
     def post(self, data, code: str):
         """Move a resident billed through a property company to direct billing from the day."""
-        link = _direct(customers.get_customer(db.session, current_user, code), data)
-        db.session.commit()
-        return _link_doc(link)
+        return _link_doc(_direct(customers.get_customer(db.session, current_user, code), data))
 
 
 @api_bp.route("/clearance-flags")
@@ -276,9 +270,7 @@ class Flags(MethodView):
     def post(self, data):
         """Flag a grid or a building as a demolition or clearance site (supervisors): no penalties from the day,
         its arrears on the clearance track."""
-        row = _flag(data)
-        db.session.commit()
-        return row
+        return _flag(data)
 
 
 @api_bp.route("/clearance-flags/<int:flag_id>/lift")
@@ -289,9 +281,7 @@ class FlagLift(MethodView):
     @api_bp.response(200, FlagOut)
     def post(self, data, flag_id: int):
         """Lift a flag (supervisors): penalties accrue again from the day."""
-        row = _lift(flag_id, data)
-        db.session.commit()
-        return row
+        return _lift(flag_id, data)
 
 
 @api_bp.route("/clearance-track")

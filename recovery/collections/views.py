@@ -163,9 +163,7 @@ class CustomerVisits(MethodView):
     def post(self, data, code: str):
         """Log a visit or call: outcome, note, next step and when."""
         require(Action.work_customers)
-        visit = _record_visit(_customer(code), data)
-        db.session.commit()
-        return visit
+        return _record_visit(_customer(code), data)
 
 
 @api_bp.route("/customers/<code>/promises")
@@ -182,9 +180,7 @@ class CustomerPromises(MethodView):
     def post(self, data, code: str):
         """Record a promise to pay an amount by a date (checked nightly: kept or broken)."""
         require(Action.work_customers)
-        promise = _make_promise(_customer(code), data)
-        db.session.commit()
-        return promise
+        return _make_promise(_customer(code), data)
 
 
 @api_bp.route("/customers/<code>/promises/<int:promise_id>/cancel")
@@ -195,9 +191,7 @@ class PromiseCancel(MethodView):
     def post(self, code: str, promise_id: int):
         """Withdraw an open promise."""
         require(Action.work_customers)
-        promise = promises.cancel_promise(db.session, _customer(code), promise_id, by=current_user.username)
-        db.session.commit()
-        return promise
+        return promises.cancel_promise(db.session, _customer(code), promise_id, by=current_user.username)
 
 
 @api_bp.route("/customers/<code>/pay-plans")
@@ -216,7 +210,6 @@ class CustomerPayPlans(MethodView):
         require(Action.work_customers)
         customer = _customer(code)
         plan = _create_plan(customer, data)
-        db.session.commit()
         return _plan_doc(customer, plan.id)
 
 
@@ -231,7 +224,6 @@ class PayPlanCancel(MethodView):
         require(Action.work_customers)
         customer = _customer(code)
         promises.cancel_plan(db.session, customer, plan_id, by=current_user.username, reason=data["reason"])
-        db.session.commit()
         return _plan_doc(customer, plan_id)
 
 
@@ -254,9 +246,7 @@ class CustomerExemptions(MethodView):
     def post(self, data, code: str):
         """Exempt the customer from disconnection (a critical load: hospital, water works); supervisors only."""
         require(Action.decide_dunning)
-        row = _set_exemption(_customer(code), data)
-        db.session.commit()
-        return row
+        return _set_exemption(_customer(code), data)
 
 
 @api_bp.route("/customers/<code>/exemptions/<int:exemption_id>/revoke")
@@ -267,9 +257,7 @@ class ExemptionRevoke(MethodView):
     def post(self, code: str, exemption_id: int):
         """End an exemption from today; supervisors only."""
         require(Action.decide_dunning)
-        row = dunning.revoke_exemption(db.session, _customer(code), exemption_id, by=current_user.username)
-        db.session.commit()
-        return row
+        return dunning.revoke_exemption(db.session, _customer(code), exemption_id, by=current_user.username)
 
 
 @api_bp.route("/customers/<code>/holds")
@@ -284,7 +272,6 @@ class CustomerHolds(MethodView):
         customer = _customer(code)
         hold = dunning.place_hold(db.session, customer, data["bill_id"], reason=data["reason"],
                                   by=current_user.username)
-        db.session.commit()
         return next(h for h in _holds(customer) if h["id"] == hold.id)
 
 
@@ -298,7 +285,6 @@ class HoldRelease(MethodView):
         require(Action.work_customers)
         customer = _customer(code)
         dunning.release_hold(db.session, customer, hold_id, by=current_user.username)
-        db.session.commit()
         return next(h for h in _holds(customer) if h["id"] == hold_id)
 
 
@@ -332,7 +318,6 @@ class OrderExecute(MethodView):
         require(Action.work_customers)
         order = dunning.get_order(db.session, order_id, visible_customers(current_user))
         result = dunning.request_execution(db.session, order, by=current_user.username, note=data.get("note"))
-        db.session.commit()
         return {**result, "order": _order_docs([(result["order"], None)])[0]}
 
 
@@ -347,7 +332,6 @@ class OrderWithdraw(MethodView):
         require(Action.decide_dunning)
         order = dunning.get_order(db.session, order_id, visible_customers(current_user))
         dunning.withdraw_order(db.session, order, by=current_user.username, reason=data["reason"])
-        db.session.commit()
         return _order_doc(order)
 
 

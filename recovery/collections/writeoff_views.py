@@ -129,9 +129,7 @@ class CustomerWriteOffs(MethodView):
     @api_bp.response(202, ApprovalOut)
     def post(self, data, code: str):
         """Ask a supervisor to write off uncollectable overdue debt (at most the overdue balance)."""
-        req = _request(_customer(code), data)
-        db.session.commit()
-        return req
+        return _request(_customer(code), data)
 
 
 @api_bp.route("/<code>/referrals")
@@ -147,9 +145,7 @@ class CustomerReferrals(MethodView):
     @api_bp.response(201, ReferralOut)
     def post(self, data, code: str):
         """Refer the customer's debt (overdue or written off) to a collection agency (supervisors)."""
-        ref = _refer(_customer(code), data)
-        db.session.commit()
-        return ref
+        return _refer(_customer(code), data)
 
 
 @api_bp.route("/<code>/referrals/<int:referral_id>/close")
@@ -160,9 +156,7 @@ class ReferralClose(MethodView):
     @api_bp.response(200, ReferralOut)
     def post(self, data, code: str, referral_id: int):
         """Close a referral: returned uncollected, or recovered (with the amount the agency reports)."""
-        ref = _close(_customer(code), referral_id, data)
-        db.session.commit()
-        return ref
+        return _close(_customer(code), referral_id, data)
 
 
 # ---------------------------------------------------------------- the customer page's section

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint as PageBlueprint
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from recovery.approvals import service as approvals
@@ -35,10 +34,11 @@ from recovery.credit.security_schemas import (
 )
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, NotFound
+from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.timeutil import today
+from recovery.web.forms import carry_out
 from recovery.web.forms import posted as _form
 
 SECURITY_KINDS = ("deposit.apply", "deposit.refund", "deposit.release", "guarantee.call")
@@ -98,7 +98,6 @@ class CustomerDeposits(MethodView):
         customer = _customer(code)
         d = deposits.request_deposit(db.session, customer, requested_by=current_user.username, reason=data["reason"],
                                      amount_fen=_amount(data))
-        db.session.commit()
         return _one_deposit(customer, d.id)
 
 
@@ -122,7 +121,6 @@ class DepositReceipts(MethodView):
         deposits.receive(db.session, customer, amount_fen=parse_yuan(data["amount"]), reference=data["reference"],
                          received_by=current_user.username, received_on=data.get("received_on"),
                          deposit_id=deposit_id)
-        db.session.commit()
         return _one_deposit(customer, deposit_id)
 
 
@@ -134,10 +132,8 @@ def _deposit_request(kind: str):
     def post(self, data, code: str, deposit_id: int):
         require(Action.work_customers)
         d = deposits.get_deposit(db.session, deposit_id, _customer(code))
-        req = propose(db.session, d, requested_by=current_user.username, reason=data["reason"],
-                      amount_fen=_amount(data))
-        db.session.commit()
-        return req
+        return propose(db.session, d, requested_by=current_user.username, reason=data["reason"],
+                       amount_fen=_amount(data))
 
     post.__doc__ = {"apply": "Ask a supervisor to apply the deposit against the customer's arrears.",
                     "refund": "Ask a supervisor to refund the deposit to the customer."}[kind]
@@ -170,12 +166,10 @@ class CustomerGuarantees(MethodView):
     def post(self, data, code: str):
         """Register a guarantee: bank guarantee letter, letter of credit, surety, mortgage or pledge."""
         require(Action.work_customers)
-        g = guarantees.register(db.session, _customer(code), kind=data["kind"], guarantor=data["guarantor"],
-                                reference=data["reference"], amount_fen=parse_yuan(data["amount"]),
-                                valid_from=data["valid_from"], valid_until=data["valid_until"],
-                                created_by=current_user.username, note=data.get("note"))
-        db.session.commit()
-        return g
+        return guarantees.register(db.session, _customer(code), kind=data["kind"], guarantor=data["guarantor"],
+                                   reference=data["reference"], amount_fen=parse_yuan(data["amount"]),
+                                   valid_from=data["valid_from"], valid_until=data["valid_until"],
+                                   created_by=current_user.username, note=data.get("note"))
 
 
 @api_bp.route("/<code>/guarantees/<int:guarantee_id>/calls")
@@ -188,10 +182,8 @@ class GuaranteeCalls(MethodView):
         """Ask a supervisor to call the guarantee against the customer's arrears."""
         require(Action.work_customers)
         g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
-        req = guarantees.propose_call(db.session, g, requested_by=current_user.username, reason=data["reason"],
-                                      amount_fen=_amount(data))
-        db.session.commit()
-        return req
+        return guarantees.propose_call(db.session, g, requested_by=current_user.username, reason=data["reason"],
+                                       amount_fen=_amount(data))
 
 
 @api_bp.route("/<code>/guarantees/<int:guarantee_id>/release")
@@ -205,7 +197,6 @@ class GuaranteeRelease(MethodView):
         require(Action.work_customers)
         g = guarantees.get_guarantee(db.session, guarantee_id, _customer(code))
         guarantees.release(db.session, g, released_by=current_user.username, reason=data["reason"])
-        db.session.commit()
         return g
 
 
@@ -226,9 +217,7 @@ class CustomerQualification(MethodView):
     def post(self, code: str):
         """Review the customer's qualification now: identity check digits and registered capital."""
         require(Action.work_customers)
-        review = qualification.review_customer(db.session, _customer(code), reviewed_by=current_user.username)
-        db.session.commit()
-        return review
+        return qualification.review_customer(db.session, _customer(code), reviewed_by=current_user.username)
 
 
 # ---------------------------------------------------------------- officer pages
@@ -275,21 +264,11 @@ def customer_page(code: str):
 
 
 def _act(code: str, action: Action, work, done: str):
-    """Run one form's action in one transaction: a role that may not use the form is refused with 403 (as
-    with the pages it may not open); any other refusal comes back as a message, nothing changed."""
+    """Run one form's action in one transaction (web.forms.carry_out): a role that may not use the form is refused
+    with 403 (as with the pages it may not open); any other refusal comes back as a message, nothing changed."""
     customer = _page_customer(code)
     require(action)
-    try:
-        work(customer)
-        db.session.commit()
-        flash(done, "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors="; ".join(
-            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in e.messages.items())), "error")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    carry_out(lambda: work(customer), done)
     return redirect(url_for("security_pages.customer_page", code=customer.code))
 
 
@@ -399,15 +378,11 @@ def approvals_page():
 def decide_page(request_id: int):
     """Supervisors: approve (and carry out) or reject a security request."""
     approve = request.form.get("decision") == "approve"
-    try:
-        req = approvals.get(db.session, request_id)
-        if req.kind not in SECURITY_KINDS:
+
+    def work() -> None:
+        if approvals.get(db.session, request_id).kind not in SECURITY_KINDS:
             abort(404)
         approvals.decide(db.session, request_id, approve=approve, decided_by=current_user.username,
                          role=current_user.role, note=request.form.get("note") or None)
-        db.session.commit()
-        flash(_("Approved and carried out.") if approve else _("Rejected."), "success")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    carry_out(work, _("Approved and carried out.") if approve else _("Rejected."))
     return redirect(url_for("security_pages.approvals_page"))

@@ -23,9 +23,10 @@ from recovery.credit.ratings import current_ratings, history, rate, rating_polic
 from recovery.credit.schemas import OverrideIn, OverrideSchema, RatingRowSchema, RatingSchema, TermsIn, TermsSchema
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, NotFound
+from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.timeutil import today
+from recovery.web.forms import carry_out
 
 bp = Blueprint("credit", __name__)
 api_bp = ApiBlueprint("credit_api", __name__, url_prefix="/api/v1/customers",
@@ -128,15 +129,10 @@ def override_form(code: str):
     except ValueError:
         flash(_("Give the last day of the override as a date."), "error")
         return _back(code)
-    try:
-        overrides.set_override(db.session, customer, grade=request.form.get("grade", ""),
-                               reason=request.form.get("reason", ""), expires_on=until,
-                               set_by=current_user.username, role=current_user.role)
-        db.session.commit()
-        flash(_("Override saved."), "ok")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    carry_out(lambda: overrides.set_override(db.session, customer, grade=request.form.get("grade", ""),
+                                             reason=request.form.get("reason", ""), expires_on=until,
+                                             set_by=current_user.username, role=current_user.role),
+              _("Override saved."), category="ok")
     return _back(code)
 
 
@@ -147,7 +143,6 @@ def recompute_form(code: str):
     """Recompute this customer's rating now (officers and supervisors)."""
     customer = _customer_or_404(code)
     rate(db.session, today(), [customer.id])
-    db.session.commit()
     flash(_("Rating recomputed."), "ok")
     return _back(code)
 
@@ -158,14 +153,9 @@ def recompute_form(code: str):
 def terms_form(code: str):
     """Propose a change of settlement terms (officers and supervisors; another supervisor approves it)."""
     customer = _customer_or_404(code)
-    try:
-        terms.propose_terms(db.session, customer.id, request.form.get("terms", ""), request.form.get("reason", ""),
-                            current_user.username)
-        db.session.commit()
-        flash(_("Proposal filed; a supervisor will decide it."), "ok")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    carry_out(lambda: terms.propose_terms(db.session, customer.id, request.form.get("terms", ""),
+                                          request.form.get("reason", ""), current_user.username),
+              _("Proposal filed; a supervisor will decide it."), category="ok")
     return _back(code)
 
 
@@ -195,16 +185,13 @@ def override_any():
         return redirect(url_for("credit.supervisor_page"))
     try:
         until = parse_date(request.form.get("expires_on", ""))
-        overrides.set_override(db.session, customer, grade=request.form.get("grade", ""),
-                               reason=request.form.get("reason", ""), expires_on=until,
-                               set_by=current_user.username, role=current_user.role)
-        db.session.commit()
-        flash(_("Override saved."), "ok")
     except ValueError:
         flash(_("Give the last day of the override as a date."), "error")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+        return redirect(url_for("credit.supervisor_page"))
+    carry_out(lambda: overrides.set_override(db.session, customer, grade=request.form.get("grade", ""),
+                                             reason=request.form.get("reason", ""), expires_on=until,
+                                             set_by=current_user.username, role=current_user.role),
+              _("Override saved."), category="ok")
     return redirect(url_for("credit.supervisor_page"))
 
 
@@ -213,14 +200,9 @@ def override_any():
 @permits(Action.override_credit)
 def revoke_form(override_id: int):
     """End an override early."""
-    try:
-        overrides.revoke_override(db.session, override_id, reason=request.form.get("reason", ""),
-                                  revoked_by=current_user.username, role=current_user.role)
-        db.session.commit()
-        flash(_("Override revoked."), "ok")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    carry_out(lambda: overrides.revoke_override(db.session, override_id, reason=request.form.get("reason", ""),
+                                                revoked_by=current_user.username, role=current_user.role),
+              _("Override revoked."), category="ok")
     return redirect(safe_next(request.form.get("back"), url_for("credit.supervisor_page")))
 
 
@@ -229,14 +211,10 @@ def revoke_form(override_id: int):
 @permits(Action.decide_approvals)
 def decide_form(request_id: int):
     """Approve or reject a proposed change of terms."""
-    try:
-        decide(db.session, request_id, approve=request.form.get("decision") == "approve",
-               decided_by=current_user.username, role=current_user.role, note=request.form.get("note") or None)
-        db.session.commit()
-        flash(_("Decision recorded."), "ok")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    carry_out(lambda: decide(db.session, request_id, approve=request.form.get("decision") == "approve",
+                             decided_by=current_user.username, role=current_user.role,
+                             note=request.form.get("note") or None),
+              _("Decision recorded."), category="ok")
     return redirect(safe_next(request.form.get("back"), url_for("credit.supervisor_page")))
 
 
@@ -278,7 +256,6 @@ class RatingRecompute(MethodView):
         require(Action.work_customers)
         customer = _customer(code)
         rate(db.session, today(), [customer.id])
-        db.session.commit()
         return rating_of(db.session, customer)
 
 
@@ -297,11 +274,9 @@ class RatingOverrides(MethodView):
     def post(self, data, code: str):
         """Override the customer's grade until a date (supervisors), with a reason; audited."""
         require(Action.override_credit, "only a supervisor may override a credit rating")
-        new = overrides.set_override(db.session, _customer(code), grade=data["grade"], reason=data["reason"],
-                                     expires_on=data["expires_on"], set_by=current_user.username,
-                                     role=current_user.role)
-        db.session.commit()
-        return new
+        return overrides.set_override(db.session, _customer(code), grade=data["grade"], reason=data["reason"],
+                                      expires_on=data["expires_on"], set_by=current_user.username,
+                                      role=current_user.role)
 
 
 @api_bp.route("/<code>/terms")
@@ -322,7 +297,6 @@ class CustomerTerms(MethodView):
         require(Action.work_customers)
         customer = _customer(code)
         terms.propose_terms(db.session, customer.id, data["terms"], data["reason"], current_user.username)
-        db.session.commit()
         return _terms_doc(customer)
 
 

@@ -38,6 +38,7 @@ from recovery.customers.models import Customer, CustomerClass, Grid
 from recovery.payments import agents, cards, terms
 from recovery.payments.models import Agent, Channel, Payment, PaymentState, Remittance
 from recovery.timeutil import business_tz, now, today
+from recovery.unitofwork import unit_of_work
 
 ACTOR = "demo"
 ESTATE_RESIDENTS, THROUGH_COMPANY, SITE_RESIDENTS = 40, 30, 60
@@ -45,18 +46,18 @@ DEPOSITS = (3_000_000, 5_000_000, 8_000_000)  # fen: 30,000, 50,000 and 80,000 y
 
 
 def add(session: Session, as_of: dt.date, demolition_grid: str | None) -> dict:
-    """Add the estate, the demolition site, big customers, agents and distributors once; commits."""
+    """Add the estate, the demolition site, big customers, agents and distributors once, each its own unit of work."""
     if session.scalar(select(PropertyCompany.id).limit(1)) is not None:
         return {"added": False}
-    summary = {"added": True, "estate": _estate(session, as_of), "site": _site(session, as_of, demolition_grid)}
-    session.commit()
-    summary["big_customers"] = _big_customers(session, as_of)
-    session.commit()
-    summary["agents"] = _agents(session, as_of)
-    summary["distributors"] = _distributors(session)
-    audit.record(session, "demo.accounts", "database", None, actor=ACTOR, as_of=as_of.isoformat(),
-                 **{k: v for k, v in summary.items() if k != "added"})
-    session.commit()
+    with unit_of_work(session):
+        summary = {"added": True, "estate": _estate(session, as_of), "site": _site(session, as_of, demolition_grid)}
+    with unit_of_work(session):
+        summary["big_customers"] = _big_customers(session, as_of)
+    with unit_of_work(session):
+        summary["agents"] = _agents(session, as_of)
+        summary["distributors"] = _distributors(session)
+        audit.record(session, "demo.accounts", "database", None, actor=ACTOR, as_of=as_of.isoformat(),
+                     **{k: v for k, v in summary.items() if k != "added"})
     return summary
 
 

@@ -47,7 +47,7 @@ def _officer_of(session: Session) -> dict[int, str]:
 
 def stage(session: Session, as_of: dt.date, pos: pd.DataFrame) -> dict:
     """Register the demo's disputes (and answer some) among customers in arrears; `pos` holds every customer's
-    position with its grid (recovery.demo.work). Commits."""
+    position with its grid (recovery.demo.work)."""
     officer = _officer_of(session)
     owing = pos[(pos["overdue_fen"] > 0) & pos["grid_id"].isin(officer.keys())]
     # Customers in arrears, taken from the middle of the list (the deepest debts are the write-off's and plans').
@@ -84,6 +84,6 @@ def stage(session: Session, as_of: dt.date, pos: pd.DataFrame) -> dict:
                             at=base - dt.timedelta(hours=20))
     service.resolve(session, rude, outcome="upheld", reason="经核实属实，已对催费员批评教育并向客户致歉。",
                     by=SUPERVISOR)
-    session.commit()
+    session.flush()
     counts = service.counts(session, session.scalar(select(User).where(User.username == SUPERVISOR)))
     return {"open": counts["open"], "overdue": counts["overdue"], "answered": answered + 1}

@@ -199,36 +199,37 @@ class LossPlan:
 
 def stage(session: Session, plan: LossPlan) -> dict:
     """Screen the last month and give the demo's inspector work (once per database): the top suspects to inspect,
-    one found stealing (its charges wait for a supervisor), one tip-off. Commits."""
+    one found stealing (its charges wait for a supervisor), one tip-off."""
     from recovery.auth.models import User
     from recovery.customers.models import Customer
     from recovery.loss import inspections, suspects
     from recovery.loss.models import Inspection, InspectionSource
     from recovery.loss.policy import loss_policy
     from recovery.timeutil import today
+    from recovery.unitofwork import unit_of_work
 
     p = loss_policy()
     period = plan.periods[-1]
-    ranked = suspects.run(session, period, p)
-    session.commit()
+    with unit_of_work(session):
+        ranked = suspects.run(session, period, p)
     if session.scalar(select(Inspection.id).limit(1)) is not None or session.scalar(
             select(User.id).where(User.username == INSPECTOR)) is None:
         return {"period": period, "screened": len(ranked), "inspections": 0}
-    day = today()
-    top = ranked.loc[ranked["score_tenths"] > 0, "code"].head(4).tolist()
-    customers = {c.code: c for c in session.scalars(select(Customer).where(Customer.code.in_(top)))}
-    tasks = []
-    for code in top[:3]:
-        tasks.append(inspections.assign(session, customers[code], inspector=INSPECTOR, assigned_by="supervisor",
-                                        role="supervisor", day=day, p=p, source=InspectionSource.suspect,
-                                        period=period, note="demo: top of the suspect list"))
-    if tasks:
-        inspections.record_outcome(session, tasks[0], outcome="theft_confirmed", inspected_on=day,
-                                   finding="meter bypassed at the service entrance (demo)", recorded_by=INSPECTOR,
-                                   role="inspector", day=day, p=p, stolen_kwh=600, tariff="0.5383")
-    if len(top) > 3:
-        inspections.record_tip(session, customers[top[3]], channel="phone", received_on=day,
-                               note="neighbour reports a cable around the meter (demo)", tipster="anonymous",
-                               recorded_by="supervisor", role="supervisor", inspector=INSPECTOR, day=day, p=p)
-    session.commit()
+    with unit_of_work(session):
+        day = today()
+        top = ranked.loc[ranked["score_tenths"] > 0, "code"].head(4).tolist()
+        customers = {c.code: c for c in session.scalars(select(Customer).where(Customer.code.in_(top)))}
+        tasks = []
+        for code in top[:3]:
+            tasks.append(inspections.assign(session, customers[code], inspector=INSPECTOR, assigned_by="supervisor",
+                                            role="supervisor", day=day, p=p, source=InspectionSource.suspect,
+                                            period=period, note="demo: top of the suspect list"))
+        if tasks:
+            inspections.record_outcome(session, tasks[0], outcome="theft_confirmed", inspected_on=day,
+                                       finding="meter bypassed at the service entrance (demo)", recorded_by=INSPECTOR,
+                                       role="inspector", day=day, p=p, stolen_kwh=600, tariff="0.5383")
+        if len(top) > 3:
+            inspections.record_tip(session, customers[top[3]], channel="phone", received_on=day,
+                                   note="neighbour reports a cable around the meter (demo)", tipster="anonymous",
+                                   recorded_by="supervisor", role="supervisor", inspector=INSPECTOR, day=day, p=p)
     return {"period": period, "screened": len(ranked), "inspections": len(tasks) + (len(top) > 3)}

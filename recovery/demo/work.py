@@ -35,6 +35,7 @@ from recovery.payments.models import Payment, PaymentState
 from recovery.reconcile import intake
 from recovery.reconcile import service as reconcile
 from recovery.timeutil import business_tz, start_of_day
+from recovery.unitofwork import unit_of_work
 
 ACTION = "demo.work"
 STATEMENT_DAYS = 3
@@ -55,29 +56,32 @@ def stage(session: Session, as_of: dt.date) -> dict:
     jobs and commands do: each step is its own unit of work."""
     if staged(session):
         return {"staged": False}
-    summary = {"statements": _statements(session, as_of)}
+    with unit_of_work(session):
+        summary = {"statements": _statements(session, as_of)}
     for day in _days(as_of):
         runner.run(session, job("reconcile.daily"), day, trigger="demo", actor=CLERK)
     # Every customer's position, read once (a million customers take a while) for the officers' choices.
     pos = _positions(session, as_of)
-    summary["promises"] = _promises(session, as_of, pos)
-    summary["pay_plan"] = _pay_plan(session, as_of, pos)
-    session.commit()
+    with unit_of_work(session):
+        summary["promises"] = _promises(session, as_of, pos)
+        summary["pay_plan"] = _pay_plan(session, as_of, pos)
     from recovery.demo.disputes import stage as stage_disputes  # complaints, some past their deadline
 
-    summary["disputes"] = stage_disputes(session, as_of, pos)
+    with unit_of_work(session):
+        summary["disputes"] = stage_disputes(session, as_of, pos)
     yesterday = as_of - dt.timedelta(days=1)
     for job_id in ("billing.penalties", "collections.promises", "collections.dunning"):
         runner.run(session, job(job_id), yesterday, trigger="demo", actor="demo")
-    summary["write_off"] = _write_off(session, pos)
+    with unit_of_work(session):
+        summary["write_off"] = _write_off(session, pos)
     summary["disconnection"] = _disconnection(session, as_of)
     month = (as_of.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     from recovery.assessment.service import close_month
 
-    summary["assessment"] = close_month(session, month, by=SUPERVISOR)
-    audit.record(session, ACTION, "database", None, actor="demo", as_of=as_of.isoformat(),
-                 statements=summary["statements"])
-    session.commit()
+    with unit_of_work(session):
+        summary["assessment"] = close_month(session, month, by=SUPERVISOR)
+        audit.record(session, ACTION, "database", None, actor="demo", as_of=as_of.isoformat(),
+                     statements=summary["statements"])
     return {"staged": True, **summary}
 
 
@@ -154,7 +158,6 @@ def _statements(session: Session, as_of: dt.date) -> int:
                                     channel=channel, account=account, day=day, actor=CLERK)
             reconcile.mark_reopened(session, result.days)
             taken += 1
-    session.commit()
     return taken
 
 
@@ -248,7 +251,6 @@ def _write_off(session: Session, pos: pd.DataFrame) -> str | None:
                                reason="the business closed and the owner cannot be traced",
                                evidence="two returned letters and a closure notice from the market office",
                                requested_by=officer[customer.grid_id])
-    session.commit()
     return customer.code
 
 
@@ -261,9 +263,9 @@ def _disconnection(session: Session, as_of: dt.date) -> str | None:
         customer = session.get(Customer, order.customer_id)
         if customer.grid_id not in officer:
             continue
-        outcome = dunning.request_execution(session, order, by=officer[customer.grid_id], on=as_of,
-                                            note="arrears confirmed on the visit; the customer refuses to pay")
-        session.commit()
+        with unit_of_work(session):
+            outcome = dunning.request_execution(session, order, by=officer[customer.grid_id], on=as_of,
+                                                note="arrears confirmed on the visit; the customer refuses to pay")
         if outcome["outcome"] == "awaiting_approval":
             return customer.code
     return None

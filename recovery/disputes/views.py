@@ -129,9 +129,7 @@ class DisputeResolve(MethodView):
     def post(self, data, dispute_id: int):
         """Answer a dispute (its owner or a supervisor): upheld with a remedy, or rejected, with the reason. The
         disputed bills count on the dunning ladder again from today."""
-        dispute = _resolve(dispute_id, data)
-        db.session.commit()
-        return service.document(db.session, dispute)
+        return service.document(db.session, _resolve(dispute_id, data))
 
 
 @api_bp.route("/disputes/<int:dispute_id>/reassign")
@@ -142,9 +140,7 @@ class DisputeReassign(MethodView):
     @api_bp.response(200, DisputeOut)
     def post(self, data, dispute_id: int):
         """Give an open dispute to another owner (supervisors)."""
-        dispute = _reassign(dispute_id, data)
-        db.session.commit()
-        return service.document(db.session, dispute)
+        return service.document(db.session, _reassign(dispute_id, data))
 
 
 @api_bp.route("/customers/<code>/disputes")
@@ -161,9 +157,7 @@ class CustomerDisputes(MethodView):
     def post(self, data, code: str):
         """Register a complaint or bill dispute: its bills are held from dunning until it is answered, by the
         deadline the policy sets from when it was raised."""
-        dispute = _register(_customer(code), data)
-        db.session.commit()
-        return service.document(db.session, dispute)
+        return service.document(db.session, _register(_customer(code), data))
 
 
 # ---------------------------------------------------------------------------------------------- pages

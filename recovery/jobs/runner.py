@@ -21,6 +21,7 @@ from recovery.jobs.models import JobLock, JobRun
 from recovery.jobs.table import Job
 from recovery.ops import metrics
 from recovery.timeutil import now
+from recovery.unitofwork import unit_of_work
 
 
 class JobBusy(Conflict):
@@ -34,21 +35,22 @@ def _holder() -> str:
 def acquire(session: Session, job: Job, day: dt.date) -> None:
     """Take the job's lock for the day in its own committed transaction, or raise JobBusy."""
     moment = now()
-    # A lapsed lock (its holder crashed) is cleared first; a live one stays and the INSERT fails.
-    session.execute(delete(JobLock).where(JobLock.job_id == job.id, JobLock.day == day, JobLock.expires_at < moment))
-    session.add(JobLock(job_id=job.id, day=day, holder=_holder(), acquired_at=moment,
-                        expires_at=moment + dt.timedelta(minutes=job.lease_minutes)))
     try:
-        session.commit()
+        with unit_of_work(session):
+            # A lapsed lock (its holder crashed) is cleared first; a live one stays and the INSERT fails.
+            session.execute(delete(JobLock).where(JobLock.job_id == job.id, JobLock.day == day,
+                                                  JobLock.expires_at < moment))
+            session.add(JobLock(job_id=job.id, day=day, holder=_holder(), acquired_at=moment,
+                                expires_at=moment + dt.timedelta(minutes=job.lease_minutes)))
     except IntegrityError:
-        session.rollback()
         holder = session.scalar(select(JobLock.holder).where(JobLock.job_id == job.id, JobLock.day == day))
         raise JobBusy(f"job {job.id} for {day.isoformat()} is already running ({holder})") from None
 
 
 def release(session: Session, job: Job, day: dt.date) -> None:
-    session.execute(delete(JobLock).where(JobLock.job_id == job.id, JobLock.day == day, JobLock.holder == _holder()))
-    session.commit()
+    with unit_of_work(session):
+        session.execute(delete(JobLock).where(JobLock.job_id == job.id, JobLock.day == day,
+                                              JobLock.holder == _holder()))
 
 
 def already_succeeded(session: Session, job: Job, day: dt.date) -> bool:
@@ -94,13 +96,13 @@ def run(session: Session, job: Job, day: dt.date, *, trigger: str, actor: str, f
             failed = JobRun(job_id=job.id, day=day, trigger=trigger, actor=actor, status="failed",
                             started_at=record.started_at, finished_at=now(), summary={"scope": scope} if scope else {},
                             error="".join(traceback.format_exception_only(e)).strip()[:4000])
-            session.add(failed)
-            session.commit()
+            with unit_of_work(session):
+                session.add(failed)
             metrics.job_finished(job.id, "failed", time.perf_counter() - started)
             raise
         record.status, record.finished_at, record.summary = "succeeded", now(), summary
-        session.add(record)
-        session.commit()
+        with unit_of_work(session):
+            session.add(record)  # committed with the work it records
         metrics.job_finished(job.id, "succeeded", time.perf_counter() - started)
         return record
     finally:

@@ -86,13 +86,14 @@ def _period(default: str | None) -> str | None:
 
 
 def _finish(message: str, target: str):
-    """Commit the work done so far and go back with a message."""
-    db.session.commit()
+    """Go back with the message naming what was done (the request's unit of work keeps it)."""
     flash(message, "success")
     return redirect(target)
 
 
 def _refused(error: DomainError, target: str):
+    """Go back with the refusal, keeping nothing of the attempt: the answer is a normal redirect, which the
+    request's unit of work would otherwise commit."""
     db.session.rollback()
     if isinstance(error, Forbidden) and error.code == "role_not_allowed":
         abort(403)

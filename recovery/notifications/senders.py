@@ -134,6 +134,8 @@ def send_pending(session: Session, senders: dict[str, Sender] | None = None, *, 
             note.sent_at = now()
             note.last_error = None
             sent += 1
+        # The documented exception to the unit of work (recovery.unitofwork): each message is committed as it
+        # goes, so that one handed to the gateway is marked sent at once and a crash later never sends it twice.
         session.commit()
     return {"sent": sent, "failed": failed, "waiting": len(notes) - sent}
 

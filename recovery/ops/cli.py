@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from recovery.extensions import db
+from recovery.unitofwork import committed
 
 
 @click.command("unlock")
@@ -15,6 +16,5 @@ def user_unlock(username: str) -> None:
     """Lift the sign-in lockout of a user name before it runs out (audited)."""
     from recovery.auth.service import unlock
 
-    unlocked = unlock(db.session, username)
-    db.session.commit()
+    unlocked = committed(lambda: unlock(db.session, username))
     click.echo(f"user name {username} unlocked" if unlocked else f"user name {username} was not locked")

@@ -13,14 +13,7 @@ from flask.cli import with_appcontext
 from recovery.bounds import date_problem
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+from recovery.unitofwork import unit_of_work
 
 
 def _instant(_ctx, _param, value: str | None) -> dt.datetime | None:
@@ -63,8 +56,8 @@ def kiosk_register(kiosk_id: str, location: str, as_json: bool) -> None:
     """Register a kiosk; prints its API secret once."""
     from recovery.payments.kiosks import register_kiosk
 
-    new = register_kiosk(db.session, kiosk_id, location=location)
-    _commit()
+    with unit_of_work():
+        new = register_kiosk(db.session, kiosk_id, location=location)
     if as_json:
         click.echo(json.dumps({"kiosk_id": new.kiosk.code, "secret": new.secret}, ensure_ascii=False))
     else:
@@ -86,9 +79,9 @@ def kiosk_collect(kiosk_id: str, counted: str, collected_by: str | None, referen
     from recovery.money import parse_yuan
     from recovery.payments.kiosks import record_collection
 
-    row = record_collection(db.session, kiosk_id, parse_yuan(counted), collected_by=collected_by or current_actor(),
-                            reference=reference, collected_at=collected_at)
-    _commit()
+    with unit_of_work():
+        row = record_collection(db.session, kiosk_id, parse_yuan(counted), collected_by=collected_by or current_actor(),
+                                reference=reference, collected_at=collected_at)
     click.echo(f"kiosk {kiosk_id}: {counted} yuan collected on {row.collected_on.isoformat()} ({reference})")
 
 
@@ -126,16 +119,19 @@ def cards_batch(code: str, face_value: str, count: int, out: Path) -> None:
 
     if out.exists():
         raise click.BadParameter(f"{out} exists; PINs are never written over an existing file", param_hint="--out")
-    pairs = create_batch(db.session, code, face_value_fen=parse_yuan(face_value), count=count,
-                         created_by=current_actor())
-    with out.open("x", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["serial", "pin", "face_value"])
-        w.writerows((serial, pin, face_value) for serial, pin in pairs)
+    written = False
     try:
-        _commit()
+        with unit_of_work():
+            pairs = create_batch(db.session, code, face_value_fen=parse_yuan(face_value), count=count,
+                                 created_by=current_actor())
+            with out.open("x", newline="", encoding="utf-8") as f:
+                written = True
+                w = csv.writer(f)
+                w.writerow(["serial", "pin", "face_value"])
+                w.writerows((serial, pin, face_value) for serial, pin in pairs)
     except BaseException:
-        out.unlink()  # PINs of cards that were never stored must not circulate
+        if written:
+            out.unlink()  # PINs of cards that were never stored must not circulate
         raise
     click.echo(f"batch {code}: {count} cards of {face_value} yuan; serials and PINs in {out}")
 
@@ -149,8 +145,8 @@ def cards_distributor(code: str, name: str, manager_contact: str) -> None:
     """Register a card distributor."""
     from recovery.payments.cards import create_distributor
 
-    create_distributor(db.session, code, name=name, manager_contact=manager_contact)
-    _commit()
+    with unit_of_work():
+        create_distributor(db.session, code, name=name, manager_contact=manager_contact)
     click.echo(f"distributor {code} registered")
 
 
@@ -166,8 +162,8 @@ def cards_sell(distributor: str, batch_code: str, count: int, reference: str) ->
     from recovery.money import format_yuan
     from recovery.payments.cards import sell
 
-    sale = sell(db.session, distributor, batch_code, count, reference=reference, sold_by=current_actor())
-    _commit()
+    with unit_of_work():
+        sale = sell(db.session, distributor, batch_code, count, reference=reference, sold_by=current_actor())
     click.echo(f"{count} cards of {batch_code} sold to {distributor} for {format_yuan(sale.amount_fen)} yuan")
 
 
@@ -183,9 +179,9 @@ def cards_remit(distributor: str, amount: str, remitted_on: dt.date, reference: 
     from recovery.money import parse_yuan
     from recovery.payments.cards import record_remittance
 
-    record_remittance(db.session, distributor, parse_yuan(amount), remitted_on=remitted_on, reference=reference,
-                      recorded_by=current_actor())
-    _commit()
+    with unit_of_work():
+        record_remittance(db.session, distributor, parse_yuan(amount), remitted_on=remitted_on, reference=reference,
+                          recorded_by=current_actor())
     click.echo(f"remittance {reference} of {amount} yuan from {distributor} recorded")
 
 
@@ -200,9 +196,9 @@ def cards_redeem(serial: str, customer_code: str, pin: str, as_json: bool) -> No
     from recovery.audit.service import current_actor
     from recovery.payments.cards import redeem, redemption_answer
 
-    payment, receipt = redeem(db.session, serial, pin, customer_code, redeemed_by=current_actor())
-    answer = redemption_answer(db.session, payment, receipt)
-    _commit()
+    with unit_of_work():
+        payment, receipt = redeem(db.session, serial, pin, customer_code, redeemed_by=current_actor())
+        answer = redemption_answer(db.session, payment, receipt)
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False))
     else:
@@ -220,9 +216,9 @@ def cards_void(serials: tuple[str, ...], batch_code: str | None, reason: str) ->
     from recovery.audit.service import current_actor
     from recovery.payments.cards import batch_serials, void
 
-    names = list(serials) + (batch_serials(db.session, batch_code) if batch_code else [])
-    n = void(db.session, names, reason=reason, voided_by=current_actor())
-    _commit()
+    with unit_of_work():
+        names = list(serials) + (batch_serials(db.session, batch_code) if batch_code else [])
+        n = void(db.session, names, reason=reason, voided_by=current_actor())
     click.echo(f"{n} card(s) voided")
 
 
@@ -255,8 +251,8 @@ def counter_open(cashier: str, opening_float: str) -> None:
     from recovery.money import parse_yuan
     from recovery.payments.counter import open_drawer
 
-    row = open_drawer(db.session, cashier, opening_float_fen=parse_yuan(opening_float), opened_by=current_actor())
-    _commit()
+    with unit_of_work():
+        row = open_drawer(db.session, cashier, opening_float_fen=parse_yuan(opening_float), opened_by=current_actor())
     click.echo(f"{cashier}'s drawer for {row.business_day.isoformat()} is open with {opening_float} yuan")
 
 
@@ -270,8 +266,8 @@ def counter_close(cashier: str, counted: str) -> None:
     from recovery.money import parse_yuan
     from recovery.payments.counter import close_drawer
 
-    row = close_drawer(db.session, cashier, counted_fen=parse_yuan(counted), closed_by=current_actor())
-    _commit()
+    with unit_of_work():
+        row = close_drawer(db.session, cashier, counted_fen=parse_yuan(counted), closed_by=current_actor())
     click.echo(f"{cashier}'s drawer for {row.business_day.isoformat()} is closed with {counted} yuan counted")
 
 
@@ -302,8 +298,8 @@ def prepaid_enrol(customer: str, opened_on: dt.date | None) -> None:
     """Put a customer on prepayment."""
     from recovery.payments.prepaid import enrol
 
-    enrol(db.session, customer, opened_on=opened_on)
-    _commit()
+    with unit_of_work():
+        enrol(db.session, customer, opened_on=opened_on)
     click.echo(f"customer {customer} is on prepayment")
 
 
@@ -333,8 +329,8 @@ def agent_suspend(code: str, reason: str) -> None:
     from recovery.audit.service import current_actor
     from recovery.payments.agent_actions import request_suspension
 
-    req = request_suspension(db.session, code, reason=reason, requested_by=current_actor())
-    _commit()
+    with unit_of_work():
+        req = request_suspension(db.session, code, reason=reason, requested_by=current_actor())
     _requested(req)
 
 
@@ -347,8 +343,8 @@ def agent_reinstate(code: str, reason: str) -> None:
     from recovery.audit.service import current_actor
     from recovery.payments.agent_actions import request_reinstatement
 
-    req = request_reinstatement(db.session, code, reason=reason, requested_by=current_actor())
-    _commit()
+    with unit_of_work():
+        req = request_reinstatement(db.session, code, reason=reason, requested_by=current_actor())
     _requested(req)
 
 
@@ -363,7 +359,7 @@ def agent_forfeit(code: str, amount: str, reason: str) -> None:
     from recovery.money import parse_yuan
     from recovery.payments.agent_actions import request_forfeiture
 
-    req = request_forfeiture(db.session, code, parse_yuan(amount), reason=reason, requested_by=current_actor())
-    _commit()
+    with unit_of_work():
+        req = request_forfeiture(db.session, code, parse_yuan(amount), reason=reason, requested_by=current_actor())
     _requested(req)
 

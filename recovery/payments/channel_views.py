@@ -106,9 +106,7 @@ def redeem(data):
     """Redeem a recharge card for a customer: their account is credited its face value, once."""
     payment, receipt = cards.redeem(db.session, data["serial"], data["pin"], data["customer_id"],
                                     redeemed_by=current_user.username)
-    answer = cards.redemption_answer(db.session, payment, receipt)
-    db.session.commit()
-    return answer
+    return cards.redemption_answer(db.session, payment, receipt)
 
 
 def _drawer_answer(row) -> dict:
@@ -126,7 +124,6 @@ def open_drawer(data):
     """Open the signed-in cashier's drawer for today with its float."""
     row = counter.open_drawer(db.session, current_user.username, opening_float_fen=parse_yuan(data["opening_float"]),
                               opened_by=current_user.username)
-    db.session.commit()
     return _drawer_answer(row)
 
 
@@ -146,9 +143,7 @@ def close_drawer(data):
     """Close the signed-in cashier's drawer with the cash counted in it."""
     row = counter.close_drawer(db.session, current_user.username, counted_fen=parse_yuan(data["counted"]),
                                closed_by=current_user.username)
-    answer = _drawer_answer(row)
-    db.session.commit()
-    return answer
+    return _drawer_answer(row)
 
 
 @staff_bp.route("/counter/payments", methods=["POST"])
@@ -160,10 +155,8 @@ def counter_payment(data):
     payment, receipt = counter.post_counter_payment(
         db.session, current_user.username, customer_code=data["customer_id"], amount_fen=parse_yuan(data["amount"]),
         tender=data["tender"], channel_ref=data.get("channel_ref"))
-    answer = {**posting.payment_answer(db.session, payment), "cashier": payment.channel_account,
-              "receipt_no": receipt.receipt_no, "tender": receipt.tender}
-    db.session.commit()
-    return answer
+    return {**posting.payment_answer(db.session, payment), "cashier": payment.channel_account,
+            "receipt_no": receipt.receipt_no, "tender": receipt.tender}
 
 
 # ---------------------------------------------------------------- the cashier's counter page
@@ -203,9 +196,10 @@ def _form_yuan(name: str) -> int:
 
 
 def _counter_action(action) -> Response:
+    """Run a counter form's action and go back to the counter with the message it gives, or with the refusal
+    and nothing of it kept (the message names what was done, such as the receipt number)."""
     try:
         message = action()
-        db.session.commit()
     except DomainError as e:
         db.session.rollback()
         flash(e.message, "error")

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from recovery.cliutil import date_param as _date
 from recovery.extensions import db
 from recovery.jobs.runner import run_by_hand
+from recovery.unitofwork import committed, unit_of_work
 
 
 @click.group("penalties")
@@ -53,9 +54,8 @@ def mandate_add(customer_id: str, bank_code: str, account: str, reference: str, 
     """Record a signed mandate for a customer."""
     from recovery.payments.direct_debit import create_mandate
 
-    create_mandate(db.session, customer_id, bank_code=bank_code, account=account, reference=reference,
-                   signed_on=signed_on)
-    db.session.commit()
+    committed(lambda: create_mandate(db.session, customer_id, bank_code=bank_code, account=account,
+                                     reference=reference, signed_on=signed_on))
     click.echo(f"mandate {reference} for {customer_id} recorded")
 
 
@@ -66,8 +66,7 @@ def mandate_revoke(reference: str) -> None:
     """Revoke a mandate: later batches leave its customer out."""
     from recovery.payments.direct_debit import revoke_mandate
 
-    revoke_mandate(db.session, reference)
-    db.session.commit()
+    committed(lambda: revoke_mandate(db.session, reference))
     click.echo(f"mandate {reference} revoked")
 
 
@@ -134,8 +133,7 @@ def debit_send(code: str) -> None:
     """Mark a batch sent to the bank: its debits are posted as provisional payments."""
     from recovery.payments.direct_debit import send_batch
 
-    batch = send_batch(db.session, code)
-    db.session.commit()
+    batch = committed(lambda: send_batch(db.session, code))
     click.echo(json.dumps(_batch_json(batch)))
 
 
@@ -148,8 +146,7 @@ def debit_results(file: Path, fmt: str, day: dt.date | None) -> None:
     """Import the bank's results: successes settle, returns are reversed with the bank's reason code."""
     from recovery.payments.direct_debit import import_results
 
-    summary = import_results(db.session, file, fmt, on=day)
-    db.session.commit()
+    summary = committed(lambda: import_results(db.session, file, fmt, on=day))
     click.echo(json.dumps(summary.as_dict()))
 
 
@@ -167,9 +164,9 @@ def debit_reverse(payment_id: str, code: str, reason: str, day: dt.date | None) 
     from recovery.payments.models import Payment
     from recovery.payments.reversals import reverse_payment
 
-    payment = db.session.scalar(select(Payment).where(Payment.code == payment_id))
-    if payment is None:
-        raise NotFound(f"no payment {payment_id}")
-    reverse_payment(db.session, payment, reason, code, on=day)
-    db.session.commit()
+    with unit_of_work():
+        payment = db.session.scalar(select(Payment).where(Payment.code == payment_id))
+        if payment is None:
+            raise NotFound(f"no payment {payment_id}")
+        reverse_payment(db.session, payment, reason, code, on=day)
     click.echo(f"payment {payment_id} reversed ({code})")

@@ -21,6 +21,7 @@ from recovery.payments import direct_debit as service
 from recovery.payments.debit_models import DebitBatch
 from recovery.payments.direct_debit_files import batch_csv, pain008
 from recovery.timeutil import today
+from recovery.web.forms import carry_out
 
 bp = Blueprint("debit_pages", __name__, url_prefix="/direct-debit")
 RESULT_FORMATS = {"csv": "CSV", "pain002": "pain.002", "camt054": "camt.054"}
@@ -57,7 +58,6 @@ def create():
         flash(_("Not a date: %(value)s", value=request.form.get("date", "")), "error")
         return redirect(url_for("debit_pages.batches"))
     batch = service.create_batch(db.session, day)
-    db.session.commit()
     flash(_("Batch %(code)s: %(count)s debits.", code=batch.code, count=batch.item_count), "info")
     return redirect(url_for("debit_pages.batch", code=batch.code))
 
@@ -80,14 +80,8 @@ def batch(code: str):
 def send(code: str):
     """Mark the batch sent: its debits are posted as provisional payments."""
     _batch(code)
-    try:
-        service.send_batch(db.session, code)
-        db.session.commit()
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
-    else:
-        flash(_("Batch %(code)s is sent; its debits are posted as provisional payments.", code=code), "info")
+    carry_out(lambda: service.send_batch(db.session, code),
+              _("Batch %(code)s is sent; its debits are posted as provisional payments.", code=code))
     return redirect(url_for("debit_pages.batch", code=code))
 
 
@@ -124,7 +118,6 @@ def results():
         upload.save(path)
         try:
             summary = service.import_results(db.session, path, fmt)
-            db.session.commit()
         except ImportRejected as e:
             db.session.rollback()
             flash(_("Nothing was imported: %(reason)s", reason="; ".join(

@@ -85,7 +85,6 @@ class Deposit(MethodView):
         require(Action.set_terms)
         agent = terms.set_deposit(db.session, code, parse_yuan(data["deposit"]), reference=data["reference"],
                                   by=current_user.username)
-        db.session.commit()
         return agent
 
 

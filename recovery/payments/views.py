@@ -78,24 +78,24 @@ def answer_once(owner_id: int, work: Callable[[idempotency.Request], dict], *,
     answer, and a request that fails leaves the key free."""
     request = idempotency.Request(keys, owner_id, g.idempotency_key, g.body_hash)
     try:
-        try:
-            answer = work(request)
-        except idempotency.NotClaimed:
-            # Answered already, in flight, or reused with another body: settled by the claim's own rules.
-            db.session.rollback()
-            replay = idempotency.claim(db.session, request)
-            if replay is not None:
-                db.session.rollback()
-                response = jsonify(replay.body)
-                response.status_code = replay.status
-                return response
-            answer = work(request)  # an abandoned claim taken over
-        if not request.completed:
-            idempotency.complete(db.session, request, 201, answer)
-        db.session.commit()
-    except BaseException:
+        answer = work(request)
+    except idempotency.NotClaimed:
+        # Answered already, in flight, or reused with another body: settled by the claim's own rules, in a fresh
+        # transaction that keeps nothing of the attempt.
         db.session.rollback()
-        raise
+        replay = idempotency.claim(db.session, request)
+        if replay is not None:
+            db.session.rollback()  # a replay keeps nothing of this request
+            response = jsonify(replay.body)
+            response.status_code = replay.status
+            return response
+        answer = work(request)  # an abandoned claim taken over
+    if not request.completed:
+        idempotency.complete(db.session, request, 201, answer)
+    # The documented exception to the unit of work (recovery/unitofwork.py): this function restarts the
+    # transaction itself when the claim does not go in, so it also ends it, committing the claim, the posting
+    # and the stored answer together before the answer leaves it.
+    db.session.commit()
     response = jsonify(answer)
     response.status_code = 201
     return response

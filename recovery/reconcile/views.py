@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -13,7 +13,6 @@ from flask_login import current_user, login_required
 from recovery.auth.permissions import Action, require
 from recovery.auth.views import safe_next
 from recovery.bounds import INT64_MAX, date_arg, int_arg
-from recovery.errors import DomainError
 from recovery.extensions import db
 from recovery.payments.models import Channel
 from recovery.reconcile import breaks as service
@@ -21,6 +20,7 @@ from recovery.reconcile.models import BreakKind, BreakStatus
 from recovery.reconcile.report import dashboard as dashboard_figures
 from recovery.reconcile.report import day_report, payment_report, payment_report_csv
 from recovery.timeutil import today
+from recovery.web.forms import carry_out
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 PAGE = 100
@@ -101,14 +101,8 @@ def _back():
 
 
 def _act(break_id: int, action, done_message: str):
-    try:
-        action()
-        db.session.commit()
-    except DomainError as e:
-        db.session.rollback()
-        flash(_("Break #%(id)s: %(reason)s", id=break_id, reason=e.message), "error")
-    else:
-        flash(done_message, "info")
+    carry_out(action, done_message, category="info",
+              refused=lambda reason: _("Break #%(id)s: %(reason)s", id=break_id, reason=reason))
     return _back()
 
 
@@ -158,15 +152,10 @@ def suspense():
 def assign_suspense(item_id: int):
     """Assign a suspense credit to a customer: the payment is posted and allocated."""
     code = request.form.get("customer", "").strip()
-    try:
-        payment = service.assign_suspense(db.session, item_id, code, by=current_user.username)
-        db.session.commit()
-    except DomainError as e:
-        db.session.rollback()
-        flash(_("Suspense item #%(id)s: %(reason)s", id=item_id, reason=e.message), "error")
-    else:
-        flash(_("Suspense item #%(id)s posted to %(customer)s as payment %(payment)s.", id=item_id, customer=code,
-                payment=payment.code), "info")
+    carry_out(lambda: service.assign_suspense(db.session, item_id, code, by=current_user.username),
+              lambda payment: _("Suspense item #%(id)s posted to %(customer)s as payment %(payment)s.", id=item_id,
+                                customer=code, payment=payment.code), category="info",
+              refused=lambda reason: _("Suspense item #%(id)s: %(reason)s", id=item_id, reason=reason))
     return redirect(url_for("reconcile.suspense"))
 
 

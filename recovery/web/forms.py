@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -12,8 +13,10 @@ from werkzeug.wrappers import Response
 
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
-from recovery.errors import DomainError, NotFound
+from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
+
+T = TypeVar("T")
 
 
 def posted(schema: Schema) -> dict:
@@ -27,14 +30,15 @@ def form_errors(error: ValidationError) -> str:
                      for k, v in error.messages.items())
 
 
-def carry_out(work: Callable[[], object], done: str, *, missing_is_404: bool = False) -> None:
-    """Run a page form's `work` in one transaction: done is flashed, or the refusal with nothing changed. A
-    role that may not do this at all (`role_not_allowed`) is a 403, as the pages it may not open are; with
-    `missing_is_404`, so is what the form names but does not exist (the page's own subject) a 404."""
+def carry_out(work: Callable[[], T], done: str | Callable[[T], str], *, missing_is_404: bool = False,
+              category: str = "success", refused: Callable[[str], str] | None = None) -> None:
+    """Run a page form's `work` in the request's transaction: `done` (or `done(result)`) is flashed as `category`,
+    or the refusal (`refused(reason)` when given) with nothing of the attempt left to commit. A role that may not
+    do this at all (Forbidden `role_not_allowed`) is a 403, as the pages it may not open are; with `missing_is_404`,
+    so is what the form names but does not exist (the page's own subject) a 404."""
     try:
-        work()
-        db.session.commit()
-        flash(done, "success")
+        result = work()
+        db.session.flush()  # a unique violation surfaces here, before anything is flashed as done
     except ValidationError as e:
         db.session.rollback()
         flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
@@ -42,9 +46,11 @@ def carry_out(work: Callable[[], object], done: str, *, missing_is_404: bool = F
         db.session.rollback()
         if missing_is_404 and isinstance(e, NotFound):
             abort(404)
-        if e.code == "role_not_allowed":
+        if isinstance(e, Forbidden) and e.code == "role_not_allowed":
             abort(403)
-        flash(e.message, "error")
+        flash(e.message if refused is None else refused(e.message), "error")
+    else:
+        flash(done(result) if callable(done) else done, category)
 
 
 def act_on_customer(code: str, work: Callable[[Customer], object], done: str, anchor: str) -> Response:

@@ -3,13 +3,12 @@ supervisors, and the worklist JSON API."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from recovery.auth.permissions import Action, may, permits, require
@@ -17,10 +16,9 @@ from recovery.auth.views import api_login_required
 from recovery.collections.visits import OUTCOMES
 from recovery.customers import service as customers
 from recovery.customers.models import Customer, Grid
-from recovery.errors import DomainError, NotFound
 from recovery.extensions import db
 from recovery.timeutil import today
-from recovery.web.forms import form_errors
+from recovery.web.forms import carry_out
 from recovery.worklist import coverage, service
 from recovery.worklist import day as workday
 from recovery.worklist.schemas import (
@@ -142,20 +140,9 @@ def _back():
 
 
 def _act(work, done: str):
-    """One form's action in one transaction; a refusal comes back as a message, nothing changed."""
-    try:
-        work()
-        db.session.commit()
-        flash(done, "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+    """One form's action in one transaction (web.forms.carry_out); a refusal comes back as a message, nothing
+    changed; an item or customer not on the user's list is a 404."""
+    carry_out(work, done, missing_is_404=True)
     return _back()
 
 
@@ -227,20 +214,15 @@ def coverage_page():
 @permits(Action.supervise_worklist)
 def reassign_form():
     """Form: a supervisor names a customer's manager and deputy."""
-    try:
+
+    def work() -> dict:
         data = ManagerIn().load({"manager": request.form.get("manager", "").strip(),
                                  "deputy": request.form.get("deputy", "").strip() or None})
         customer = customers.get_customer(db.session, current_user, request.form.get("customer", "").strip())
         coverage.reassign(db.session, customer, manager=data["manager"], deputy=data["deputy"],
                           by=current_user.username, day=today())
-        db.session.commit()
-        flash(_("Customer %(code)s: manager %(manager)s.", code=customer.code, manager=data["manager"]), "success")
-    except ValidationError as e:
-        db.session.rollback()
-        flash(_("Please check the form: %(errors)s", errors=form_errors(e)), "error")
-    except DomainError as e:
-        db.session.rollback()
-        flash(e.message, "error")
+        return {"code": customer.code, "manager": data["manager"]}
+    carry_out(work, lambda named: _("Customer %(code)s: manager %(manager)s.", **named))
     return redirect(url_for("worklist.coverage_page"))
 
 
@@ -284,7 +266,6 @@ class WorkItemDone(MethodView):
     def post(self, data, item_id: int):
         """Do the item with an outcome; a call or visit is also logged in the visits."""
         item = service.complete(db.session, current_user, item_id, outcome=data["outcome"], note=data.get("note"))
-        db.session.commit()
         return _closed_doc(item)
 
 
@@ -297,7 +278,6 @@ class WorkItemDismiss(MethodView):
     def post(self, data, item_id: int):
         """Set the item aside without an outcome."""
         item = service.dismiss(db.session, current_user, item_id, note=data.get("note"))
-        db.session.commit()
         return _closed_doc(item)
 
 
@@ -319,7 +299,6 @@ class CustomerManager(MethodView):
         customer = customers.get_customer(db.session, current_user, code)
         coverage.reassign(db.session, customer, manager=data["manager"], deputy=data.get("deputy"),
                           by=current_user.username, day=today())
-        db.session.commit()
         return {"customer_id": customer.code, **coverage.manager_of(db.session, customer)}
 
 
