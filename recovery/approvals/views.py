@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from recovery.approvals import service
-from recovery.approvals.models import ApprovalRequest, ApprovalStatus
+from recovery.approvals import queries, service
 from recovery.auth.permissions import Action, permits
 from recovery.errors import DomainError
 from recovery.extensions import db
@@ -21,10 +19,8 @@ bp = Blueprint("approvals", __name__)
 @permits(Action.decide_approvals)
 def index():
     """Pending requests, oldest first, and the latest decisions."""
-    decided = db.session.scalars(
-        select(ApprovalRequest).where(ApprovalRequest.status != ApprovalStatus.pending)
-        .order_by(ApprovalRequest.decided_at.desc(), ApprovalRequest.id.desc()).limit(50))
-    return render_template("approvals.html", pending=service.pending(db.session), decided=list(decided))
+    decided = queries.latest_decisions(db.session)
+    return render_template("approvals.html", pending=service.pending(db.session), decided=decided)
 
 
 @bp.route("/approvals/<int:request_id>/decide", methods=["POST"])

@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from recovery import LOCALES
-from recovery.auth import service
+from recovery.auth import queries, service
 from recovery.auth.models import User, password_matches
 from recovery.auth.permissions import Action, may
 from recovery.errors import Unauthorized, UnsupportedMediaType
@@ -105,7 +104,7 @@ def login():
         at, source = now(), request.remote_addr
         if until := service.locked_until(db.session, username, source=source, at=at):
             return _refused(_locked_message(until, at), username, 401)
-        user = db.session.scalar(select(User).where(User.username == username))
+        user = queries.user_by_username(db.session, username)
         if password_matches(user, request.form.get("password", "")):
             service.clear_failed_sign_ins(db.session, username, source=source)
             _fresh_session()

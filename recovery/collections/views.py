@@ -12,18 +12,14 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, require
 from recovery.auth.service import visible_customers
 from recovery.auth.views import api_login_required
-from recovery.billing.models import Bill
 from recovery.bounds import parse_date
-from recovery.collections import dunning, promises, visits
+from recovery.collections import dunning, promises, queries, visits
 from recovery.collections.models import (
-    BillHold,
-    CollectionExemption,
     DisconnectionOrder,
     DunningState,
     OrderStatus,
@@ -53,7 +49,6 @@ from recovery.customers.models import Customer
 from recovery.errors import Invalid, NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
-from recovery.notifications.models import Notification
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer
 from recovery.web.forms import posted as _form
@@ -104,7 +99,7 @@ def _plan_doc(customer: Customer, plan_id: int) -> dict:
 
 
 def _order_doc(order: DisconnectionOrder, code: str | None = None, waiting: ApprovalRequest | None = None) -> dict:
-    code = code or db.session.scalar(select(Customer.code).where(Customer.id == order.customer_id))
+    code = code or queries.customer_code(db.session, order.customer_id)
     return {"id": order.id, "customer_code": code, "reason": order.reason, "source": order.source,
             "ordered_on": order.ordered_on, "status": order.status, "closed_on": order.closed_on,
             "approval_request_id": waiting.id if waiting else None,
@@ -118,9 +113,7 @@ def _order_docs(rows: list[tuple[DisconnectionOrder, str]]) -> list[dict]:
 
 
 def _holds(customer: Customer) -> list[dict]:
-    rows = db.session.execute(select(BillHold, Bill.code).join(Bill, Bill.id == BillHold.bill_id)
-                              .where(BillHold.customer_id == customer.id)
-                              .order_by(BillHold.placed_on.desc(), BillHold.id.desc())).all()
+    rows = queries.holds_with_bill_codes(db.session, customer)
     return [{"id": h.id, "bill_code": code, "reason": h.reason, "placed_on": h.placed_on, "placed_by": h.placed_by,
              "released_on": h.released_on} for h, code in rows]
 
@@ -134,14 +127,9 @@ def dunning_doc(customer: Customer) -> dict:
         "step": state.step if state else None, "since": state.since if state else None,
         "due_on": state.due_on if state else None, "overdue_fen": state.overdue_fen if state else None,
         "exemption": state.exemption if state else None,
-        "notices": list(db.session.scalars(
-            select(Notification).where(Notification.subject_type == "customer",
-                                       Notification.subject_id == customer.code)
-            .order_by(Notification.id.desc()).limit(30))),
+        "notices": queries.latest_notices(db.session, customer),
         "orders": _order_docs([(o, customer.code) for o in orders]),
-        "exemptions": list(db.session.scalars(select(CollectionExemption)
-                                              .where(CollectionExemption.customer_id == customer.id)
-                                              .order_by(CollectionExemption.valid_from.desc()))),
+        "exemptions": queries.exemptions_of(db.session, customer),
         "holds": _holds(customer),
     }
 
@@ -296,12 +284,7 @@ class DisconnectionOrders(MethodView):
     @api_bp.response(200, OrderOut(many=True))
     def get(self, args):
         """Disconnection orders of the user's grids (default: the open ones), oldest first."""
-        rows = db.session.execute(
-            select(DisconnectionOrder, Customer.code).join(Customer, Customer.id == DisconnectionOrder.customer_id)
-            .where(DisconnectionOrder.status == args["status"],
-                   DisconnectionOrder.customer_id.in_(visible_customers(current_user)))
-            .order_by(DisconnectionOrder.ordered_on, DisconnectionOrder.id).limit(1000)).all()
-        return _order_docs(rows)
+        return _order_docs(queries.orders_with_codes(db.session, current_user, args["status"]))
 
 
 @api_bp.route("/disconnection-orders/<int:order_id>/execute")
@@ -342,8 +325,7 @@ class OrderWithdraw(MethodView):
 def collections_for(customer: Customer) -> dict:
     """What `collections/_customer.html` shows: the ladder, visits, promises, plans, notices, orders,
     exemptions and holds of the customer, and which forms the user may use."""
-    open_bills = list(db.session.scalars(select(Bill.code).where(Bill.customer_id == customer.id, Bill.amount_fen > 0)
-                                         .order_by(Bill.due_on.desc()).limit(24)))
+    open_bills = queries.open_bill_codes(db.session, customer)
     return {**dunning_doc(customer), "visits": visits.visits_of(db.session, customer, limit=20),
             "promises": promises.promises_of(db.session, customer), "plans": promises.plans_of(db.session, customer),
             "bills": open_bills, "outcomes": visits.OUTCOMES, "today": today(),
@@ -466,7 +448,7 @@ def execute_order(code: str, order_id: int):
     outcome: dict = {}
 
     def work(c):
-        order = dunning.get_order(db.session, order_id, select(Customer.id).where(Customer.id == c.id))
+        order = dunning.get_order(db.session, order_id, queries.just_customer(c))
         note = _form(ExecuteIn()).get("note")
         outcome.update(dunning.request_execution(db.session, order, by=current_user.username, note=note))
 

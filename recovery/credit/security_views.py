@@ -11,15 +11,13 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from recovery.approvals import service as approvals
-from recovery.approvals.models import ApprovalRequest, ApprovalStatus
+from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required
-from recovery.credit import deposits, guarantees, qualification
+from recovery.credit import deposits, guarantees, qualification, queries
 from recovery.credit.review import customer_security
-from recovery.credit.security_models import Deposit, Guarantee
 from recovery.credit.security_schemas import (
     ApprovalOut,
     DepositOut,
@@ -233,13 +231,7 @@ def security_summary(customer: Customer, rating: dict | None = None) -> dict:
 
 def _pending_for(customer: Customer) -> list[ApprovalRequest]:
     """Pending security requests about this customer's deposits and guarantees."""
-    dep_ids = [str(i) for i in db.session.scalars(select(Deposit.id).where(Deposit.customer_id == customer.id))]
-    g_ids = [str(i) for i in db.session.scalars(select(Guarantee.id).where(Guarantee.customer_id == customer.id))]
-    return list(db.session.scalars(select(ApprovalRequest).where(
-        ApprovalRequest.status == ApprovalStatus.pending, ApprovalRequest.kind.in_(SECURITY_KINDS),
-        ((ApprovalRequest.subject_type == "deposit") & ApprovalRequest.subject_id.in_(dep_ids))
-        | ((ApprovalRequest.subject_type == "guarantee") & ApprovalRequest.subject_id.in_(g_ids)))
-        .order_by(ApprovalRequest.id)))
+    return queries.pending_security_requests(db.session, customer, SECURITY_KINDS)
 
 
 def _page_customer(code: str) -> Customer:
@@ -358,12 +350,7 @@ def review_qualification(code: str):
 def approvals_page():
     """Supervisors: pending deposit applications, refunds, releases and guarantee calls."""
     waiting = [r for r in approvals.pending(db.session) if r.kind in SECURITY_KINDS]
-    dep = {str(d.id): d for d in db.session.scalars(select(Deposit).where(Deposit.id.in_(
-        [int(r.subject_id) for r in waiting if r.subject_type == "deposit"])))}
-    gua = {str(g.id): g for g in db.session.scalars(select(Guarantee).where(Guarantee.id.in_(
-        [int(r.subject_id) for r in waiting if r.subject_type == "guarantee"])))}
-    owners = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(
-        [x.customer_id for x in [*dep.values(), *gua.values()]])))}
+    dep, gua, owners = queries.security_subjects(db.session, waiting)
     rows = []
     for r in waiting:
         subject = (dep if r.subject_type == "deposit" else gua).get(r.subject_id)

@@ -10,19 +10,19 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
-from sqlalchemy import select
 
-from recovery.approvals.models import ApprovalRequest, ApprovalStatus
-from recovery.approvals.service import decide
+from recovery.approvals import service as approvals
+from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required, safe_next
 from recovery.bounds import parse_date
-from recovery.credit import overrides, terms
-from recovery.credit.models import CreditRating, SettlementTerms
+from recovery.credit import overrides, queries, terms
+from recovery.credit.models import CreditRating
 from recovery.credit.ratings import current_ratings, history, rate, rating_policy
 from recovery.credit.schemas import OverrideIn, OverrideSchema, RatingRowSchema, RatingSchema, TermsIn, TermsSchema
 from recovery.customers import service as customers
 from recovery.customers.models import Customer
+from recovery.customers.queries import customer_by_code
 from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.timeutil import today
@@ -40,9 +40,7 @@ api_bp = ApiBlueprint("credit_api", __name__, url_prefix="/api/v1/customers",
 
 
 def _pending_terms(session, code: str) -> ApprovalRequest | None:
-    return session.scalar(select(ApprovalRequest).where(
-        ApprovalRequest.kind == terms.KIND, ApprovalRequest.subject_type == "customer",
-        ApprovalRequest.subject_id == code, ApprovalRequest.status == ApprovalStatus.pending))
+    return approvals.waiting(session, terms.KIND, "customer", [code]).get(code)
 
 
 def rating_of(session, customer: Customer) -> dict:
@@ -164,10 +162,7 @@ def terms_form(code: str):
 @permits(Action.override_credit)
 def supervisor_page():
     """Supervisor's page: overrides in force, and term changes waiting for a decision."""
-    proposals = db.session.execute(
-        select(ApprovalRequest, Customer.name).join(Customer, Customer.code == ApprovalRequest.subject_id)
-        .where(ApprovalRequest.kind == terms.KIND, ApprovalRequest.status == ApprovalStatus.pending)
-        .order_by(ApprovalRequest.requested_at, ApprovalRequest.id).limit(500)).all()
+    proposals = queries.terms_proposals(db.session)
     return render_template("credit/supervisor.html", active=overrides.active(db.session), proposals=proposals,
                            grades=rating_policy().grades, today=today(),
                            max_until=today() + dt.timedelta(days=rating_policy().override_max_days))
@@ -179,7 +174,7 @@ def supervisor_page():
 def override_any():
     """The supervisor page's override form: any customer by code."""
     code = request.form.get("customer_id", "").strip()
-    customer = db.session.scalar(select(Customer).where(Customer.code == code))
+    customer = customer_by_code(db.session, code)
     if customer is None:
         flash(_("No customer %(code)s.", code=code), "error")
         return redirect(url_for("credit.supervisor_page"))
@@ -211,7 +206,7 @@ def revoke_form(override_id: int):
 @permits(Action.decide_approvals)
 def decide_form(request_id: int):
     """Approve or reject a proposed change of terms."""
-    carry_out(lambda: decide(db.session, request_id, approve=request.form.get("decision") == "approve",
+    carry_out(lambda: approvals.decide(db.session, request_id, approve=request.form.get("decision") == "approve",
                              decided_by=current_user.username, role=current_user.role,
                              note=request.form.get("note") or None),
               _("Decision recorded."), category="ok")
@@ -301,7 +296,7 @@ class CustomerTerms(MethodView):
 
 
 def _terms_doc(customer: Customer) -> dict:
-    row = db.session.scalar(select(SettlementTerms).where(SettlementTerms.customer_id == customer.id))
+    row = queries.settlement_terms_of(db.session, customer)
     waiting = _pending_terms(db.session, customer.code)
     return {"customer_id": customer.code, "terms": row.terms if row else "postpaid",
             "basis": row.basis if row else None, "since": row.since if row else None,

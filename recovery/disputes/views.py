@@ -11,14 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required, safe_next
-from recovery.billing.models import Bill
 from recovery.customers import service as customers
-from recovery.customers.models import Customer, Grid
-from recovery.disputes import service
+from recovery.customers.models import Customer
+from recovery.customers.queries import grid_codes
+from recovery.disputes import queries, service
 from recovery.disputes.models import DisputeChannel, DisputeKind, DisputeStatus, Remedy
 from recovery.disputes.schemas import DisputeArgs, DisputeIn, DisputeOut, ReassignIn, ResolveIn
 from recovery.extensions import db
@@ -173,7 +172,7 @@ def list_page():
         abort(400)
     rows = service.listing(db.session, current_user, **filters)
     grids = ([g.code for g in current_user.grids] if not current_user.sees_all_grids
-             else list(db.session.scalars(select(Grid.code).order_by(Grid.code))))
+             else grid_codes(db.session))
     return render_template("disputes/list.html", rows=rows, filters=filters, grids=grids,
                            owners=officers(db.session) if _supervising() else [],
                            counts=service.counts(db.session, current_user), supervising=_supervising(),
@@ -220,8 +219,7 @@ def register_form(code: str):
 @pages.app_template_global("disputes_for")
 def disputes_for(customer: Customer) -> dict:
     """What `disputes/_customer.html` shows: the customer's disputes, the bills one may dispute, the forms."""
-    bills = list(db.session.scalars(select(Bill.code).where(Bill.customer_id == customer.id, Bill.amount_fen > 0)
-                                    .order_by(Bill.due_on.desc()).limit(24)))
+    bills = queries.disputable_bills(db.session, customer)
     return {"rows": service.listing(db.session, current_user, status="all", customer=customer, limit=50),
             "bills": bills, "kinds": [k.value for k in DisputeKind], "channels": [c.value for c in DisputeChannel],
             "remedies": [r.value for r in Remedy], "can_register": may(current_user, Action.register_disputes),

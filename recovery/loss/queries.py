@@ -35,10 +35,6 @@ def customers_in_area(session: Session, area: Area) -> int:
     return session.scalar(select(func.count()).select_from(Customer).where(Customer.area_id == area.id)) or 0
 
 
-def customer_by_code(session: Session, code: str) -> Customer | None:
-    return session.scalar(select(Customer).where(Customer.code == (code or "").strip()))
-
-
 def _percent_value(rate: Decimal | None) -> float | None:
     return None if rate is None else round(float(rate) * 100, 2)
 

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from recovery.auth.models import Role
 from recovery.auth.permissions import Action, may, permits
 from recovery.customers.models import Customer
+from recovery.customers.queries import customer_by_code
 from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
 from recovery.loss import inspections as service
@@ -184,7 +185,7 @@ def inspections_page():
 
 
 def _customer(code: str) -> Customer:
-    found = queries.customer_by_code(db.session, code)
+    found = customer_by_code(db.session, code)
     if found is None:
         raise NotFound(_("No customer %(code)s.", code=code), code="customer_not_found")
     return found

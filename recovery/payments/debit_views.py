@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from recovery.auth.permissions import Action, require
@@ -18,6 +17,7 @@ from recovery.bounds import parse_date
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
 from recovery.payments import direct_debit as service
+from recovery.payments import queries
 from recovery.payments.debit_models import DebitBatch
 from recovery.payments.direct_debit_files import batch_csv, pain008
 from recovery.timeutil import today
@@ -45,7 +45,7 @@ def _labels() -> dict:
 @bp.route("")
 def batches():
     """The latest debit batches, newest first, and the form that creates a day's batch."""
-    rows = db.session.scalars(select(DebitBatch).order_by(DebitBatch.created_for.desc()).limit(60)).all()
+    rows = queries.recent_batches(db.session)
     return render_template("debit/batches.html", batches=rows, today=today())
 
 
@@ -136,8 +136,6 @@ def results():
 def debit_customer_facts(customer) -> dict:
     """For the customer page: the active direct-debit mandate and each bill's late-payment penalty."""
     from recovery.billing.penalties import bill_penalties
-    from recovery.payments.debit_models import DebitMandate, MandateStatus
 
-    mandate = db.session.scalar(select(DebitMandate).where(DebitMandate.customer_id == customer.id,
-                                                           DebitMandate.status == MandateStatus.active))
-    return {"mandate": mandate, "penalties": bill_penalties(db.session, customer.id)}
+    return {"mandate": queries.active_mandate(db.session, customer),
+            "penalties": bill_penalties(db.session, customer.id)}

@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from recovery.assessment.service import MONTH
 from recovery.auth.permissions import Action, permits, require
@@ -18,8 +17,7 @@ from recovery.credit.security_schemas import YUAN, Yuan, _In
 from recovery.csvexport import csv_response
 from recovery.extensions import db
 from recovery.money import parse_yuan
-from recovery.payments import terms
-from recovery.payments.models import Agent
+from recovery.payments import queries, terms
 from recovery.timeutil import today
 
 pages = PageBlueprint("terms_pages", __name__)
@@ -102,7 +100,7 @@ def agents_page():
     """Agents' deposits against the minimum, and the month's commissions."""
     month = _month()
     rules = terms.agents_policy()
-    agents = db.session.scalars(select(Agent).order_by(Agent.code)).all()
+    agents = queries.agents(db.session)
     rows = _records(terms.commissions(db.session, month))
     return render_template("channels/agents.html", month=month, agents=agents, rows=rows, rules=rules,
                            closed=terms.closed_at(db.session, month),

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from recovery.auth.models import Role
@@ -21,7 +20,7 @@ from recovery.credit.ratings import rating_policy
 from recovery.credit.views import rating_of
 from recovery.csvexport import csv_response
 from recovery.customers import service
-from recovery.customers.models import Grid
+from recovery.customers.queries import grid_codes
 from recovery.customers.schemas import PageArgs
 from recovery.errors import NotFound
 from recovery.extensions import db
@@ -280,7 +279,7 @@ def _own_grids() -> list[str] | None:
 def _grid_choices() -> list[str]:
     """Grids offered in the filter: worth a select only when the user sees more than one."""
     own = _own_grids()
-    codes = own if own is not None else list(db.session.scalars(select(Grid.code).order_by(Grid.code)))
+    codes = own if own is not None else grid_codes(db.session)
     return codes if len(codes) > 1 else []
 
 

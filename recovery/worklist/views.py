@@ -9,17 +9,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
-from sqlalchemy import select
 
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required
 from recovery.collections.visits import OUTCOMES
 from recovery.customers import service as customers
-from recovery.customers.models import Customer, Grid
+from recovery.customers.models import Customer
+from recovery.customers.queries import grid_codes
 from recovery.extensions import db
 from recovery.timeutil import today
 from recovery.web.forms import carry_out
-from recovery.worklist import coverage, service
+from recovery.worklist import coverage, queries, service
 from recovery.worklist import day as workday
 from recovery.worklist.schemas import (
     CoverageOut,
@@ -125,7 +125,7 @@ def worklist_page():
     plan = workday.day_list(db.session, current_user, day, **filters)
     lists = service.worklist(db.session, current_user, day, done_only=True, **filters)
     grids = ([g.code for g in current_user.grids] if not current_user.sees_all_grids
-             else list(db.session.scalars(select(Grid.code).order_by(Grid.code))))
+             else grid_codes(db.session))
     return render_template("worklist/list.html", day=day, plan=plan, lists=lists, filters=filters, grids=grids,
                            officers=service.officers(db.session) if _supervising() else [],
                            outcomes=[(o, OUTCOME_LABELS[o]) for o in OUTCOMES if o in OUTCOME_LABELS],
@@ -325,13 +325,10 @@ RISK_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low"), "un
 @bp.app_template_global("worklist_for")
 def worklist_for(customer: Customer) -> dict:
     """What the `worklist/_customer.html` partial shows: segments, manager and deputy, open work items."""
-    from recovery.collections.models import WorkItem, WorkStatus
     from recovery.worklist.segments import segment_of
 
     seg = segment_of(db.session, customer)
-    open_items = db.session.scalars(select(WorkItem).where(
-        WorkItem.customer_id == customer.id, WorkItem.status == WorkStatus.open, WorkItem.due_on <= today())
-        .order_by(WorkItem.priority_fen.desc(), WorkItem.id)).all()
+    open_items = queries.open_items_due(db.session, customer, today())
     return {"segment": seg, "value": str(SEGMENT_LABELS.get(seg.value_segment, "")) if seg else None,
             "risk": str(RISK_LABELS.get(seg.risk_segment, "")) if seg else None,
             "manager": coverage.manager_of(db.session, customer), "open": open_items}
