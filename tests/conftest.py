@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.routing import Rule
 from werkzeug.serving import make_server
 
 from recovery import create_app
@@ -25,6 +26,30 @@ from recovery.cli import cli
 from recovery.extensions import db
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _share_url_builders() -> None:
+    """The suite builds an application per test, and werkzeug compiles each URL rule's builders (Python source,
+    per rule) every time: two fifths of `create_app`. A builder's code depends only on the rule and its defaults,
+    and is bound to its own rule when used, so the suite compiles each once and shares it between its apps."""
+    compile_builder = Rule._compile_builder
+    builders: dict = {}
+
+    def shared(self: Rule, append_unknown: bool = True):
+        try:
+            key = (type(self), self.rule, self.subdomain, self.host, self.map.host_matching, self.merge_slashes,
+                   tuple(self._trace), tuple(sorted((self.defaults or {}).items())), append_unknown)
+            hash(key)
+        except TypeError:  # defaults that cannot be a key: compiled as werkzeug does
+            return compile_builder(self, append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
