@@ -134,6 +134,8 @@ class WorkItem(db.Model):
     __table_args__ = (
         UniqueConstraint("customer_id", "kind", "reason", "due_on"),
         Index("ix_work_items_status_due", "status", "due_on"),
+        Index("ix_work_items_assigned_to", "assigned_to"),  # the items assigned to someone (worklist visibility)
+        Index("ix_work_items_done_at", "done_at"),  # what was done today
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, true, union
+from sqlalchemy.orm import Session, aliased
 
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User
@@ -22,10 +22,16 @@ CONTACT_KINDS = frozenset(k.value for k in ContactKind)
 
 
 def visible_items(user: User):
-    """Items the user may see: officers those of their grids' customers and those assigned to them."""
+    """Items the user may see: officers those of their grids' customers and those assigned to them.
+
+    Written as the ids of two selects, each led by its own index (by customer, by assignee), not as an OR of the
+    two conditions, which keeps the database from using either index: it walked every open item of the utility
+    to find an officer's few thousand."""
     if user.sees_all_grids:
         return true()
-    return or_(WorkItem.customer_id.in_(visible_customers(user)), WorkItem.assigned_to == user.username)
+    item = aliased(WorkItem)
+    return WorkItem.id.in_(union(select(item.id).where(item.customer_id.in_(visible_customers(user))),
+                                 select(item.id).where(item.assigned_to == user.username)))
 
 
 def worklist(session: Session, user: User, day: dt.date, *, officer: str | None = None,
