@@ -70,75 +70,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
     ops.init_app(app)  # health, metrics, logs, security headers, rate limits
 
-    from recovery import models  # noqa: F401  every model registered with the metadata
-    from recovery.approvals.views import bp as approvals_bp
-    from recovery.assessment.views import api_bp as assessment_api
-    from recovery.assessment.views import bp as assessment_bp
-    from recovery.auth.views import bp as auth_bp
-    from recovery.auth.views import json_writes_only, load_user
-    from recovery.bigcustomers.views import api_bp as bigcustomers_api
-    from recovery.bigcustomers.views import pages as bigcustomer_pages
-    from recovery.buildings.views import api_bp as buildings_api
-    from recovery.buildings.views import pages as buildings_pages
-    from recovery.collections.views import api_bp as collections_api
-    from recovery.collections.views import pages as collections_pages
-    from recovery.collections.writeoff_views import api_bp as writeoff_api
-    from recovery.collections.writeoff_views import pages as writeoff_pages
-    from recovery.credit.security_views import api_bp as security_api
-    from recovery.credit.security_views import pages as security_pages
-    from recovery.credit.views import api_bp as credit_api
-    from recovery.credit.views import bp as credit_bp
-    from recovery.customers.views import api_bp as customers_api
-    from recovery.disputes.views import api_bp as disputes_api
-    from recovery.disputes.views import pages as disputes_pages
-    from recovery.loss.views import bp as loss_bp
-    from recovery.payments.channel_views import kiosk_bp as kiosk_payments_api
-    from recovery.payments.channel_views import pages_bp as channel_pages
-    from recovery.payments.channel_views import staff_bp as channels_api
-    from recovery.payments.debit_views import bp as debit_pages_bp
-    from recovery.payments.terms_views import api_bp as agent_terms_api
-    from recovery.payments.terms_views import pages as terms_pages
-    from recovery.payments.views import api_bp as agent_payments_api
-    from recovery.reconcile.views import bp as reconcile_bp
-    from recovery.reports.views import api_bp as reports_api
-    from recovery.reports.views import bp as reports_bp
-    from recovery.web.views import bp as web_bp
-    from recovery.worklist.views import api_bp as worklist_api
-    from recovery.worklist.views import bp as worklist_bp
+    from recovery import domains, models  # noqa: F401  every model registered with the metadata
 
-    login.user_loader(load_user)
-    login.login_view = "auth.login"
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(web_bp)
-    app.register_blueprint(approvals_bp)
-    app.register_blueprint(channel_pages)
-    app.register_blueprint(debit_pages_bp)
-    app.register_blueprint(reconcile_bp)
-    app.register_blueprint(credit_bp)
-    app.register_blueprint(security_pages)
-    app.register_blueprint(collections_pages)
-    app.register_blueprint(writeoff_pages)
-    app.register_blueprint(assessment_bp)
-    app.register_blueprint(worklist_bp)
-    app.register_blueprint(disputes_pages)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(loss_bp)
-    for blueprint in (buildings_pages, bigcustomer_pages, terms_pages):
-        app.register_blueprint(blueprint)
-    # The JSON API authenticates partner agents and kiosks by signature, and staff by their signed-in session.
-    # Staff APIs take no CSRF token; instead every write must come as JSON (`json_writes_only`): a page of
-    # another site cannot send that with the user's cookie without the browser asking first (CORS), and this
-    # app answers no such question.
-    staff_apis = (customers_api, credit_api, security_api, collections_api, channels_api, writeoff_api,
-                  assessment_api, worklist_api, disputes_api, reports_api, buildings_api, bigcustomers_api,
-                  agent_terms_api)
-    signed_apis = {agent_payments_api: "X-Agent-Id", kiosk_payments_api: "X-Kiosk-Id"}  # -> the caller's header
-    staff_api_names = frozenset(b.name for b in staff_apis)
-    caller_doc.describe(signed={b.name: header for b, header in signed_apis.items()}, staff=staff_api_names)
-    for blueprint in (*staff_apis, *signed_apis):
-        csrf.exempt(blueprint)
-        api.register_blueprint(blueprint)
-    app.before_request(lambda: json_writes_only(staff_api_names))
+    domains.init_app(app, api, caller_doc)  # each domain's pages and APIs (recovery/domains.py)
     _serve_swagger_ui(app)
     from recovery.cli import register as register_commands
 

@@ -432,61 +432,9 @@ def serve_command(host: str, port: int, debug: bool) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=debug, threaded=True)
 
 
-from recovery.assessment.cli import assessment_command  # noqa: E402
-from recovery.bigcustomers.cli import big_customers_group  # noqa: E402
-from recovery.buildings.cli import buildings_group  # noqa: E402
-from recovery.collections.cli import collections_group, notices_group  # noqa: E402
-from recovery.credit.cli import credit_group  # noqa: E402
-from recovery.disputes.cli import disputes_group  # noqa: E402
-from recovery.jobs.cli import jobs_group, night_command, policy_group, scheduler_command  # noqa: E402
-from recovery.loss.cli import loss_group  # noqa: E402
-from recovery.ops.cli import user_unlock  # noqa: E402
-from recovery.payments.channel_cli import (  # noqa: E402
-    agent_forfeit,
-    agent_reinstate,
-    agent_suspend,
-    cards_group,
-    counter_group,
-    kiosk_group,
-    prepaid_group,
-)
-from recovery.payments.debit_cli import debit_group, penalties_group  # noqa: E402
-from recovery.payments.terms_cli import agent_commission, agent_deposit, distributor_areas  # noqa: E402
-from recovery.reconcile.cli import reconcile_group  # noqa: E402
-from recovery.reports.cli import activity_command  # noqa: E402
-from recovery.worklist.cli import segments_group, worklist_group  # noqa: E402
+from recovery import domains  # noqa: E402
 
-# Each domain's command group lives beside the domain; they are attached here.
-cli.add_command(scheduler_command)
-cli.add_command(jobs_group)
-cli.add_command(night_command)
-cli.add_command(policy_group)
-cli.add_command(credit_group)
-cli.add_command(assessment_command)
-cli.add_command(penalties_group)
-cli.add_command(debit_group)
-cli.add_command(reconcile_group)
-cli.add_command(kiosk_group)
-cli.add_command(cards_group)
-cli.add_command(counter_group)
-cli.add_command(prepaid_group)
-cli.add_command(collections_group)
-cli.add_command(notices_group)
-cli.add_command(worklist_group)
-cli.add_command(segments_group)
-cli.add_command(disputes_group)
-report_group.add_command(activity_command)  # recovery report activity --period M | --week W
-cli.add_command(loss_group)
-agent_group.add_command(agent_suspend)  # suspend, reinstate, forfeit: each requests a supervisor's approval
-agent_group.add_command(agent_reinstate)
-agent_group.add_command(agent_forfeit)
-agent_group.add_command(agent_commission)  # agents' terms: the month's commission, the deposit
-agent_group.add_command(agent_deposit)
-cards_group.add_command(distributor_areas)
-cli.add_command(buildings_group)
-cli.add_command(big_customers_group)
-user_group.add_command(user_unlock)  # lifts a sign-in lockout
-
+domains.init_cli(cli)  # each domain's commands, attached beside the ones above (recovery/domains.py)
 
 def _guarded(command: click.Command) -> click.Command:
     """The command as `app.cli` holds it: a copy whose errors become the contract's one line, as under `recovery`

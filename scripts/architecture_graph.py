@@ -17,11 +17,12 @@ from pathlib import Path
 import grimp
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+PACKAGE = DOC.parents[1] / "recovery"
 BEGIN, END = "<!-- layers: begin (scripts/architecture_graph.py) -->", "<!-- layers: end -->"
 
 # Top to bottom: a layer may import the layers below it.
 LAYERS = (
-    ("app", "create_app"),
+    ("app", "create_app and each domain's registration"),
     ("commands", "commands (click) and the demo builder"),
     ("pages", "pages and the JSON API"),
     ("jobs", "the job runner and scheduler"),
@@ -44,8 +45,10 @@ def layer(module: str) -> str | None:
         return "engines"
     if "migrations" in parts:
         return None
-    if module == "recovery":
-        return "app"
+    if parts[1:2] == ["ledger"] and not (last == "models" or last.endswith("_models")):
+        return "ledger"
+    if module in ("recovery", "recovery.domains") or (len(parts) == 2 and (PACKAGE / parts[1]).is_dir()):
+        return "app"  # the app factory, and each domain package's registration of its views and commands
     if last == "models" or last.endswith("_models"):
         return "models"
     if last in ("cli", "cliutil") or last.endswith("_cli") or parts[1:2] == ["demo"]:
@@ -56,8 +59,6 @@ def layer(module: str) -> str | None:
         return "jobs"
     if last == "queries":
         return "queries"
-    if parts[1:2] == ["ledger"]:
-        return "ledger"
     if len(parts) == 2 and last in BASE:
         return "base"
     return "services"

@@ -31,3 +31,4 @@ def test_modules_fall_in_the_layers_their_names_say():
     assert layer("recovery.money") == "base"
     assert layer("scoring.features") == "engines"
     assert layer("recovery.migrations.env") is None
+    assert layer("recovery.payments") == "app"  # a domain package registers its views and commands

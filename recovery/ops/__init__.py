@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -23,3 +24,10 @@ def init_app(app: Flask) -> None:
     ratelimit.init_app(app)
     csrf.exempt(health.bp)
     csrf.exempt(metrics.bp)
+
+
+def init_cli(cli: click.Group) -> None:
+    """`recovery user unlock`: lifting a sign-in lockout."""
+    from recovery.ops.cli import user_unlock
+
+    cli.commands["user"].add_command(user_unlock)

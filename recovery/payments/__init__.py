@@ -1,1 +1,38 @@
 """Payments from every channel and their allocation to bills."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import click
+    from flask import Flask
+
+    from recovery.domains import Apis
+
+
+def init_app(app: Flask, apis: Apis) -> None:
+    """The channels' pages (counter, cards, kiosks, direct debit, agents' terms), the staff payment APIs, and the
+    signed APIs of agents and kiosks."""
+    from recovery.payments import channel_views, debit_views, terms_views, views
+
+    for blueprint in (channel_views.pages_bp, debit_views.bp, terms_views.pages):
+        app.register_blueprint(blueprint)
+    apis.staff(channel_views.staff_bp, terms_views.api_bp)
+    apis.signed(views.api_bp, "X-Agent-Id")
+    apis.signed(channel_views.kiosk_bp, "X-Kiosk-Id")
+
+
+def init_cli(cli: click.Group) -> None:
+    """`recovery penalties|debit|kiosk|cards|counter|prepaid …`, and the agent actions under `recovery agent`."""
+    from recovery.payments import channel_cli, debit_cli, terms_cli
+
+    for group in (debit_cli.penalties_group, debit_cli.debit_group, channel_cli.kiosk_group, channel_cli.cards_group,
+                  channel_cli.counter_group, channel_cli.prepaid_group):
+        cli.add_command(group)
+    agent = cli.commands["agent"]
+    # suspend, reinstate, forfeit: each requests a supervisor's approval; the month's commission, the deposit
+    for command in (channel_cli.agent_suspend, channel_cli.agent_reinstate, channel_cli.agent_forfeit,
+                    terms_cli.agent_commission, terms_cli.agent_deposit):
+        agent.add_command(command)
+    channel_cli.cards_group.add_command(terms_cli.distributor_areas)
