@@ -1,6 +1,7 @@
 """Scoring benchmark: features, training and scoring on the demo utility, each against a floor.
 
     .venv/bin/python bench/score.py --customers 1000000
+    .venv/bin/python bench/score.py --customers 1000000 --train-customers 300000   # within a 24 GB machine
     .venv/bin/python bench/score.py --customers 100000 --months 24
     .venv/bin/python bench/score.py --customers 100000 --dask local     # also on a Dask LocalCluster
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import resource
 import sys
 import time
@@ -61,12 +63,26 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--as-of", default="2026-11-23", help="the demo's today; training is as of 4 months earlier")
+    parser.add_argument("--train-customers", type=int, help="train on a utility of this many customers (the same "
+                        "generator), released before the scored one is generated; default: the scored utility")
     parser.add_argument("--dask", metavar="ADDRESS", help="also train and score on this Dask scheduler, or `local`")
     parser.add_argument("--store", choices=["postgresql", "sqlite", "none"], default="postgresql",
                         help="where the scoring run is stored (a scratch database, dropped afterwards)")
     args = parser.parse_args()
     today = dt.date.fromisoformat(args.as_of)
     train_as_of = (np.datetime64(today, "M") - np.timedelta64(4, "M")).astype("datetime64[D]").item()
+
+    trained_on = args.train_customers or args.customers
+    frames = None
+    if trained_on != args.customers:
+        # Training on a utility of its own size first, released before the scored one is generated: memory
+        # holds one utility at a time (training stacks a row per customer and training window).
+        print(f"training utility: {trained_on:,} customers x {args.months} months (in memory, the same generator)")
+        training_frames, _ = timed("generate + allocate", lambda: demo_frames(
+            customers=trained_on, seed=args.seed, as_of=today, months=args.months, compact=True))
+        model, result, t_train, t_train_floor = train_with_floor(training_frames, train_as_of)
+        del training_frames
+        gc.collect()
 
     print(f"demo utility: {args.customers:,} customers x {args.months} months (in memory)", flush=True)
     frames, _ = timed("generate + allocate", lambda: demo_frames(customers=args.customers, seed=args.seed,
@@ -78,19 +94,9 @@ def main() -> None:
     features, t_features = timed("build_features", lambda: build_features(frames, today, tz=TZ))
     _, t_groupby = timed("floor: payments.groupby(customer).sum()",
                          lambda: frames.payments.groupby("customer_id", sort=False)["amount_fen"].sum())
-
-    print(f"training (as of {train_as_of}: rolling origins, validation window, calibration)")
-    result, t_train = timed("train", lambda: train(frames, train_as_of, tz=TZ))
-    model = result.model
-    origins, _validation = rolling_origins(train_as_of)
-    stacked, _ = timed("(stack the training windows again, for the floor)",
-                       lambda: stack_windows(frames, origins, tz=TZ))
+    if trained_on == args.customers:
+        model, result, t_train, t_train_floor = train_with_floor(frames, train_as_of)
     names = list(model.feature_names_in_)
-    params = model.booster_params(names, stacked.y.to_numpy())      # the very parameters, monotone constraints too
-    dtrain = xgb.DMatrix(stacked.X[names].to_numpy(dtype=np.float32), label=stacked.y.to_numpy(),
-                         feature_names=names)
-    _, t_train_floor = timed(f"floor: bare xgboost.train, {model.best_iteration_ + 1} trees",
-                             lambda: xgb.train(params, dtrain, num_boost_round=model.best_iteration_ + 1))
 
     print("scoring (as of today, every customer: pd, exposure, expected loss, points, reasons)")
     scored, t_score = timed("score_customers", lambda: score_customers(model, frames, today, tz=TZ))
@@ -125,7 +131,8 @@ def main() -> None:
 
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print()
-    print(f"customers scored: {len(scored):,}; training rows: {result.evaluation['training']['rows']:,}; "
+    print(f"customers scored: {len(scored):,}; trained on {trained_on:,} customers; training rows: "
+          f"{result.evaluation['training']['rows']:,}; "
           f"validation AUC {result.evaluation['model']['roc_auc']:.3f} (baseline "
           f"{result.evaluation['baseline']['roc_auc']:.3f}); peak RSS {peak_gb:.1f} GB")
     print(f"features: {t_features:.2f} s vs group-by floor {t_groupby:.2f} s -> ratio {t_features / t_groupby:.1f}x")
@@ -143,6 +150,24 @@ def main() -> None:
         print(f"dask:     training {t_train_dask:.2f} s ({t_train_dask / t_train:.2f}x the single process), scoring "
               f"{t_score_dask:.2f} s ({t_score_dask / t_score:.2f}x); validation AUC {auc:.3f}; probabilities "
               f"differ by {gap.mean():.4f} on average, {gap.max():.3f} at most")
+
+
+def train_with_floor(frames, train_as_of: dt.date):
+    """Train as the service does, then the bare xgboost.train floor on the same stacked matrix and parameters."""
+    print(f"training (as of {train_as_of}: rolling origins, validation window, calibration)")
+    result, t_train = timed("train", lambda: train(frames, train_as_of, tz=TZ))
+    model = result.model
+    origins, _validation = rolling_origins(train_as_of)
+    stacked, _ = timed("(stack the training windows again, for the floor)",
+                       lambda: stack_windows(frames, origins, tz=TZ))
+    names = list(model.feature_names_in_)
+    params = model.booster_params(names, stacked.y.to_numpy())      # the very parameters, monotone constraints too
+    dtrain = xgb.DMatrix(stacked.X[names].to_numpy(dtype=np.float32), label=stacked.y.to_numpy(),
+                         feature_names=names)
+    del stacked
+    _, t_train_floor = timed(f"floor: bare xgboost.train, {model.best_iteration_ + 1} trees",
+                             lambda: xgb.train(params, dtrain, num_boost_round=model.best_iteration_ + 1))
+    return model, result, t_train, t_train_floor
 
 
 def store(kind: str, scored, today: dt.date):
