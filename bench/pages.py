@@ -122,8 +122,8 @@ def _explain(url: str, as_of: dt.date, grid: str) -> None:
 
     from recovery import create_app
     from recovery.auth.models import User
-    from recovery.customers.service import _listing
     from recovery.extensions import db
+    from recovery.portfolio.service import _listing
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():

@@ -17,9 +17,9 @@ from recovery.auth.views import api_login_required
 from recovery.bigcustomers import service
 from recovery.bounds import BoundedDateTime
 from recovery.credit.security_schemas import Yuan, _In
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.extensions import db
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer
 from recovery.web.forms import posted as _form

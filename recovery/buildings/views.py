@@ -24,10 +24,10 @@ from recovery.buildings import clearance, service
 from recovery.buildings.models import PropertyCompany
 from recovery.credit.security_schemas import Yuan, _In
 from recovery.csvexport import csv_response
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.errors import NotFound
 from recovery.extensions import db
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer, carry_out
 from recovery.web.forms import posted as _form

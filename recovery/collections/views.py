@@ -2,7 +2,7 @@
 exemptions, holds, disconnection orders) and the forms of the customer page's collections section.
 
 Officers work their own grids only (every customer is looked up through
-recovery.customers.service.get_customer); exemptions and withdrawing an order are a supervisor's."""
+recovery.portfolio.service.get_customer); exemptions and withdrawing an order are a supervisor's."""
 
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ from recovery.collections.schemas import (
     VisitIn,
     VisitOut,
 )
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.errors import Invalid, NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer
 from recovery.web.forms import posted as _form

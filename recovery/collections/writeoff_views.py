@@ -17,10 +17,10 @@ from recovery.collections import writeoff
 from recovery.collections.writeoff_models import ReferralStatus
 from recovery.credit.deposits import arrears_fen
 from recovery.credit.security_schemas import YUAN, ApprovalOut, Yuan, _In
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.extensions import db
 from recovery.money import parse_yuan
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from recovery.web.forms import act_on_customer
 from recovery.web.forms import posted as _form

@@ -30,11 +30,11 @@ from recovery.credit.security_schemas import (
     ReceiptIn,
     SecurityOut,
 )
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.money import parse_yuan
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from recovery.web.forms import carry_out
 from recovery.web.forms import posted as _form

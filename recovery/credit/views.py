@@ -20,11 +20,11 @@ from recovery.credit import overrides, queries, terms
 from recovery.credit.models import CreditRating
 from recovery.credit.ratings import current_ratings, history, rate, rating_policy
 from recovery.credit.schemas import OverrideIn, OverrideSchema, RatingRowSchema, RatingSchema, TermsIn, TermsSchema
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.customers.queries import customer_by_code
 from recovery.errors import NotFound
 from recovery.extensions import db
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from recovery.web.forms import carry_out
 

@@ -14,7 +14,6 @@ from flask_smorest import Blueprint
 
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required, safe_next
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.customers.queries import grid_codes
 from recovery.disputes import queries, service
@@ -22,6 +21,7 @@ from recovery.disputes.models import DisputeChannel, DisputeKind, DisputeStatus,
 from recovery.disputes.schemas import DisputeArgs, DisputeIn, DisputeOut, ReassignIn, ResolveIn
 from recovery.extensions import db
 from recovery.money import parse_yuan
+from recovery.portfolio import service as customers
 from recovery.timeutil import now
 from recovery.web.forms import act_on_customer, carry_out
 from recovery.web.forms import posted as _form

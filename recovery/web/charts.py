@@ -23,10 +23,10 @@ from recovery.auth.models import User
 from recovery.auth.service import visible_customers
 from recovery.billing.models import Bill
 from recovery.customers.models import Customer, Grid
-from recovery.customers.service import AGE_BUCKETS
 from recovery.ledger.positions import classify, positions
 from recovery.money import format_yuan
 from recovery.payments.models import Payment, PaymentState
+from recovery.portfolio.service import AGE_BUCKETS
 from recovery.reconcile.models import BreakStatus, ReconBreak
 from recovery.risk.models import RiskScore, in_latest_run
 from recovery.timeutil import now, start_of_day
@@ -39,7 +39,7 @@ BREAK_DAYS = 30
 # Over more customers than this the ageing and trend come from last night's per-grid figures (a supervisor's
 # million customers would take minutes live); config DASHBOARD_LIVE_LIMIT overrides it.
 LIVE_LIMIT = 50_000
-# The risk list's age filter (customers.service.AGE_BUCKETS) groups the ageing report's buckets so:
+# The risk list's age filter (portfolio.service.AGE_BUCKETS) groups the ageing report's buckets so:
 # the dashboard shows the same four, so that a bar and a filter of the list count the same customers.
 AGE_OF_BUCKET = {"1-30": "0-30", "31-60": "31-90", "61-90": "31-90", "91-180": "91-180", "180+": "180+"}
 AGES = list(AGE_BUCKETS)

@@ -11,10 +11,10 @@ from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Response
 
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
+from recovery.portfolio import service as customers
 
 T = TypeVar("T")
 

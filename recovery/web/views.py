@@ -19,12 +19,12 @@ from recovery.bounds import FieldRefused
 from recovery.credit.ratings import rating_policy
 from recovery.credit.views import rating_of
 from recovery.csvexport import csv_response
-from recovery.customers import service
 from recovery.customers.queries import grid_codes
-from recovery.customers.schemas import PageArgs
 from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.money import format_yuan
+from recovery.portfolio import service
+from recovery.portfolio.schemas import PageArgs
 from recovery.timeutil import business_tz, today
 from recovery.web import charts
 

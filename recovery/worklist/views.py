@@ -13,10 +13,10 @@ from flask_smorest import Blueprint as ApiBlueprint
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.views import api_login_required
 from recovery.collections.visits import OUTCOMES
-from recovery.customers import service as customers
 from recovery.customers.models import Customer
 from recovery.customers.queries import grid_codes
 from recovery.extensions import db
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from recovery.web.forms import carry_out
 from recovery.worklist import coverage, queries, service

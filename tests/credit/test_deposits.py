@@ -13,11 +13,11 @@ from recovery.approvals.service import decide
 from recovery.audit.models import AuditEntry
 from recovery.credit import deposits
 from recovery.credit.security_models import Deposit, DepositEntry, DepositStatus
-from recovery.customers import service as customers
 from recovery.errors import Conflict, Forbidden, Invalid
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
 from recovery.payments.models import Payment
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from tests.credit.security_helpers import cust, load_customers, monthly_bills, one_customer, set_policy
 from tests.factories import customer

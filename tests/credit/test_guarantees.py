@@ -12,11 +12,11 @@ from recovery.auth.models import User
 from recovery.credit import guarantees
 from recovery.credit.review import security_review
 from recovery.credit.security_models import Guarantee, SecurityTask
-from recovery.customers import service as customers
 from recovery.errors import Conflict, Invalid
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
 from recovery.payments.models import Payment
+from recovery.portfolio import service as customers
 from recovery.timeutil import today
 from tests.credit.security_helpers import one_customer, set_policy, staff
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from recovery.auth.models import User
-from recovery.customers import service
 from recovery.customers.models import Customer
 from recovery.extensions import db
+from recovery.portfolio import service
 from recovery.risk.models import RiskScore
 from recovery.timeutil import today
 from recovery.web.views import yuan_filter

@@ -117,7 +117,7 @@ def test_the_age_filter_agrees_with_the_days_overdue_of_every_customer(recovery,
     whose oldest unpaid bill is due exactly on a bucket's edge (a younger bill beside it), each bucket holds
     exactly the customers whose days overdue fall in it."""
     from recovery.auth.models import User
-    from recovery.customers import service
+    from recovery.portfolio import service
     from tests.factories import customer
 
     assert recovery("demo", "--customers", "150", "--months", "12", "--as-of", today().isoformat()).exit_code == 0

@@ -10,10 +10,10 @@ from recovery.approvals import service as approvals
 from recovery.audit.models import AuditEntry
 from recovery.collections import writeoff
 from recovery.collections.writeoff_models import Referral, WriteOff
-from recovery.customers import service as customers
 from recovery.errors import Forbidden, Invalid
 from recovery.extensions import db
 from recovery.ledger.models import Allocation, LedgerEntry
+from recovery.portfolio import service as customers
 from recovery.timeutil import start_of_day, today
 from tests.credit.security_helpers import PASSWORD, cust, staff
 from tests.factories import bill, customer, load, payment

@@ -7,8 +7,9 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from recovery.auth.views import api_login_required
-from recovery.customers import service
-from recovery.customers.schemas import (
+from recovery.extensions import db
+from recovery.portfolio import service
+from recovery.portfolio.schemas import (
     BillSchema,
     CustomerPageSchema,
     LedgerEntrySchema,
@@ -16,7 +17,6 @@ from recovery.customers.schemas import (
     PaymentSchema,
     PositionSchema,
 )
-from recovery.extensions import db
 from recovery.timeutil import today
 
 api_bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",
