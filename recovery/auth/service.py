@@ -147,3 +147,13 @@ def _user(session: Session, username: str) -> User:
     if user is None:
         raise NotFound(f"no user {username!r}")
     return user
+
+
+def get_customer(session: Session, user: User, code: str) -> Customer:
+    """The customer with this code, if the user may see it (else NotFound, without telling which)."""
+    customer = session.scalar(
+        select(Customer).where(Customer.code == code, Customer.id.in_(visible_customers(user)))
+    )
+    if customer is None:
+        raise NotFound(f"no customer {code} in your grids", code="customer_not_found")
+    return customer

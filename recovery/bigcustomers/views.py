@@ -13,16 +13,16 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.bigcustomers import service
 from recovery.bounds import BoundedDateTime
 from recovery.credit.security_schemas import Yuan, _In
 from recovery.customers.models import Customer
 from recovery.extensions import db
-from recovery.portfolio import service as customers
+from recovery.forms import act_on_customer
+from recovery.forms import posted as _form
 from recovery.timeutil import today
-from recovery.web.forms import act_on_customer
-from recovery.web.forms import posted as _form
 
 ROLE_LABELS = {"finance": _l("Finance"), "electrician": _l("Electrician"), "manager": _l("Manager")}
 REASON_LABELS = {"bill": _l("Monthly bill"), "strategic": _l("Strategic"), "both": _l("Monthly bill, strategic")}
@@ -109,7 +109,7 @@ class Contact(MethodView):
     @api_bp.response(200, ContactOut)
     def put(self, data, code: str, role: str):
         """Name the customer's contact for a role: finance, electrician or manager."""
-        return _set(customers.get_customer(db.session, current_user, code), role, data)
+        return _set(get_customer(db.session, current_user, code), role, data)
 
 
 @api_bp.route("/customers/<code>/strategic")
@@ -120,7 +120,7 @@ class Strategic(MethodView):
     @api_bp.response(201, BigCustomerOut)
     def post(self, data, code: str):
         """Flag the customer as strategic (supervisors): a big customer from now, its first contact due."""
-        customer = customers.get_customer(db.session, current_user, code)
+        customer = get_customer(db.session, current_user, code)
         _strategic(customer, data)
         return next(r for r in service.listing(db.session, current_user, today()) if r["code"] == customer.code)
 

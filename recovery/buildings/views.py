@@ -18,6 +18,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.bounds import BoundedDate, date_arg
 from recovery.buildings import clearance, service
@@ -27,10 +28,9 @@ from recovery.csvexport import csv_response
 from recovery.customers.models import Customer
 from recovery.errors import NotFound
 from recovery.extensions import db
-from recovery.portfolio import service as customers
+from recovery.forms import act_on_customer, carry_out
+from recovery.forms import posted as _form
 from recovery.timeutil import today
-from recovery.web.forms import act_on_customer, carry_out
-from recovery.web.forms import posted as _form
 
 pages = PageBlueprint("buildings_pages", __name__)
 api_bp = Blueprint("buildings_api", __name__, url_prefix="/api/v1",
@@ -159,7 +159,7 @@ class TrackRowOut(Schema):
 def _link(building_code: str, data: dict) -> dict:
     require(Action.work_customers)
     building = service.get_building(db.session, building_code)
-    customer = customers.get_customer(db.session, current_user, data["customer_id"])
+    customer = get_customer(db.session, current_user, data["customer_id"])
     return service.link_resident(db.session, building, customer, through_company=data["payer"] == "company",
                                  on=data.get("linked_on") or today(), by=current_user.username)
 
@@ -258,7 +258,7 @@ class DirectBilling(MethodView):
     @api_bp.response(200, PayerLinkOut)
     def post(self, data, code: str):
         """Move a resident billed through a property company to direct billing from the day."""
-        return _link_doc(_direct(customers.get_customer(db.session, current_user, code), data))
+        return _link_doc(_direct(get_customer(db.session, current_user, code), data))
 
 
 @api_bp.route("/clearance-flags")
@@ -336,7 +336,7 @@ def _back(endpoint: str, **values):
 
 
 def _form_action(work, done: str, endpoint: str, **values):
-    """Run a page form's action in one transaction (web.forms.carry_out), then back to `endpoint`."""
+    """Run a page form's action in one transaction (forms.carry_out), then back to `endpoint`."""
     carry_out(work, done)
     return _back(endpoint, **values)
 

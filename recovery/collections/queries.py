@@ -62,3 +62,11 @@ def orders_with_codes(session: Session, user: User, status: str) -> Sequence[Row
         select(DisconnectionOrder, Customer.code).join(Customer, Customer.id == DisconnectionOrder.customer_id)
         .where(DisconnectionOrder.status == status, DisconnectionOrder.customer_id.in_(visible_customers(user)))
         .order_by(DisconnectionOrder.ordered_on, DisconnectionOrder.id).limit(ORDERS_LISTED)).all()
+
+
+def disconnection_orders(session: Session, customer: Customer) -> list[DisconnectionOrder]:
+    """The customer's disconnection orders, newest first."""
+    return list(session.scalars(
+        select(DisconnectionOrder).where(DisconnectionOrder.customer_id == customer.id)
+        .order_by(DisconnectionOrder.ordered_on.desc(), DisconnectionOrder.id.desc())
+    ))

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 
 from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, require
-from recovery.auth.service import visible_customers
+from recovery.auth.service import get_customer, visible_customers
 from recovery.auth.views import api_login_required
 from recovery.bounds import parse_date
 from recovery.collections import dunning, promises, queries, visits
@@ -47,11 +47,10 @@ from recovery.collections.schemas import (
 from recovery.customers.models import Customer
 from recovery.errors import Invalid, NotFound
 from recovery.extensions import db
+from recovery.forms import act_on_customer
+from recovery.forms import posted as _form
 from recovery.money import parse_yuan
-from recovery.portfolio import service as customers
 from recovery.timeutil import today
-from recovery.web.forms import act_on_customer
-from recovery.web.forms import posted as _form
 
 api_bp = Blueprint("collections", __name__, url_prefix="/api/v1",
                    description="Collection work: visits and calls, promises to pay, pay plans, the dunning ladder's "
@@ -61,7 +60,7 @@ pages = PageBlueprint("collections_pages", __name__)
 
 
 def _customer(code: str) -> Customer:
-    return customers.get_customer(db.session, current_user, code)
+    return get_customer(db.session, current_user, code)
 
 
 # ---------------------------------------------------------------- the services, as the API and the forms call them
@@ -121,7 +120,7 @@ def _holds(customer: Customer) -> list[dict]:
 def dunning_doc(customer: Customer) -> dict:
     """The customer's place on the ladder with the notices, orders, exemptions and holds behind it."""
     state = db.session.get(DunningState, customer.id)
-    orders = customers.disconnection_orders(db.session, customer)
+    orders = queries.disconnection_orders(db.session, customer)
     return {
         "customer_id": customer.code,
         "step": state.step if state else None, "since": state.since if state else None,

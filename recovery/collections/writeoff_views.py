@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from recovery.auth.permissions import Action, may, require
+from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.bounds import BoundedDate
 from recovery.collections import writeoff
@@ -19,11 +20,10 @@ from recovery.credit.deposits import arrears_fen
 from recovery.credit.security_schemas import YUAN, ApprovalOut, Yuan, _In
 from recovery.customers.models import Customer
 from recovery.extensions import db
+from recovery.forms import act_on_customer
+from recovery.forms import posted as _form
 from recovery.money import parse_yuan
-from recovery.portfolio import service as customers
 from recovery.timeutil import today
-from recovery.web.forms import act_on_customer
-from recovery.web.forms import posted as _form
 
 api_bp = Blueprint("writeoffs", __name__, url_prefix="/api/v1/customers",
                    description="Writing off a customer's uncollectable debt (a request for a supervisor who did not "
@@ -88,7 +88,7 @@ class ReferralOut(Schema):
 
 
 def _customer(code: str) -> Customer:
-    return customers.get_customer(db.session, current_user, code)
+    return get_customer(db.session, current_user, code)
 
 
 def _request(customer: Customer, data: dict):

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.credit import deposits, guarantees, qualification, queries
 from recovery.credit.review import customer_security
@@ -33,11 +34,10 @@ from recovery.credit.security_schemas import (
 from recovery.customers.models import Customer
 from recovery.errors import NotFound
 from recovery.extensions import db
+from recovery.forms import carry_out
+from recovery.forms import posted as _form
 from recovery.money import parse_yuan
-from recovery.portfolio import service as customers
 from recovery.timeutil import today
-from recovery.web.forms import carry_out
-from recovery.web.forms import posted as _form
 
 SECURITY_KINDS = ("deposit.apply", "deposit.refund", "deposit.release", "guarantee.call")
 
@@ -48,7 +48,7 @@ pages = PageBlueprint("security_pages", __name__)
 
 
 def _customer(code: str) -> Customer:
-    return customers.get_customer(db.session, current_user, code)
+    return get_customer(db.session, current_user, code)
 
 
 def _amount(data: dict[str, Any]) -> int | None:
@@ -256,7 +256,7 @@ def customer_page(code: str):
 
 
 def _act(code: str, action: Action, work, done: str):
-    """Run one form's action in one transaction (web.forms.carry_out): a role that may not use the form is refused
+    """Run one form's action in one transaction (forms.carry_out): a role that may not use the form is refused
     with 403 (as with the pages it may not open); any other refusal comes back as a message, nothing changed."""
     customer = _page_customer(code)
     require(action)

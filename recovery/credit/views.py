@@ -14,6 +14,7 @@ from flask_smorest import Blueprint as ApiBlueprint
 from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required, safe_next
 from recovery.bounds import parse_date
 from recovery.credit import overrides, queries, terms
@@ -24,9 +25,8 @@ from recovery.customers.models import Customer
 from recovery.customers.queries import customer_by_code
 from recovery.errors import NotFound
 from recovery.extensions import db
-from recovery.portfolio import service as customers
+from recovery.forms import carry_out
 from recovery.timeutil import today
-from recovery.web.forms import carry_out
 
 bp = Blueprint("credit", __name__)
 api_bp = ApiBlueprint("credit_api", __name__, url_prefix="/api/v1/customers",
@@ -90,7 +90,7 @@ def chart(rows: list[CreditRating], until: dt.date) -> dict | None:
 
 def _customer_or_404(code: str) -> Customer:
     try:
-        return customers.get_customer(db.session, current_user, code)
+        return get_customer(db.session, current_user, code)
     except NotFound:
         abort(404)
 
@@ -217,7 +217,7 @@ def decide_form(request_id: int):
 
 
 def _customer(code: str) -> Customer:
-    return customers.get_customer(db.session, current_user, code)
+    return get_customer(db.session, current_user, code)
 
 
 @api_bp.route("/<code>/rating")

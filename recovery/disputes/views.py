@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
 from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required, safe_next
 from recovery.customers.models import Customer
 from recovery.customers.queries import grid_codes
@@ -20,11 +21,10 @@ from recovery.disputes import queries, service
 from recovery.disputes.models import DisputeChannel, DisputeKind, DisputeStatus, Remedy
 from recovery.disputes.schemas import DisputeArgs, DisputeIn, DisputeOut, ReassignIn, ResolveIn
 from recovery.extensions import db
+from recovery.forms import act_on_customer, carry_out
+from recovery.forms import posted as _form
 from recovery.money import parse_yuan
-from recovery.portfolio import service as customers
 from recovery.timeutil import now
-from recovery.web.forms import act_on_customer, carry_out
-from recovery.web.forms import posted as _form
 from recovery.worklist.service import officers
 
 api_bp = Blueprint("disputes_api", __name__, url_prefix="/api/v1",
@@ -57,7 +57,7 @@ def _supervising() -> bool:
 
 
 def _customer(code: str) -> Customer:
-    return customers.get_customer(db.session, current_user, code)
+    return get_customer(db.session, current_user, code)
 
 
 # ---------------------------------------------------------------------------------------------- the work
@@ -184,7 +184,7 @@ def _back(default: str):
 
 
 def _page_act(work, done: str):
-    """One form's action in one transaction (web.forms.carry_out), then back to where the form came from."""
+    """One form's action in one transaction (forms.carry_out), then back to where the form came from."""
     carry_out(work, done, missing_is_404=True)
     return _back(url_for("disputes.list_page"))
 

@@ -16,12 +16,12 @@ from recovery.auth.views import safe_next
 from recovery.bounds import parse_date
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
+from recovery.forms import carry_out
 from recovery.payments import direct_debit as service
 from recovery.payments import queries
 from recovery.payments.debit_models import DebitBatch
 from recovery.payments.direct_debit_files import batch_csv, pain008
 from recovery.timeutil import today
-from recovery.web.forms import carry_out
 
 bp = Blueprint("debit_pages", __name__, url_prefix="/direct-debit")
 RESULT_FORMATS = {"csv": "CSV", "pain002": "pain.002", "camt054": "camt.054"}

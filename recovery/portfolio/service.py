@@ -11,13 +11,12 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from recovery.auth.models import User
+from recovery.auth.service import get_customer as get_customer  # the portfolio finds customers as auth lets it
 from recovery.auth.service import visible_customers
 from recovery.billing.models import Bill
-from recovery.collections.models import DisconnectionOrder
 from recovery.credit.models import CreditOverride, CreditRating
 from recovery.credit.ratings import rating_policy
 from recovery.customers.models import Customer, Grid
-from recovery.errors import NotFound
 from recovery.ledger.models import Allocation, EntryKind, LedgerEntry, PenaltyAllocation
 from recovery.ledger.positions import classify, positions
 from recovery.payments.models import Payment
@@ -204,16 +203,6 @@ def latest_score(session: Session, customer: Customer) -> dict | None:
             "model_version": row.model_version, "reasons": {"zh": row.reasons_zh, "en": row.reasons_en}}
 
 
-def get_customer(session: Session, user: User, code: str) -> Customer:
-    """The customer with this code, if the user may see it (else NotFound, without telling which)."""
-    customer = session.scalar(
-        select(Customer).where(Customer.code == code, Customer.id.in_(visible_customers(user)))
-    )
-    if customer is None:
-        raise NotFound(f"no customer {code} in your grids", code="customer_not_found")
-    return customer
-
-
 def position(session: Session, customer: Customer, as_of: dt.date) -> dict:
     """Balance, overdue amount and days overdue of one customer."""
     row = session.execute(positions(as_of, select(Customer.id).where(Customer.id == customer.id))).mappings().one()
@@ -312,11 +301,3 @@ def penalties(session: Session, customer: Customer) -> list[dict]:
     ).all()
     return [{"bill_id": code, "due_on": due_on, "charged_fen": int(charged_fen), "paid_fen": int(paid_fen),
              "last_on": last_on} for code, due_on, charged_fen, paid_fen, last_on in rows if charged_fen]
-
-
-def disconnection_orders(session: Session, customer: Customer) -> list[DisconnectionOrder]:
-    """The customer's disconnection orders, newest first."""
-    return list(session.scalars(
-        select(DisconnectionOrder).where(DisconnectionOrder.customer_id == customer.id)
-        .order_by(DisconnectionOrder.ordered_on.desc(), DisconnectionOrder.id.desc())
-    ))

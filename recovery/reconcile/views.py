@@ -14,13 +14,13 @@ from recovery.auth.permissions import Action, require
 from recovery.auth.views import safe_next
 from recovery.bounds import INT64_MAX, date_arg, int_arg
 from recovery.extensions import db
+from recovery.forms import carry_out
 from recovery.payments.models import Channel
 from recovery.reconcile import breaks as service
 from recovery.reconcile.models import BreakKind, BreakStatus
 from recovery.reconcile.report import dashboard as dashboard_figures
 from recovery.reconcile.report import day_report, payment_report, payment_report_csv
 from recovery.timeutil import today
-from recovery.web.forms import carry_out
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 PAGE = 100

@@ -11,14 +11,14 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
 
 from recovery.auth.permissions import Action, may, permits, require
+from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.collections.visits import OUTCOMES
 from recovery.customers.models import Customer
 from recovery.customers.queries import grid_codes
 from recovery.extensions import db
-from recovery.portfolio import service as customers
+from recovery.forms import carry_out
 from recovery.timeutil import today
-from recovery.web.forms import carry_out
 from recovery.worklist import coverage, queries, service
 from recovery.worklist import day as workday
 from recovery.worklist.schemas import (
@@ -140,7 +140,7 @@ def _back():
 
 
 def _act(work, done: str):
-    """One form's action in one transaction (web.forms.carry_out); a refusal comes back as a message, nothing
+    """One form's action in one transaction (forms.carry_out); a refusal comes back as a message, nothing
     changed; an item or customer not on the user's list is a 404."""
     carry_out(work, done, missing_is_404=True)
     return _back()
@@ -218,7 +218,7 @@ def reassign_form():
     def work() -> dict:
         data = ManagerIn().load({"manager": request.form.get("manager", "").strip(),
                                  "deputy": request.form.get("deputy", "").strip() or None})
-        customer = customers.get_customer(db.session, current_user, request.form.get("customer", "").strip())
+        customer = get_customer(db.session, current_user, request.form.get("customer", "").strip())
         coverage.reassign(db.session, customer, manager=data["manager"], deputy=data["deputy"],
                           by=current_user.username, day=today())
         return {"code": customer.code, "manager": data["manager"]}
@@ -288,7 +288,7 @@ class CustomerManager(MethodView):
     @api_bp.response(200, ManagerOut)
     def get(self, code: str):
         """The customer's account manager, deputy, and who gets the work now."""
-        customer = customers.get_customer(db.session, current_user, code)
+        customer = get_customer(db.session, current_user, code)
         return {"customer_id": customer.code, **(coverage.manager_of(db.session, customer) or {})}
 
     @api_bp.arguments(ManagerIn)
@@ -296,7 +296,7 @@ class CustomerManager(MethodView):
     def put(self, data, code: str):
         """Supervisors: name the customer's manager and deputy (open work follows the manager); audited."""
         _api_supervisor()
-        customer = customers.get_customer(db.session, current_user, code)
+        customer = get_customer(db.session, current_user, code)
         coverage.reassign(db.session, customer, manager=data["manager"], deputy=data.get("deputy"),
                           by=current_user.username, day=today())
         return {"customer_id": customer.code, **coverage.manager_of(db.session, customer)}

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 RECOVERY = Path(__file__).resolve().parents[2] / "recovery"
-VIEWS = sorted([*RECOVERY.glob("*/views.py"), *RECOVERY.glob("*/*_views.py"), RECOVERY / "web" / "forms.py"])
+VIEWS = sorted([*RECOVERY.glob("*/views.py"), *RECOVERY.glob("*/*_views.py"), RECOVERY / "forms.py"])
 
 
 def _builds_a_query(path: Path) -> list[str]:

@@ -11,10 +11,10 @@ from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Response
 
+from recovery.auth.service import get_customer
 from recovery.customers.models import Customer
 from recovery.errors import DomainError, Forbidden, NotFound
 from recovery.extensions import db
-from recovery.portfolio import service as customers
 
 T = TypeVar("T")
 
@@ -58,7 +58,7 @@ def act_on_customer(code: str, work: Callable[[Customer], object], done: str, an
     `anchor`: done, or refused with the reason and nothing changed. Another grid's customer is a 404; a role
     that may not do this at all (`role_not_allowed`) is a 403, as the pages it may not open are."""
     try:
-        customer = customers.get_customer(db.session, current_user, code)
+        customer = get_customer(db.session, current_user, code)
     except NotFound:
         abort(404)  # the same answer whether the customer does not exist or belongs to another grid
     carry_out(lambda: work(customer), done)
