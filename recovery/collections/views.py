@@ -2,7 +2,7 @@
 exemptions, holds, disconnection orders) and the forms of the customer page's collections section.
 
 Officers work their own grids only (every customer is looked up through
-recovery.portfolio.service.get_customer); exemptions and withdrawing an order are a supervisor's."""
+recovery.auth.service.get_customer); exemptions and withdrawing an order are a supervisor's."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from recovery.auth.models import Role
 from recovery.auth.permissions import Action, permits
 from recovery.bounds import FieldRefused
+from recovery.collections import queries as collection_queries
 from recovery.credit.ratings import rating_policy
 from recovery.credit.views import rating_of
 from recovery.csvexport import csv_response
@@ -306,7 +307,7 @@ def customer(code: str):
         bills=service.bills(db.session, found),
         penalties=service.penalties(db.session, found),
         payments=service.payments(db.session, found),
-        orders=service.disconnection_orders(db.session, found),
+        orders=collection_queries.disconnection_orders(db.session, found),
         # Newest first like the bills and payments: the top row's running balance is today's.
         ledger=service.ledger(db.session, found)[::-1],
     )
