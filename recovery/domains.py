@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from importlib import import_module
 from types import ModuleType
 
+import click
 from flask import Blueprint, Flask
 from flask_smorest import Api
 
+from recovery.apidoc import CallerDoc
 from recovery.extensions import csrf
 
 DOMAINS = ("auth", "web", "approvals", "payments", "reconcile", "credit", "collections", "assessment", "worklist",
@@ -27,7 +29,7 @@ def packages(names: tuple[str, ...] = DOMAINS) -> Iterator[ModuleType]:
         yield import_module(f"recovery.{name}")
 
 
-def init_cli(cli) -> None:
+def init_cli(cli: click.Group) -> None:
     """Every domain's commands, and the machinery's, on the `recovery` command line."""
     for package in packages(DOMAINS + MACHINERY):
         if hasattr(package, "init_cli"):
@@ -53,7 +55,7 @@ class Apis:
     def signed(self, blueprint: Blueprint, header: str) -> None:
         self.signed_apis[blueprint] = header
 
-    def register(self, caller_doc) -> None:
+    def register(self, caller_doc: CallerDoc) -> None:
         """Register every API blueprint, described in the OpenAPI document by how its callers authenticate."""
         from recovery.auth.views import json_writes_only
 
@@ -65,7 +67,7 @@ class Apis:
         self.app.before_request(lambda: json_writes_only(staff_names))
 
 
-def init_app(app: Flask, api: Api, caller_doc) -> None:
+def init_app(app: Flask, api: Api, caller_doc: CallerDoc) -> None:
     """Every domain's pages and APIs on `app`."""
     apis = Apis(app, api)
     for package in packages():

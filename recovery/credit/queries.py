@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, String, cast, select
 from sqlalchemy.orm import Session
 
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
@@ -32,12 +32,13 @@ def terms_proposals(session: Session) -> Sequence[Row[tuple[ApprovalRequest, str
 
 def pending_security_requests(session: Session, customer: Customer, kinds: Iterable[str]) -> list[ApprovalRequest]:
     """Pending requests of these kinds about the customer's deposits and guarantees, oldest first."""
-    dep_ids = [str(i) for i in session.scalars(select(Deposit.id).where(Deposit.customer_id == customer.id))]
-    g_ids = [str(i) for i in session.scalars(select(Guarantee.id).where(Guarantee.customer_id == customer.id))]
+    # One statement: a request names its deposit or guarantee by id, as text.
+    deposits = select(cast(Deposit.id, String)).where(Deposit.customer_id == customer.id)
+    guarantees = select(cast(Guarantee.id, String)).where(Guarantee.customer_id == customer.id)
     return list(session.scalars(select(ApprovalRequest).where(
         ApprovalRequest.status == ApprovalStatus.pending, ApprovalRequest.kind.in_(kinds),
-        ((ApprovalRequest.subject_type == "deposit") & ApprovalRequest.subject_id.in_(dep_ids))
-        | ((ApprovalRequest.subject_type == "guarantee") & ApprovalRequest.subject_id.in_(g_ids)))
+        ((ApprovalRequest.subject_type == "deposit") & ApprovalRequest.subject_id.in_(deposits))
+        | ((ApprovalRequest.subject_type == "guarantee") & ApprovalRequest.subject_id.in_(guarantees)))
         .order_by(ApprovalRequest.id)))
 
 

@@ -121,17 +121,21 @@ def _back(code: str):
 @permits(Action.override_credit)
 def override_form(code: str):
     """A supervisor overrides the customer's grade until a date."""
-    customer = _customer_or_404(code)
+    _override_from_form(_customer_or_404(code))
+    return _back(code)
+
+
+def _override_from_form(customer: Customer) -> None:
+    """The override the posted form asks for, set on `customer`: saved, or refused with why and nothing changed."""
     try:
         until = parse_date(request.form.get("expires_on", ""))
     except ValueError:
         flash(_("Give the last day of the override as a date."), "error")
-        return _back(code)
+        return
     carry_out(lambda: overrides.set_override(db.session, customer, grade=request.form.get("grade", ""),
                                              reason=request.form.get("reason", ""), expires_on=until,
                                              set_by=current_user.username, role=current_user.role),
               _("Override saved."), category="ok")
-    return _back(code)
 
 
 @bp.route("/customers/<code>/credit/recompute", methods=["POST"])
@@ -177,16 +181,8 @@ def override_any():
     customer = customer_by_code(db.session, code)
     if customer is None:
         flash(_("No customer %(code)s.", code=code), "error")
-        return redirect(url_for("credit.supervisor_page"))
-    try:
-        until = parse_date(request.form.get("expires_on", ""))
-    except ValueError:
-        flash(_("Give the last day of the override as a date."), "error")
-        return redirect(url_for("credit.supervisor_page"))
-    carry_out(lambda: overrides.set_override(db.session, customer, grade=request.form.get("grade", ""),
-                                             reason=request.form.get("reason", ""), expires_on=until,
-                                             set_by=current_user.username, role=current_user.role),
-              _("Override saved."), category="ok")
+    else:
+        _override_from_form(customer)
     return redirect(url_for("credit.supervisor_page"))
 
 
