@@ -245,6 +245,17 @@ def user_deactivate(username: str) -> None:
     click.echo(f"user {username} deactivated, open sessions ended")
 
 
+@user_group.command("unlock")
+@click.argument("username")
+@with_appcontext
+def user_unlock(username: str) -> None:
+    """Lift the sign-in lockout of a user name before it runs out (audited)."""
+    from recovery.auth.service import unlock
+
+    unlocked = committed(lambda: unlock(db.session, username))
+    click.echo(f"user name {username} unlocked" if unlocked else f"user name {username} was not locked")
+
+
 @cli.group("agent")
 def agent_group() -> None:
     """Partner collection agents."""

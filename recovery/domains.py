@@ -18,9 +18,9 @@ from recovery.extensions import csrf
 
 DOMAINS = ("auth", "web", "approvals", "payments", "reconcile", "credit", "collections", "assessment", "worklist",
            "disputes", "reports", "loss", "buildings", "bigcustomers", "portfolio")
-# Packages of the service's own machinery that add commands but no pages (ops binds its pieces first of all, in
-# create_app, before any route).
-MACHINERY = ("jobs", "ops")
+# Packages of the service's own machinery that add commands but no pages (ops, which adds neither, binds its pieces
+# first of all, in create_app, before any route).
+MACHINERY = ("jobs",)
 
 
 def packages(names: tuple[str, ...] = DOMAINS) -> Iterator[ModuleType]:

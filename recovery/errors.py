@@ -91,9 +91,7 @@ def register(app: Flask) -> None:
     def integrity_error(err: IntegrityError):
         # Two requests racing to write one unique row (or one writing beside a row removed meanwhile): the loser
         # gets a 409 to retry, never a 500. Nothing of its transaction is kept.
-        from recovery.extensions import db
-
-        db.session.rollback()
+        app.extensions["sqlalchemy"].session.rollback()  # the app's Flask-SQLAlchemy
         app.logger.warning("integrity conflict answered 409: %s", str(err.orig).splitlines()[0][:200])
         return domain_error(Conflict("another request changed the same record at the same moment; reload and try "
                                      "again", code="concurrent_change"))

@@ -58,3 +58,11 @@ def prorate_half_up(amount: np.ndarray | pd.Series | int, part: np.ndarray | pd.
     """
     a, p, w = (np.asarray(x, dtype="int64").astype(object) for x in (amount, part, whole))
     return np.asarray((2 * a * p + w) // (2 * w)).astype("int64")
+
+
+def check_currency(found: set[str], expected: str, what: str, setting: str = "[reconcile.accounts]") -> None:
+    """Refuse a file whose amounts are in another currency than its account's (they are not fen of yuan)."""
+    other = sorted(c for c in found if c and c != expected)
+    if other:
+        raise Invalid(f"{what} is in {', '.join(other)}, but its account is kept in {expected} (set in {setting}); "
+                      f"nothing was taken in", code="currency_mismatch")

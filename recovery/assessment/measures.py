@@ -68,6 +68,7 @@ from recovery.payments.models import (
 from recovery.payments.terms_models import DistributorArea
 from recovery.reconcile.models import ReconBreak
 from recovery.timeutil import business_tz, start_of_day, today
+from recovery.timeutil import month_bounds as month_bounds  # the month beside quarter_bounds; it lives in timeutil
 from recovery.worklist.models import AccountManager
 
 OFFICER_MEASURES = ("recovery", "old_receivables", "promises", "visits")
@@ -75,12 +76,6 @@ AGENT_MEASURES = ("volume", "timeliness", "breaks", "completeness", "complaints"
 DISTRIBUTOR_MEASURES = ("volume", "timeliness", "breaks", "complaints")
 CONFIRM_DAYS = 2  # an agent's day is confirmed by its statement, reconciled the next night
 OLD_SHARE_CAP = 1000.0  # percent: old receivables where nothing was billed
-
-
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """'2026-03' -> (1 March, 31 March)."""
-    year, m = (int(p) for p in month.split("-"))
-    return dt.date(year, m, 1), dt.date(year, m, calendar.monthrange(year, m)[1])
 
 
 def quarter_bounds(month: str) -> tuple[dt.date, dt.date]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 
 import pandas as pd
 from sqlalchemy import select
@@ -16,20 +15,10 @@ from recovery.assessment.models import ClosedAssessment
 from recovery.audit import service as audit
 from recovery.disputes import complaints
 from recovery.errors import Invalid
-from recovery.timeutil import now
+from recovery.timeutil import check_month, month_bounds, now
 
 KINDS = ("officers", "grids", "agents", "distributors")
 # Years the data can hold (a month 0001-01 would reach before the calendar's start).
-MONTH = re.compile(r"^(19[7-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])\Z")
-
-
-def check_month(month: str) -> str:
-    """The month as YYYY-MM, or Invalid."""
-    if not MONTH.match(month or ""):
-        raise Invalid(f"a month is written YYYY-MM (1970 to 2199), not {month!r}", code="bad_month")
-    return month
-
-
 def period_table(session: Session, kind: str, start: dt.date, end: dt.date,
                  sources: measures.CustomerSources | None = None) -> pd.DataFrame:
     """Scores of every officer, grid or agent over [start, end]: the measures, their points, the score
@@ -69,7 +58,7 @@ def monthly(session: Session, kind: str, month: str) -> pd.DataFrame:
     stored = session.get(ClosedAssessment, (check_month(month), kind))
     if stored is not None:
         return _from_json(stored.table_json)
-    start, end = measures.month_bounds(month)
+    start, end = month_bounds(month)
     return period_table(session, kind, start, end)
 
 
@@ -87,7 +76,7 @@ def _from_json(text: str) -> pd.DataFrame:
 def close_month(session: Session, month: str, *, by: str) -> dict:
     """Close the month: compute each kind's table once and keep it (the figures the pay factor is reckoned
     on; the page reads them from now on). Closing again recomputes and replaces them. Audited."""
-    start, end = measures.month_bounds(check_month(month))
+    start, end = month_bounds(check_month(month))
     counts = {}
     for kind in KINDS:
         table = period_table(session, kind, start, end)
@@ -128,7 +117,7 @@ def yearly(session: Session, kind: str, month: str) -> pd.DataFrame:
     sources = (None if kind in ("agents", "distributors") else
                measures.read_customer_sources(session, measures.quarter_bounds(f"{year}-{last:02d}")[1]))
     for m in range(1, last + 1):
-        t = period_table(session, kind, *measures.month_bounds(f"{year}-{m:02d}"), sources)
+        t = period_table(session, kind, *month_bounds(f"{year}-{m:02d}"), sources)
         monthly_rows.append(pd.DataFrame({"key": t.index, "score": t["score"].to_numpy(), "name": t["name"]
                                           .to_numpy()}))
     for q_first in range(1, last + 1, 3):

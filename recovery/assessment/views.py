@@ -20,7 +20,7 @@ from recovery.auth.views import api_login_required
 from recovery.csvexport import csv_response
 from recovery.errors import Forbidden
 from recovery.extensions import db
-from recovery.timeutil import today
+from recovery.timeutil import MONTH, today
 
 bp = Blueprint("assessment", __name__)
 api_bp = ApiBlueprint("assessment_api", __name__, url_prefix="/api/v1/assessment",
@@ -127,7 +127,7 @@ def page():
     """The month's assessment tables (with the year to date on request)."""
     kinds = _kinds_for_user()
     month = request.args.get("month") or _default_month()
-    if not service.MONTH.match(month):
+    if not MONTH.match(month):
         abort(400)
     year_view = request.args.get("view") == "year"
     tables = {}
@@ -149,7 +149,7 @@ def export():
     """The month's table of one kind as CSV (spreadsheet formulas neutralised)."""
     month = request.args.get("month") or _default_month()
     kind = request.args.get("kind", "officers")
-    if kind not in service.KINDS or not service.MONTH.match(month):
+    if kind not in service.KINDS or not MONTH.match(month):
         abort(400)
     if kind not in _kinds_for_user():
         abort(403)
@@ -161,7 +161,7 @@ def export():
 
 
 class AssessmentArgs(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(service.MONTH.pattern),
+    month = fields.String(required=True, validate=validate.Regexp(MONTH.pattern),
                           metadata={"description": "YYYY-MM"})
     kind = fields.String(load_default="officers", validate=validate.OneOf(service.KINDS))
 

@@ -19,8 +19,6 @@ from recovery import policy
 from recovery.errors import Invalid
 from recovery.money import parse_yuan
 
-MANAGER_CALL = "manager_call"  # the step's name on the ladder, and its work items' reason
-
 
 def _yuan(value: str) -> None:
     try:

@@ -9,9 +9,9 @@ first. The first call or visit logged from `since_at` on is the first contact; a
 their deadline. A customer no longer big is ended (kept, with the day), and its open first-contact call
 dismissed.
 
-The dunning ladder of a big customer starts earlier than everyone's: `ladder_steps()` is the account
-manager's call [big_customers] manager_call_days before the due date (recovery.collections.dunning adds it for
-big customers and files the call with the manager).
+The dunning ladder of a big customer starts earlier than everyone's: the account manager's call
+[big_customers] manager_call_days before the due date (`recovery.collections.policy.big_customer_steps`; the
+dunning adds it for the customers this finds and files the call with the manager).
 """
 
 from __future__ import annotations
@@ -23,19 +23,17 @@ import pandas as pd
 from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk
+from recovery import bulk, csvfile
 from recovery.audit import service as audit
 from recovery.auth.models import User
 from recovery.auth.service import visible_customers
 from recovery.bigcustomers.models import BigCustomer, BigReason, ContactRole, EnterpriseContact, StrategicCustomer
-from recovery.bigcustomers.policy import MANAGER_CALL, big_policy
+from recovery.bigcustomers.policy import big_policy
 from recovery.billing.models import Bill
 from recovery.collections.models import Visit, WorkItem, WorkStatus
-from recovery.collections.policy import Step
+from recovery.columns import Checker
 from recovery.customers.models import Customer, Grid
 from recovery.errors import Conflict, ImportRejected, Invalid, NotFound
-from recovery.imports import csvfile
-from recovery.imports.fields import Checker
 from recovery.ledger.positions import positions
 from recovery.timeutil import now
 from recovery.worklist import coverage
@@ -55,17 +53,6 @@ def monthly_bills(day: dt.date):
     return (select(Bill.customer_id, (func.sum(Bill.amount_fen) // func.count()).label("monthly_fen"))
             .where(Bill.issued_on > day - dt.timedelta(days=WINDOW_DAYS), Bill.issued_on <= day)
             .group_by(Bill.customer_id).subquery("monthly_bills"))
-
-
-def active_ids():
-    """Ids of the customers who are big customers now (a select)."""
-    return select(BigCustomer.customer_id).where(BigCustomer.ended_on.is_(None))
-
-
-def ladder_steps() -> tuple[Step, ...]:
-    """The steps a big customer's dunning ladder has before everyone's: the account manager's call."""
-    rules = big_policy()
-    return (Step(MANAGER_CALL, -rules["manager_call_days"], "manager_call", rules["manager_call_min_fen"], ""),)
 
 
 def _found(session: Session, day: dt.date, customer_ids: list[int] | None):

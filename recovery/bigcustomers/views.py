@@ -17,8 +17,8 @@ from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.bigcustomers import service
 from recovery.bounds import BoundedDateTime
-from recovery.credit.security_schemas import Yuan, _In
 from recovery.customers.models import Customer
+from recovery.customers.schemas import In, Yuan
 from recovery.extensions import db
 from recovery.forms import act_on_customer
 from recovery.forms import posted as _form
@@ -33,7 +33,7 @@ api_bp = Blueprint("bigcustomers_api", __name__, url_prefix="/api/v1",
                                "list with each first contact's deadline, their named contacts, the strategic flag.")
 
 
-class ContactIn(_In):
+class ContactIn(In):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+() -]{3,20}\Z"))
 
@@ -45,7 +45,7 @@ class ContactOut(Schema):
     updated_by = fields.String()
 
 
-class StrategicIn(_In):
+class StrategicIn(In):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 

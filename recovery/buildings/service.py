@@ -18,15 +18,14 @@ import pandas as pd
 from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk
+from recovery import bulk, csvfile
 from recovery.audit import service as audit
 from recovery.auth.models import User
 from recovery.auth.service import visible_customers
 from recovery.buildings.models import Building, BuildingResident, ClearanceFlag, PayerLink, PropertyCompany
+from recovery.columns import Checker
 from recovery.customers.models import Customer, Grid
 from recovery.errors import Conflict, ImportRejected, Invalid, NotFound
-from recovery.imports import csvfile
-from recovery.imports.fields import Checker
 from recovery.ledger.positions import classify, positions
 from recovery.timeutil import now
 

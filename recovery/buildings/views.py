@@ -23,9 +23,9 @@ from recovery.auth.views import api_login_required
 from recovery.bounds import BoundedDate, date_arg
 from recovery.buildings import clearance, service
 from recovery.buildings.models import PropertyCompany
-from recovery.credit.security_schemas import Yuan, _In
 from recovery.csvexport import csv_response
 from recovery.customers.models import Customer
+from recovery.customers.schemas import In, Yuan
 from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.forms import act_on_customer, carry_out
@@ -42,7 +42,7 @@ api_bp = Blueprint("buildings_api", __name__, url_prefix="/api/v1",
 # ---------------------------------------------------------------- shapes
 
 
-class ResidentIn(_In):
+class ResidentIn(In):
     customer_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
     payer = fields.String(load_default="company", validate=validate.OneOf(service.PAYERS),
                           metadata={"description": "company: billed through the building's property company; "
@@ -57,7 +57,7 @@ class ResidentOut(Schema):
     linked_on = BoundedDate(allow_none=True)
 
 
-class DirectBillingIn(_In):
+class DirectBillingIn(In):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     on = BoundedDate(metadata={"description": "From when the resident is billed directly; default today"})
 
@@ -117,7 +117,7 @@ class CompanyArrearsOut(Schema):
     residents = fields.Nested(ResidentArrearsOut, many=True)
 
 
-class FlagIn(_In):
+class FlagIn(In):
     kind = fields.String(required=True, validate=validate.OneOf(clearance.KINDS))
     grid = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "A grid, or"})
     building = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "a building"})
@@ -125,7 +125,7 @@ class FlagIn(_In):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class LiftIn(_In):
+class LiftIn(In):
     lifted_on = BoundedDate(metadata={"description": "Penalties accrue again from this day; default today"})
 
 

@@ -29,7 +29,9 @@ from recovery import bulk, policy
 from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest
 from recovery.audit import service as audit
+from recovery.bigcustomers.models import BigCustomer
 from recovery.billing.models import Bill
+from recovery.collections.assignment import assignees
 from recovery.collections.models import (
     BillHold,
     CollectionExemption,
@@ -41,7 +43,7 @@ from recovery.collections.models import (
     WorkItem,
     WorkStatus,
 )
-from recovery.collections.policy import Step, dunning_policy, ladder
+from recovery.collections.policy import Step, big_customer_steps, dunning_policy, ladder
 from recovery.credit.models import CreditOverride, CreditRating
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
@@ -173,14 +175,12 @@ def _text(template: str, due_on):
 
 def nightly(session: Session, day: dt.date) -> dict:
     """Job collections.dunning for `day`: the ladder recomputed, notices, work, orders, reconnections."""
-    from recovery.bigcustomers.service import active_ids as big_customers
-    from recovery.bigcustomers.service import ladder_steps as big_steps
     from recovery.buildings.clearance import covered as on_clearance_track
 
     rules = dunning_policy()
     steps = ladder(rules)
     # A big customer's ladder starts earlier: the account manager's call before the due date.
-    extra = big_steps()
+    extra = big_customer_steps()
     if {s.name for s in extra} & {s.name for s in steps}:
         raise Invalid(f"[dunning] steps may not be named {', '.join(s.name for s in extra)}: big customers' step")
     disconnecting = [s.name for s in steps if s.disconnects]
@@ -201,7 +201,8 @@ def nightly(session: Session, day: dt.date) -> dict:
     i = items.c
     # A demolition or clearance site's arrears are on their own track (recovery.buildings.clearance).
     session.execute(delete(items).where(i.customer_id.in_(on_clearance_track(day))))
-    session.execute(update(items).where(i.customer_id.in_(big_customers())).values(big=1))
+    session.execute(update(items).where(i.customer_id.in_(
+        select(BigCustomer.customer_id).where(BigCustomer.ended_on.is_(None)))).values(big=1))
     session.execute(update(items).where(i.customer_id.in_(critical_loads(day)))
                     .values(exemption=ExemptionKind.critical_load.value))
     session.execute(update(items).where(i.exemption.is_(None),
@@ -319,8 +320,6 @@ def _act_on_steps(session: Session, day: dt.date, steps: tuple[Step, ...]) -> in
 def _manager_calls(session: Session, step: Step) -> None:
     """A call for the account manager (the deputy when the manager no longer covers the customer) of each
     customer on the step, once per time on it, prioritised by the monthly bill."""
-    from recovery.bigcustomers.models import BigCustomer
-    from recovery.worklist.coverage import assignees
 
     s, w, a = DunningState, WorkItem, assignees()
     session.execute(insert(w).from_select(

@@ -68,6 +68,17 @@ def _yuan(value: str) -> None:
         raise ValidationError(e.message) from e
 
 
+# The step a big customer's ladder has before everyone's (recovery.bigcustomers finds who is one): the account
+# manager's call, [big_customers] manager_call_days before the due date. Its name is the work items' reason.
+MANAGER_CALL = "manager_call"
+
+
+def big_customer_steps() -> tuple[Step, ...]:
+    """The steps a big customer's dunning ladder has before everyone's: the account manager's call."""
+    rules = policy.section("big_customers")
+    return (Step(MANAGER_CALL, -rules["manager_call_days"], "manager_call", rules["manager_call_min_fen"], ""),)
+
+
 class StepSchema(Schema):
     name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}\Z"))
     days = fields.Integer(required=True, validate=validate.Range(min=-60, max=3650))

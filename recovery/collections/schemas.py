@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from recovery.bounds import BoundedDate, BoundedDateTime, BoundedInteger
 from recovery.collections.models import ContactKind, ExemptionKind
 from recovery.collections.visits import OUTCOMES
-from recovery.credit.security_schemas import YUAN, Yuan
+from recovery.customers.schemas import YUAN, Yuan
 
 
 class _In(Schema):

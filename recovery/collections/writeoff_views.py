@@ -17,8 +17,9 @@ from recovery.bounds import BoundedDate
 from recovery.collections import writeoff
 from recovery.collections.writeoff_models import ReferralStatus
 from recovery.credit.deposits import arrears_fen
-from recovery.credit.security_schemas import YUAN, ApprovalOut, Yuan, _In
+from recovery.credit.security_schemas import ApprovalOut
 from recovery.customers.models import Customer
+from recovery.customers.schemas import YUAN, In, Yuan
 from recovery.extensions import db
 from recovery.forms import act_on_customer
 from recovery.forms import posted as _form
@@ -34,7 +35,7 @@ pages = PageBlueprint("writeoff_pages", __name__)
 # ---------------------------------------------------------------- shapes
 
 
-class WriteOffIn(_In):
+class WriteOffIn(In):
     amount = fields.String(required=True, validate=YUAN, metadata={"description": "Yuan; at most the overdue "
                                                                                   "balance"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
@@ -55,14 +56,14 @@ class WriteOffOut(Schema):
     approval_id = fields.Integer()
 
 
-class ReferralIn(_In):
+class ReferralIn(In):
     agency = fields.String(required=True, validate=validate.Length(min=1, max=200))
     amount = fields.String(required=True, validate=YUAN)
     referred_on = BoundedDate(metadata={"description": "Default: today"})
     note = fields.String(validate=validate.Length(max=2000))
 
 
-class ReferralCloseIn(_In):
+class ReferralCloseIn(In):
     status = fields.String(required=True, validate=validate.OneOf([ReferralStatus.returned,
                                                                    ReferralStatus.recovered]))
     recovered = fields.String(validate=YUAN, metadata={"description": "Yuan the agency recovered (status "

@@ -16,10 +16,10 @@ from stdnum.cn import uscc
 
 from recovery import bulk, policy
 from recovery.audit import service as audit
+from recovery.columns import _valid_resident_id, valid_identity
 from recovery.credit.security_models import QualificationReview
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, DomainError, Invalid
-from recovery.imports.fields import _valid_resident_id, valid_identity
 from recovery.timeutil import today
 
 # Stronger outcomes win when several findings call for something: prepayment over a deposit, ...

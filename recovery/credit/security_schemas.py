@@ -2,45 +2,31 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from recovery.bounds import BoundedDate, BoundedDateTime
 from recovery.credit.security_models import GuaranteeKind
-from recovery.money import YUAN_PATTERN, format_yuan
-
-YUAN = validate.Regexp(YUAN_PATTERN, error="a yuan amount with at most two decimals, e.g. \"120.50\"")
+from recovery.customers.schemas import YUAN, In, Yuan
 
 
-class Yuan(fields.Field):
-    """Integer fen shown as a yuan string."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else format_yuan(int(value))
-
-
-class _In(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class DepositRequestIn(_In):
+class DepositRequestIn(In):
     amount = fields.String(validate=YUAN, metadata={"description": "Yuan; default: the top-up to the recommended "
                                                                    "deposit"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class ReceiptIn(_In):
+class ReceiptIn(In):
     amount = fields.String(required=True, validate=YUAN)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
     received_on = BoundedDate(metadata={"description": "Business date; default today"})
 
 
-class PayOutIn(_In):
+class PayOutIn(In):
     amount = fields.String(validate=YUAN, metadata={"description": "Yuan; default: all that may be paid out"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class GuaranteeIn(_In):
+class GuaranteeIn(In):
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in GuaranteeKind]))
     guarantor = fields.String(required=True, validate=validate.Length(min=1, max=200))
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -50,7 +36,7 @@ class GuaranteeIn(_In):
     note = fields.String(validate=validate.Length(max=500))
 
 
-class ReasonIn(_In):
+class ReasonIn(In):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 

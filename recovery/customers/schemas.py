@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from recovery.errors import Invalid
-from recovery.money import format_yuan, parse_yuan
+from recovery.money import YUAN_PATTERN, format_yuan, parse_yuan
 from recovery.timeutil import business_tz
+
+# A request's yuan amount, checked as text before it is parsed to fen.
+YUAN = validate.Regexp(YUAN_PATTERN, error="a yuan amount with at most two decimals, e.g. \"120.50\"")
+
+
+class In(Schema):
+    """A request body: unknown fields are left out, not refused."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class Yuan(fields.Field):
     """Integer fen inside, a decimal yuan string outside."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else format_yuan(value)
+        return None if value is None else format_yuan(int(value))
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:

@@ -6,8 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from recovery.bounds import BoundedDateTime
-from recovery.credit.security_schemas import YUAN, Yuan
-from recovery.customers.schemas import Instant
+from recovery.customers.schemas import YUAN, Instant, Yuan
 from recovery.disputes.models import DisputeChannel, DisputeKind, DisputeStatus, Remedy
 from recovery.disputes.service import DESCRIPTION_LENGTH, LISTS
 

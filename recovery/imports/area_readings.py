@@ -16,10 +16,9 @@ import pandas as pd
 from sqlalchemy import and_, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from recovery import bulk
+from recovery import bulk, csvfile
+from recovery.columns import Checker
 from recovery.errors import ImportRejected
-from recovery.imports import csvfile
-from recovery.imports.fields import Checker
 from recovery.loss.models import Area, AreaReading
 from recovery.timeutil import now
 

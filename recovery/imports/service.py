@@ -21,14 +21,14 @@ import pandas as pd
 from sqlalchemy import Table, and_, case, exists, func, insert, literal, not_, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from recovery import bulk, ledger
+from recovery import bulk, csvfile, ledger
 from recovery.audit import service as audit
 from recovery.billing.models import Bill
+from recovery.columns import Checker
 from recovery.customers.models import Customer, CustomerClass, Grid
 from recovery.errors import ImportRejected
 from recovery.events.models import Event, EventKind
-from recovery.imports import area_readings, csvfile
-from recovery.imports.fields import Checker
+from recovery.imports import area_readings
 from recovery.ledger.allocations import lock_customers, reallocate
 from recovery.ledger.corrections import first_billed_fen, first_billed_kwh
 from recovery.ledger.models import EntryKind, LedgerEntry

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -25,9 +24,3 @@ def init_app(app: Flask) -> None:
     csrf.exempt(health.bp)
     csrf.exempt(metrics.bp)
 
-
-def init_cli(cli: click.Group) -> None:
-    """`recovery user unlock`: lifting a sign-in lockout."""
-    from recovery.ops.cli import user_unlock
-
-    cli.commands["user"].add_command(user_unlock)

@@ -39,7 +39,7 @@ from recovery.errors import Conflict, ImportRejected, Invalid, NotFound
 from recovery.events.models import Event, EventKind
 from recovery.ledger.allocations import reallocate
 from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
-from recovery.money import format_yuan
+from recovery.money import check_currency, format_yuan
 from recovery.payments.debit_models import (
     BatchStatus,
     DebitBatch,
@@ -51,7 +51,6 @@ from recovery.payments.debit_models import (
 )
 from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.reversals import reverse_many, settle_payments
-from recovery.reconcile.policy import check_currency
 from recovery.timeutil import now, start_of_day, today
 
 RESULT_FORMATS = ("csv", "pain002", "camt054")

@@ -32,10 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from recovery import policy
+from recovery import csvfile, policy
 from recovery.csvexport import safe_cell
 from recovery.errors import ImportRejected, Invalid
-from recovery.imports import csvfile
 from recovery.money import format_yuan, parse_yuan
 from recovery.timeutil import now
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Select, Table, and_, func, insert, literal, select, update
+from sqlalchemy import Select, String, Table, and_, func, insert, literal, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from recovery import bulk, ledger
@@ -22,7 +22,8 @@ from recovery.ledger.allocations import reallocate
 from recovery.ledger.models import EntryKind, LedgerEntry
 from recovery.payments.models import Agent, Channel, Payment, PaymentState
 from recovery.payments.posting import Posted
-from recovery.timeutil import now, today
+from recovery.reconcile.models import ReconRun
+from recovery.timeutil import business_tz, now, today
 
 
 def reverse_payment(session: Session, payment: Payment | Posted, reason: str, code: str, actor: str | None = None, *,
@@ -127,11 +128,27 @@ def reverse_many(session: Session, reversals: Table, *, on: dt.date, actor: str 
     return list(flipped)
 
 
-def _reopen_reconciled_days(session: Session, payment_ids: list[int] | Select) -> None:
-    """A reversal changes a day that may have reconciled already: its run is reopened for the night."""
-    from recovery.reconcile.service import reopen_for_payments  # reconcile reads payments; not the reverse
-
-    reopen_for_payments(session, payment_ids)
+def _reopen_reconciled_days(session: Session, payment_ids: list[int] | Select) -> int:
+    """A reversal changes a day that may have reconciled already: the run of that day and of each payment's
+    channel account is reopened (the statement still shows the money; the night's rerun finds the difference).
+    `payment_ids`: ids, or a select of them (a whole result file's). Returns the runs reopened."""
+    ids = payment_ids if isinstance(payment_ids, Select) else list(payment_ids)
+    if isinstance(ids, list) and not ids:
+        return 0
+    paid = bulk.read_frame(session, select(Payment.channel, Payment.channel_account,
+                                           type_coerce(Payment.paid_at, String).label("at"))
+                           .where(Payment.id.in_(ids)))
+    if paid.empty:
+        return 0
+    paid["day"] = pd.to_datetime(paid["at"], utc=True, format="ISO8601").dt.tz_convert(business_tz()).dt.date
+    stamp = now()
+    reopened = 0
+    for (ch, acct), days in paid.groupby(["channel", "channel_account"])["day"]:  # accounts the reversals touch
+        reopened += session.execute(
+            update(ReconRun).where(ReconRun.channel == ch, ReconRun.channel_account == acct,
+                                   ReconRun.day.in_(sorted(set(days))))
+            .values(reopened_at=stamp).execution_options(synchronize_session=False)).rowcount or 0
+    return reopened
 
 
 def settle_payments(session: Session, ids: Iterable[int] | Select, *, actor: str | None = None,

@@ -29,15 +29,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from recovery import bulk, policy
-from recovery.assessment.measures import month_bounds
-from recovery.assessment.service import check_month
 from recovery.audit import service as audit
 from recovery.customers.models import Grid
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.money import format_yuan, parse_yuan, prorate_half_up
 from recovery.payments.models import Agent, Channel, Distributor, Payment, PaymentState
 from recovery.payments.terms_models import AgentCommission, DistributorArea
-from recovery.timeutil import now, start_of_day
+from recovery.timeutil import check_month, month_bounds, now, start_of_day
 
 PPM = 1_000_000
 ACTOR = "job:agents.commission"

@@ -10,15 +10,14 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from recovery.assessment.service import MONTH
 from recovery.auth.permissions import Action, permits, require
 from recovery.auth.views import api_login_required
-from recovery.credit.security_schemas import YUAN, Yuan, _In
 from recovery.csvexport import csv_response
+from recovery.customers.schemas import YUAN, In, Yuan
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.payments import queries, terms
-from recovery.timeutil import today
+from recovery.timeutil import MONTH, today
 
 pages = PageBlueprint("terms_pages", __name__)
 api_bp = Blueprint("agent_terms_api", __name__, url_prefix="/api/v1/agents",
@@ -41,7 +40,7 @@ class CommissionOut(Schema):
                                                                            "the fen, per agent and month"})
 
 
-class DepositIn(_In):
+class DepositIn(In):
     deposit = fields.String(required=True, validate=YUAN, metadata={"description": "The agent's deposit now, yuan"})
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
 

@@ -28,9 +28,10 @@ from reconciliation.formats.model import NOT_BOOKED
 from recovery import bulk
 from recovery.audit import service as audit
 from recovery.errors import Conflict, Invalid
+from recovery.money import check_currency
 from recovery.payments.models import Channel, Payment
 from recovery.reconcile.models import Statement, StatementFile, StatementLine
-from recovery.reconcile.policy import channel_account_for, check_currency, currency_for
+from recovery.reconcile.policy import channel_account_for, currency_for
 from recovery.timeutil import business_tz
 
 INTAKE_FORMATS = ("csv", "mt940", "camt053", "camt054")

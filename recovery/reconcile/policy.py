@@ -149,10 +149,3 @@ def currency_for(bank_account: str | None, channel: str, channel_account: str) -
                      None)
     return entry["currency"] if entry else DEFAULT_CURRENCY
 
-
-def check_currency(found: set[str], expected: str, what: str, setting: str = "[reconcile.accounts]") -> None:
-    """Refuse a file whose amounts are in another currency than its account's (they are not fen of yuan)."""
-    other = sorted(c for c in found if c and c != expected)
-    if other:
-        raise Invalid(f"{what} is in {', '.join(other)}, but its account is kept in {expected} (set in {setting}); "
-                      f"nothing was taken in", code="currency_mismatch")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Select, String, and_, delete, func, insert, literal, select, tuple_, type_coerce, update
+from sqlalchemy import Date, String, and_, delete, func, insert, literal, select, tuple_, type_coerce, update
 from sqlalchemy.orm import Session
 
 from reconciliation.matching import BREAK_COLUMNS, Window, match
@@ -42,7 +42,7 @@ from recovery.reconcile.models import (
     StatementLine,
     SuspenseItem,
 )
-from recovery.timeutil import business_tz, now, start_of_day
+from recovery.timeutil import now, start_of_day
 
 SEP = "\x1f"
 SYSTEM = "system"
@@ -464,29 +464,6 @@ def rerun_reopened(session: Session, *, actor: str = SYSTEM) -> list[str]:
     for day, ch, acct in waiting:  # the few accounts whose day changed after it was reconciled
         reconcile_day(session, day, channel=ch, account=acct, actor=actor)
     return [f"{day.isoformat()} {ch}:{acct}" for day, ch, acct in waiting]
-
-
-def reopen_for_payments(session: Session, payment_ids: Iterable[int] | Select) -> int:
-    """Payments reversed after their day was reconciled: that day's run of each one's channel account is
-    reopened (the statement still shows the money; the rerun finds the difference). `payment_ids`: ids, or
-    a select of them (a whole result file's). Returns the runs reopened."""
-    ids = payment_ids if isinstance(payment_ids, Select) else list(payment_ids)
-    if isinstance(ids, list) and not ids:
-        return 0
-    paid = bulk.read_frame(session, select(Payment.channel, Payment.channel_account,
-                                           type_coerce(Payment.paid_at, String).label("at"))
-                           .where(Payment.id.in_(ids)))
-    if paid.empty:
-        return 0
-    paid["day"] = _instants(paid["at"]).dt.tz_convert(business_tz()).dt.date
-    stamp = now()
-    reopened = 0
-    for (ch, acct), days in paid.groupby(["channel", "channel_account"])["day"]:  # accounts the reversals touch
-        reopened += session.execute(
-            update(ReconRun).where(ReconRun.channel == ch, ReconRun.channel_account == acct,
-                                   ReconRun.day.in_(sorted(set(days))))
-            .values(reopened_at=stamp).execution_options(synchronize_session=False)).rowcount or 0
-    return reopened
 
 
 def mark_reopened(session: Session, days: dict[tuple[str, str], set[dt.date]]) -> None:

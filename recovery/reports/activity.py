@@ -34,13 +34,12 @@ from recovery.customers.models import Customer, Grid
 from recovery.disputes.models import Dispute, DisputeStatus
 from recovery.errors import Invalid
 from recovery.notifications.models import Notification
-from recovery.timeutil import start_of_day
+from recovery.timeutil import MONTH, start_of_day
 from recovery.worklist.models import AccountManager
 
 MEASURES = ("visits", "calls", "sms", "letters", "promises_taken", "promises_kept", "warnings_followed",
             "complaints_handled")
 BY = ("officer", "grid")
-MONTH = re.compile(r"^(19[7-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])\Z")
 WEEK = re.compile(r"^(19[7-9][0-9]|2[01][0-9][0-9])-W(0[1-9]|[1-4][0-9]|5[0-3])\Z")
 EARLY_WARNING = "early_warning_%"
 

@@ -20,13 +20,14 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from recovery import bulk
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User, officer_grids
 from recovery.auth.permissions import Action, may
+from recovery.collections.assignment import assignees, covers
 from recovery.collections.models import WorkItem, WorkStatus
 from recovery.customers.models import Customer, Grid
 from recovery.errors import Invalid, NotFound
@@ -35,28 +36,6 @@ from recovery.worklist.models import AccountManager, CustomerSegment, ValueSegme
 from recovery.worklist.policy import coverage_policy
 
 SEGMENT_ORDER = [s.value for s in ValueSegment]
-
-
-def covers(user, grid_id):
-    """SQL: the user (an aliased User) covers a customer of the grid: active and, for officers, works the grid."""
-    works = exists().where(officer_grids.c.user_id == user.id, officer_grids.c.grid_id == grid_id)
-    return and_(user.active.is_(True), or_(user.role != Role.officer.value, works))
-
-
-def assignees():
-    """customer_id, manager, deputy, assignee (usernames; assignee: the manager if they cover the customer,
-    else the deputy if they do, else NULL) for every customer with an account manager (a subquery)."""
-    mgr, dep = aliased(User, name="mgr"), aliased(User, name="dep")
-    return (
-        select(AccountManager.customer_id, mgr.username.label("manager"), dep.username.label("deputy"),
-               case((covers(mgr, Customer.grid_id), mgr.username),
-                    (covers(dep, Customer.grid_id), dep.username), else_=None).label("assignee"),
-               covers(dep, Customer.grid_id).label("deputy_covers"))
-        .join(Customer, Customer.id == AccountManager.customer_id)
-        .join(mgr, mgr.id == AccountManager.manager_id)
-        .join(dep, dep.id == AccountManager.deputy_id, isouter=True)
-        .subquery("assignees")
-    )
 
 
 def _weights() -> dict[str, float]:

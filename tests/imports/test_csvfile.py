@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from recovery import csvfile
 from recovery.errors import ImportRejected
-from recovery.imports import csvfile
 
 REQUIRED, OPTIONAL = ("customer_id", "amount"), ("payment_id",)
 

@@ -77,7 +77,7 @@ def test_event_of_unknown_kind_is_refused(recovery, tmp_path):
 
 
 def test_identity_check_accepts_credit_codes_that_also_look_like_resident_ids():
-    from recovery.imports.fields import valid_identity
+    from recovery.columns import valid_identity
 
     # A government body's credit code (registration authority 1, category 1): 18 digits, like an ID.
     assert valid_identity("113307820007052034")
