@@ -19,9 +19,9 @@ from recovery.collections.models import (
     Visit,
     WorkItem,
 )
-from recovery.collections.writeoff_models import Referral, WriteOff
+from recovery.collections.writeoff.models import Referral, WriteOff
 from recovery.credit.models import CreditOverride, CreditRating, InterimBill, SettlementTerms
-from recovery.credit.security_models import (
+from recovery.credit.security.models import (
     Deposit,
     DepositEntry,
     Guarantee,
@@ -37,7 +37,7 @@ from recovery.ledger.correction_models import BillCorrection
 from recovery.ledger.models import Allocation, LedgerEntry, PenaltyAllocation
 from recovery.loss.models import Area, AreaMonth, AreaReading, Inspection, Suspect, TipOff
 from recovery.notifications.models import Notification
-from recovery.payments.debit_models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
+from recovery.payments.direct_debit.models import DebitBatch, DebitItem, DebitItemBill, DebitMandate
 from recovery.payments.models import (
     Agent,
     AgentForfeiture,

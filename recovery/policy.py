@@ -72,14 +72,14 @@ def validate_all(raw: dict[str, Any]) -> dict[str, Any]:
 
 # The sections of the policy. Each domain adds its line here.
 register_section("jobs", "recovery.jobs.table:JobsPolicySchema")
-register_section("deposit", "recovery.credit.security_policy:DepositPolicySchema")
-register_section("guarantee", "recovery.credit.security_policy:GuaranteePolicySchema")
-register_section("qualification", "recovery.credit.security_policy:QualificationPolicySchema")
+register_section("deposit", "recovery.credit.security.policy:DepositPolicySchema")
+register_section("guarantee", "recovery.credit.security.policy:GuaranteePolicySchema")
+register_section("qualification", "recovery.credit.security.policy:QualificationPolicySchema")
 register_section("rating", "recovery.credit.rating_policy:RatingPolicySchema")
 register_section("settlement", "recovery.credit.rating_policy:SettlementPolicySchema")
 register_section("penalty", "recovery.billing.penalty_policy:PenaltyPolicySchema")
 register_section("allocation", "recovery.billing.penalty_policy:AllocationPolicySchema")
-register_section("direct_debit", "recovery.payments.direct_debit:DirectDebitPolicySchema")
+register_section("direct_debit", "recovery.payments.direct_debit.service:DirectDebitPolicySchema")
 register_section("payments", "recovery.payments.policy:PaymentsPolicySchema")
 register_section("prepayment", "recovery.payments.prepaid:PrepaymentPolicySchema")
 register_section("cards", "recovery.payments.cards:CardsPolicySchema")

@@ -22,8 +22,8 @@ def test_the_layers_picture_is_current():
 def test_modules_fall_in_the_layers_their_names_say():
     layer = _script().layer
     assert layer("recovery.collections.views") == "pages"
-    assert layer("recovery.payments.debit_views") == "pages"
-    assert layer("recovery.payments.debit_cli") == "commands"
+    assert layer("recovery.payments.direct_debit.views") == "pages"
+    assert layer("recovery.payments.direct_debit.cli") == "commands"
     assert layer("recovery.jobs.models") == "models"
     assert layer("recovery.ledger.allocations") == "ledger"
     assert layer("recovery.loss.queries") == "queries"

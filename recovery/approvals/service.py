@@ -23,15 +23,15 @@ from recovery.timeutil import now
 # kind -> "module:function" and the action that decides it (recovery.auth.permissions). Each domain adds its
 # lines here.
 HANDLERS: dict[str, tuple[str, Action]] = {
-    "deposit.apply": ("recovery.credit.deposits:carry_out_application", Action.decide_approvals),
-    "deposit.refund": ("recovery.credit.deposits:carry_out_refund", Action.decide_approvals),
-    "deposit.release": ("recovery.credit.deposits:carry_out_release", Action.decide_approvals),
-    "guarantee.call": ("recovery.credit.guarantees:carry_out_call", Action.decide_approvals),
+    "deposit.apply": ("recovery.credit.security.deposits:carry_out_application", Action.decide_approvals),
+    "deposit.refund": ("recovery.credit.security.deposits:carry_out_refund", Action.decide_approvals),
+    "deposit.release": ("recovery.credit.security.deposits:carry_out_release", Action.decide_approvals),
+    "guarantee.call": ("recovery.credit.security.guarantees:carry_out_call", Action.decide_approvals),
     "terms.change": ("recovery.credit.terms:apply_terms_change", Action.decide_approvals),
     "agent.suspend": ("recovery.payments.agent_actions:suspend", Action.decide_approvals),
     "agent.reinstate": ("recovery.payments.agent_actions:reinstate", Action.decide_approvals),
     "agent.forfeit": ("recovery.payments.agent_actions:forfeit", Action.decide_approvals),
-    "debt.write_off": ("recovery.collections.writeoff:carry_out_write_off", Action.decide_approvals),
+    "debt.write_off": ("recovery.collections.writeoff.service:carry_out_write_off", Action.decide_approvals),
     "disconnection.execute": ("recovery.collections.dunning:carry_out_execution", Action.decide_approvals),
     "theft.charge": ("recovery.loss.inspections:carry_out_theft_charge", Action.decide_approvals),
 }

@@ -50,8 +50,8 @@ from recovery.assessment import complaints
 from recovery.auth.models import Role, User, officer_grids
 from recovery.billing.models import Bill
 from recovery.collections.models import Promise, PromiseStatus, Visit
-from recovery.collections.writeoff_models import WriteOff
-from recovery.credit.deposits import months_before
+from recovery.collections.writeoff.models import WriteOff
+from recovery.credit.security.deposits import months_before
 from recovery.customers.models import Customer, Grid
 from recovery.ledger.models import Allocation
 from recovery.ledger.positions import classify, positions

@@ -75,7 +75,7 @@ def penalties_as_of(session: Session, day: dt.date) -> pd.DataFrame:
     ).where(LedgerEntry.kind == EntryKind.penalty, LedgerEntry.effective_on <= day, LedgerEntry.bill_id.is_not(None))
         .group_by(LedgerEntry.bill_id, LedgerEntry.customer_id))
 
-    from recovery.collections.writeoff_models import WriteOff
+    from recovery.collections.writeoff.models import WriteOff
 
     write_offs = bulk.read_frame(session, select(
         WriteOff.customer_id, WriteOff.amount_fen, type_coerce(WriteOff.written_off_on, String).label("written_off_on"),

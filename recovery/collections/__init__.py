@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask, apis: Apis) -> None:
     """Visits, promises, plans, dunning and write-offs: pages and staff APIs."""
-    from recovery.collections import views, writeoff_views
+    from recovery.collections import views
+    from recovery.collections.writeoff import views as writeoff_views
 
     app.register_blueprint(views.pages)
     app.register_blueprint(writeoff_views.pages)

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask, apis: Apis) -> None:
     """Ratings, settlement terms, deposits and guarantees: pages and staff APIs."""
-    from recovery.credit import security_views, views
+    from recovery.credit import views
+    from recovery.credit.security import views as security_views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(security_views.pages)

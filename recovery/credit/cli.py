@@ -158,7 +158,7 @@ def terms_settle(day: dt.date | None, readings: str | None) -> None:
     click.echo(json.dumps(run_by_hand("credit.split_settlement", day, work), ensure_ascii=False))
 
 
-from recovery.credit.security_cli import deposit_group, guarantee_group, qualify_command, review_command  # noqa: E402
+from recovery.credit.security.cli import deposit_group, guarantee_group, qualify_command, review_command  # noqa: E402
 
 credit_group.add_command(review_command)
 credit_group.add_command(deposit_group)

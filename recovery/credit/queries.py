@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.credit import terms
 from recovery.credit.models import SettlementTerms
-from recovery.credit.security_models import Deposit, Guarantee
+from recovery.credit.security.models import Deposit, Guarantee
 from recovery.customers.models import Customer
 
 PROPOSALS_LISTED = 500

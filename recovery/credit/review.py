@@ -13,9 +13,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from recovery import bulk, policy
-from recovery.credit import guarantees
-from recovery.credit.deposits import held_cash, recommended_deposits
-from recovery.credit.security_models import QualificationReview, SecurityReviewRow
+from recovery.credit.security import guarantees
+from recovery.credit.security.deposits import held_cash, recommended_deposits
+from recovery.credit.security.models import QualificationReview, SecurityReviewRow
 from recovery.customers.models import Customer, Grid
 from recovery.money import format_yuan_array
 
@@ -97,7 +97,7 @@ def shortfalls(session: Session, as_of: dt.date) -> pd.DataFrame:
 def security_review(session: Session, day: dt.date) -> dict:
     """Job credit.security_review: qualification review of new sign-ups, guarantee statuses for the day,
     expiry tasks (never twice), and the day's shortfall list stored (a rerun replaces the day's list)."""
-    from recovery.credit.qualification import qualify, unreviewed
+    from recovery.credit.security.qualification import qualify, unreviewed
 
     signed_up = unreviewed(session)
     if signed_up:

@@ -24,8 +24,9 @@ from recovery import bulk
 from recovery.audit import service as audit
 from recovery.audit.models import AuditEntry
 from recovery.auth.models import Role, User, officer_grids
-from recovery.collections import dunning, promises, writeoff
+from recovery.collections import dunning, promises
 from recovery.collections.models import DisconnectionOrder, OrderStatus
+from recovery.collections.writeoff import service as writeoff
 from recovery.customers.models import Customer
 from recovery.jobs import runner
 from recovery.jobs.table import job

@@ -21,7 +21,7 @@ class EntryKind(StrEnum):
     reversal = "reversal"
     adjustment = "adjustment"
     # Uncollectable debt written off with a supervisor's approval: a credit that lowers the balance but is
-    # no payment (never collected revenue); a later payment recovers it (recovery.collections.writeoff).
+    # no payment (never collected revenue); a later payment recovers it (recovery.collections.writeoff.service).
     write_off = "write_off"
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recovery.customers.models import Customer
-from recovery.payments.debit_models import DebitBatch, DebitMandate, MandateStatus
+from recovery.payments.direct_debit.models import DebitBatch, DebitMandate, MandateStatus
 from recovery.payments.models import Agent
 
 RECENT_BATCHES = 60

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from recovery import bulk
 from recovery.billing.models import Bill
 from recovery.credit.models import CreditRating
-from recovery.credit.security_models import MONEY_KINDS, DepositEntry, Guarantee, GuaranteeStatus
+from recovery.credit.security.models import MONEY_KINDS, DepositEntry, Guarantee, GuaranteeStatus
 from recovery.customers.models import Customer, Grid
 from recovery.events.models import Event
 from recovery.ledger.models import Allocation, EntryKind, LedgerEntry

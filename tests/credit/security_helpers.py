@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from recovery import policy
 from recovery.auth.service import create_user
-from recovery.credit.deposits import months_before
 from recovery.credit.models import CreditRating
+from recovery.credit.security.deposits import months_before
 from recovery.customers.models import Customer
 from recovery.extensions import db
 from recovery.timeutil import today

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from recovery.approvals.models import ApprovalRequest
-from recovery.credit.security_models import Deposit
+from recovery.credit.security.models import Deposit
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
 from recovery.timeutil import today

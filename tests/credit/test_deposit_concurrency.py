@@ -8,8 +8,8 @@ import threading
 from sqlalchemy import func, select
 
 from recovery.approvals.service import decide
-from recovery.credit import deposits
-from recovery.credit.security_models import Deposit, DepositEntry
+from recovery.credit.security import deposits
+from recovery.credit.security.models import Deposit, DepositEntry
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
 from recovery.payments.models import Payment

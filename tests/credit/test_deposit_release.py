@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import decide
-from recovery.credit import deposits
-from recovery.credit.security_models import Deposit, DepositEntry
+from recovery.credit.security import deposits
+from recovery.credit.security.models import Deposit, DepositEntry
 from recovery.extensions import db
 from recovery.timeutil import today
 from tests.credit.security_helpers import cust, load_customers, monthly_bills, rate, set_policy

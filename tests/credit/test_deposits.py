@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import decide
 from recovery.audit.models import AuditEntry
-from recovery.credit import deposits
-from recovery.credit.security_models import Deposit, DepositEntry, DepositStatus
+from recovery.credit.security import deposits
+from recovery.credit.security.models import Deposit, DepositEntry, DepositStatus
 from recovery.errors import Conflict, Forbidden, Invalid
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from recovery.approvals.models import ApprovalRequest
-from recovery.credit.security_models import Guarantee
+from recovery.credit.security.models import Guarantee
 from recovery.extensions import db
 from recovery.timeutil import today
 from tests.credit.test_deposit_api import district, sign_in  # noqa: F401  (fixture and helper)

@@ -8,9 +8,9 @@ import io
 
 from sqlalchemy import select
 
-from recovery.credit import deposits, guarantees
 from recovery.credit.review import customer_security, required_security, security_review, shortfalls
-from recovery.credit.security_models import SecurityReviewRow
+from recovery.credit.security import deposits, guarantees
+from recovery.credit.security.models import SecurityReviewRow
 from recovery.extensions import db
 from recovery.timeutil import today
 from tests.credit.security_helpers import cust, load_customers, monthly_bills, rate, set_policy
@@ -113,7 +113,7 @@ def test_security_review_job_runs_through_the_job_table(recovery, tmp_path):
 
 
 def test_the_nightly_review_qualifies_new_sign_ups_once(recovery, tmp_path):
-    from recovery.credit.security_models import QualificationReview
+    from recovery.credit.security.models import QualificationReview
     from tests.credit.security_helpers import USCC
 
     load_customers(recovery, tmp_path, customer("C7", customer_class="commercial", id_number=USCC,

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 RECOVERY = Path(__file__).resolve().parents[2] / "recovery"
-VIEWS = sorted([*RECOVERY.glob("*/views.py"), *RECOVERY.glob("*/*_views.py"), RECOVERY / "forms.py"])
+VIEWS = sorted([*RECOVERY.rglob("views.py"), *RECOVERY.rglob("*_views.py"), RECOVERY / "forms.py"])
 
 
 def _builds_a_query(path: Path) -> list[str]:
@@ -22,7 +22,8 @@ def _builds_a_query(path: Path) -> list[str]:
 
 def test_the_view_modules_are_found():
     names = {p.relative_to(RECOVERY).as_posix() for p in VIEWS}
-    assert {"web/views.py", "collections/views.py", "credit/security_views.py", "payments/debit_views.py"} <= names
+    assert {"web/views.py", "collections/views.py", "credit/security/views.py", "payments/direct_debit/views.py",
+            "payments/channel_views.py"} <= names
     assert len(VIEWS) >= 20
 
 

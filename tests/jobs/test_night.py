@@ -47,7 +47,7 @@ def test_the_night_runs_every_job_in_table_order_and_reports_rows_and_seconds(re
 
 
 def test_a_failing_job_fails_the_night_after_the_others_ran(recovery, tmp_path, monkeypatch):
-    import recovery.collections.writeoff as writeoff
+    import recovery.collections.writeoff.service as writeoff
 
     _utility(recovery, tmp_path)
 

@@ -21,8 +21,9 @@ from recovery.customers.models import Customer
 from recovery.errors import Conflict, ImportRejected, Invalid
 from recovery.events.models import Event
 from recovery.ledger.models import EntryKind, LedgerEntry
-from recovery.payments.debit_models import DebitItem, DebitItemBill
-from recovery.payments.direct_debit import (
+from recovery.payments.direct_debit.files import batch_csv, pain008
+from recovery.payments.direct_debit.models import DebitItem, DebitItemBill
+from recovery.payments.direct_debit.service import (
     batch_items,
     create_batch,
     create_mandate,
@@ -30,7 +31,6 @@ from recovery.payments.direct_debit import (
     import_results,
     send_batch,
 )
-from recovery.payments.direct_debit_files import batch_csv, pain008
 from recovery.payments.models import Payment
 from tests.factories import bill, customer, load, payment
 

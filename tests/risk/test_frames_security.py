@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from recovery.credit import deposits, guarantees
+from recovery.credit.security import deposits, guarantees
 from recovery.risk.frames import load_frames
 from scoring.features import account_positions
 from tests.credit.security_helpers import cust, one_customer, rate

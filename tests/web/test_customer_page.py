@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from recovery.billing.models import Bill
 from recovery.collections.models import DisconnectionOrder
-from recovery.credit import guarantees
 from recovery.credit.models import CreditRating
+from recovery.credit.security import guarantees
 from recovery.customers.models import Customer
 from recovery.extensions import db
 from recovery.ledger.models import EntryKind, LedgerEntry

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from recovery.approvals import service as approvals
 from recovery.audit.models import AuditEntry
-from recovery.collections import writeoff
-from recovery.collections.writeoff_models import Referral, WriteOff
+from recovery.collections.writeoff import service as writeoff
+from recovery.collections.writeoff.models import Referral, WriteOff
 from recovery.errors import Forbidden, Invalid
 from recovery.extensions import db
 from recovery.ledger.models import Allocation, LedgerEntry

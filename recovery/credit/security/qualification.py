@@ -17,7 +17,7 @@ from stdnum.cn import uscc
 from recovery import bulk, policy
 from recovery.audit import service as audit
 from recovery.columns import _valid_resident_id, valid_identity
-from recovery.credit.security_models import QualificationReview
+from recovery.credit.security.models import QualificationReview
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, DomainError, Invalid
 from recovery.timeutil import today

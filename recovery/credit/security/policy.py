@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from recovery.credit.security_models import GuaranteeKind
+from recovery.credit.security.models import GuaranteeKind
 from recovery.customers.models import CustomerClass
 from recovery.money import parse_yuan
 

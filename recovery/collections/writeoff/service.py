@@ -26,8 +26,8 @@ from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.auth.models import User
-from recovery.collections.writeoff_models import Referral, ReferralStatus, WriteOff
-from recovery.credit.deposits import arrears_fen
+from recovery.collections.writeoff.models import Referral, ReferralStatus, WriteOff
+from recovery.credit.security.deposits import arrears_fen
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Invalid, NotFound
 from recovery.ledger.models import EntryKind, LedgerEntry

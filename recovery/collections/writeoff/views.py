@@ -14,10 +14,10 @@ from recovery.auth.permissions import Action, may, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.bounds import BoundedDate
-from recovery.collections import writeoff
-from recovery.collections.writeoff_models import ReferralStatus
-from recovery.credit.deposits import arrears_fen
-from recovery.credit.security_schemas import ApprovalOut
+from recovery.collections.writeoff import service as writeoff
+from recovery.collections.writeoff.models import ReferralStatus
+from recovery.credit.security.deposits import arrears_fen
+from recovery.credit.security.schemas import ApprovalOut
 from recovery.customers.models import Customer
 from recovery.customers.schemas import YUAN, In, Yuan
 from recovery.extensions import db

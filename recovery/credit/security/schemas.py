@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from recovery.bounds import BoundedDate, BoundedDateTime
-from recovery.credit.security_models import GuaranteeKind
+from recovery.credit.security.models import GuaranteeKind
 from recovery.customers.schemas import YUAN, In, Yuan
 
 

@@ -66,7 +66,7 @@ def deposit_recommend(code: str, day: dt.date | None) -> None:
 def deposit_request(code: str, amount: int | None, reason: str) -> None:
     """Ask the customer for a deposit."""
     from recovery.audit.service import current_actor
-    from recovery.credit.deposits import request_deposit
+    from recovery.credit.security.deposits import request_deposit
 
     d = _commit(lambda: request_deposit(db.session, _customer(code), requested_by=current_actor(), reason=reason,
                                         amount_fen=amount))
@@ -83,7 +83,7 @@ def deposit_request(code: str, amount: int | None, reason: str) -> None:
 def deposit_receive(code: str, amount: int, reference: str, day: dt.date | None, deposit_id: int | None) -> None:
     """Record money received as deposit (a liability; the bill balance does not change)."""
     from recovery.audit.service import current_actor
-    from recovery.credit.deposits import receive
+    from recovery.credit.security.deposits import receive
 
     entry = _commit(lambda: receive(db.session, _customer(code), amount_fen=amount, reference=reference,
                                     received_by=current_actor(), received_on=day, deposit_id=deposit_id))
@@ -95,7 +95,7 @@ def deposit_receive(code: str, amount: int, reference: str, day: dt.date | None,
 @with_appcontext
 def deposit_list(code: str) -> None:
     """The customer's deposits and what each holds, as JSON."""
-    from recovery.credit.deposits import deposits_of
+    from recovery.credit.security.deposits import deposits_of
 
     rows = [{"deposit_id": d["deposit"].id, "status": d["deposit"].status,
              "requested": format_yuan(d["deposit"].requested_fen), "held": format_yuan(d["deposit"].held_fen),
@@ -124,7 +124,7 @@ def guarantee_add(code: str, kind: str, guarantor: str, reference: str, amount: 
                   valid_until: dt.date) -> None:
     """Register a guarantee the customer provided."""
     from recovery.audit.service import current_actor
-    from recovery.credit.guarantees import register
+    from recovery.credit.security.guarantees import register
 
     g = _commit(lambda: register(db.session, _customer(code), kind=kind, guarantor=guarantor, reference=reference,
                                  amount_fen=amount, valid_from=valid_from, valid_until=valid_until,
@@ -137,7 +137,7 @@ def guarantee_add(code: str, kind: str, guarantor: str, reference: str, amount: 
 @with_appcontext
 def guarantee_list(code: str) -> None:
     """The customer's guarantees, as JSON."""
-    from recovery.credit.guarantees import guarantees_of
+    from recovery.credit.security.guarantees import guarantees_of
 
     click.echo(json.dumps([{"guarantee_id": g.id, "kind": g.kind, "guarantor": g.guarantor, "reference": g.reference,
                             "amount": format_yuan(g.amount_fen), "valid_from": g.valid_from.isoformat(),
@@ -152,7 +152,7 @@ def guarantee_list(code: str) -> None:
 def guarantee_release(guarantee_id: int, reason: str) -> None:
     """Hand a guarantee back."""
     from recovery.audit.service import current_actor
-    from recovery.credit.guarantees import get_guarantee, release
+    from recovery.credit.security.guarantees import get_guarantee, release
 
     _commit(lambda: release(db.session, get_guarantee(db.session, guarantee_id), released_by=current_actor(),
                             reason=reason))
@@ -167,8 +167,8 @@ def guarantee_release(guarantee_id: int, reason: str) -> None:
 def qualify_command(codes: tuple[str, ...], everyone: bool, unreviewed: bool) -> None:
     """Qualification review: identity check digits and registered capital; prints each outcome as JSON lines."""
     from recovery.audit.service import current_actor
-    from recovery.credit.qualification import qualify
-    from recovery.credit.qualification import unreviewed as never_reviewed
+    from recovery.credit.security.qualification import qualify
+    from recovery.credit.security.qualification import unreviewed as never_reviewed
     from recovery.customers.models import Customer
     from recovery.errors import Invalid
 

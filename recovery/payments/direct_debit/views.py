@@ -17,10 +17,10 @@ from recovery.bounds import parse_date
 from recovery.errors import DomainError, ImportRejected
 from recovery.extensions import db
 from recovery.forms import carry_out
-from recovery.payments import direct_debit as service
 from recovery.payments import queries
-from recovery.payments.debit_models import DebitBatch
-from recovery.payments.direct_debit_files import batch_csv, pain008
+from recovery.payments.direct_debit import service
+from recovery.payments.direct_debit.files import batch_csv, pain008
+from recovery.payments.direct_debit.models import DebitBatch
 from recovery.timeutil import today
 
 bp = Blueprint("debit_pages", __name__, url_prefix="/direct-debit")

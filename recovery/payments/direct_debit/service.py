@@ -40,7 +40,7 @@ from recovery.events.models import Event, EventKind
 from recovery.ledger.allocations import reallocate
 from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
 from recovery.money import check_currency, format_yuan
-from recovery.payments.debit_models import (
+from recovery.payments.direct_debit.models import (
     BatchStatus,
     DebitBatch,
     DebitItem,
@@ -256,7 +256,7 @@ class ResultSummary:
 def import_results(session: Session, path: Path, fmt: str, *, actor: str | None = None,
                    on: dt.date | None = None) -> ResultSummary:
     """Apply a bank result file (csv, pain002, camt054) atomically; see the module docstring."""
-    from recovery.payments.direct_debit_files import read_results
+    from recovery.payments.direct_debit.files import read_results
 
     source = str(path)
     frame = read_results(Path(path), fmt)

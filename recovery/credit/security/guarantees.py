@@ -19,7 +19,7 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.auth.models import Role, User, officer_grids
-from recovery.credit.security_models import (
+from recovery.credit.security.models import (
     LIVE_GUARANTEE,
     Guarantee,
     GuaranteeKind,
@@ -128,7 +128,7 @@ def release(session: Session, guarantee: Guarantee, *, released_by: str, reason:
 def propose_call(session: Session, guarantee: Guarantee, *, requested_by: str, reason: str,
                  amount_fen: int | None = None) -> ApprovalRequest:
     """Ask a supervisor to call (cash) a guarantee against the customer's arrears."""
-    from recovery.credit.deposits import arrears_fen
+    from recovery.credit.security.deposits import arrears_fen
 
     if guarantee.status not in LIVE_GUARANTEE or guarantee.valid_until < today():
         raise Conflict(f"guarantee #{guarantee.id} is {guarantee.status}: it can no longer be called")

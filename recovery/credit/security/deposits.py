@@ -21,7 +21,7 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.approvals.service import request_approval
 from recovery.audit import service as audit
 from recovery.billing.models import Bill
-from recovery.credit.security_models import (
+from recovery.credit.security.models import (
     MONEY_KINDS,
     Deposit,
     DepositEntry,
@@ -187,7 +187,7 @@ def request_deposit(session: Session, customer: Customer, *, requested_by: str, 
 
 def top_up(session: Session, customer: Customer, as_of: dt.date) -> int:
     """What the customer should add to reach the recommended deposit; 0 within the tolerance."""
-    from recovery.credit.guarantees import held_guarantees
+    from recovery.credit.security.guarantees import held_guarantees
 
     rule = policy.section("deposit")
     recommended = int(recommended_deposits(session, as_of, [customer.id])["recommended_fen"].iloc[0])

@@ -17,9 +17,10 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
-from recovery.credit import deposits, guarantees, qualification, queries
+from recovery.credit import queries
 from recovery.credit.review import customer_security
-from recovery.credit.security_schemas import (
+from recovery.credit.security import deposits, guarantees, qualification
+from recovery.credit.security.schemas import (
     ApprovalOut,
     DepositOut,
     DepositRequestIn,

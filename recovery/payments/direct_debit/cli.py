@@ -52,7 +52,7 @@ def mandate_group() -> None:
 @with_appcontext
 def mandate_add(customer_id: str, bank_code: str, account: str, reference: str, signed_on: dt.date) -> None:
     """Record a signed mandate for a customer."""
-    from recovery.payments.direct_debit import create_mandate
+    from recovery.payments.direct_debit.service import create_mandate
 
     committed(lambda: create_mandate(db.session, customer_id, bank_code=bank_code, account=account,
                                      reference=reference, signed_on=signed_on))
@@ -64,7 +64,7 @@ def mandate_add(customer_id: str, bank_code: str, account: str, reference: str, 
 @with_appcontext
 def mandate_revoke(reference: str) -> None:
     """Revoke a mandate: later batches leave its customer out."""
-    from recovery.payments.direct_debit import revoke_mandate
+    from recovery.payments.direct_debit.service import revoke_mandate
 
     committed(lambda: revoke_mandate(db.session, reference))
     click.echo(f"mandate {reference} revoked")
@@ -83,7 +83,7 @@ def _batch_json(batch) -> dict:
 @with_appcontext
 def debit_batch(day: dt.date) -> None:
     """Create (or top up, while unsent) the debit batch for the bills falling due on the date."""
-    from recovery.payments.direct_debit import create_batch
+    from recovery.payments.direct_debit.service import create_batch
 
     made = []
 
@@ -101,7 +101,7 @@ def debit_batch(day: dt.date) -> None:
 @with_appcontext
 def debit_show(code: str) -> None:
     """A batch's status, counts and totals as JSON."""
-    from recovery.payments.direct_debit import get_batch
+    from recovery.payments.direct_debit.service import get_batch
 
     click.echo(json.dumps(_batch_json(get_batch(db.session, code))))
 
@@ -113,8 +113,8 @@ def debit_show(code: str) -> None:
 @with_appcontext
 def debit_export(code: str, fmt: str, out: Path | None) -> None:
     """Write a batch as the bank's file: CSV or ISO 20022 pain.008.001.02."""
-    from recovery.payments.direct_debit import batch_items, get_batch
-    from recovery.payments.direct_debit_files import batch_csv, pain008
+    from recovery.payments.direct_debit.files import batch_csv, pain008
+    from recovery.payments.direct_debit.service import batch_items, get_batch
 
     batch = get_batch(db.session, code)
     items = batch_items(db.session, batch)
@@ -131,7 +131,7 @@ def debit_export(code: str, fmt: str, out: Path | None) -> None:
 @with_appcontext
 def debit_send(code: str) -> None:
     """Mark a batch sent to the bank: its debits are posted as provisional payments."""
-    from recovery.payments.direct_debit import send_batch
+    from recovery.payments.direct_debit.service import send_batch
 
     batch = committed(lambda: send_batch(db.session, code))
     click.echo(json.dumps(_batch_json(batch)))
@@ -144,7 +144,7 @@ def debit_send(code: str) -> None:
 @with_appcontext
 def debit_results(file: Path, fmt: str, day: dt.date | None) -> None:
     """Import the bank's results: successes settle, returns are reversed with the bank's reason code."""
-    from recovery.payments.direct_debit import import_results
+    from recovery.payments.direct_debit.service import import_results
 
     summary = committed(lambda: import_results(db.session, file, fmt, on=day))
     click.echo(json.dumps(summary.as_dict()))
