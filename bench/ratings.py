@@ -161,7 +161,7 @@ def main() -> None:
 
 def _measure(url: str, args, as_of: dt.date) -> None:
     from recovery import create_app
-    from recovery.credit.ratings import compute, load_inputs, rate, rating_policy
+    from recovery.credit.rating.ratings import compute, load_inputs, rate, rating_policy
     from recovery.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})

@@ -281,7 +281,7 @@ def _print_secret(new, as_json: bool) -> None:
 def agent_create(code: str, name: str, deposit: str, as_json: bool) -> None:
     """Register a partner agent; prints its code, its API secret once, and its limit."""
     from recovery.money import parse_yuan
-    from recovery.payments.agents import create_agent
+    from recovery.payments.channels.agents import create_agent
 
     new = committed(lambda: create_agent(db.session, code, name=name, deposit_fen=parse_yuan(deposit)))
     _print_secret(new, as_json)
@@ -293,7 +293,7 @@ def agent_create(code: str, name: str, deposit: str, as_json: bool) -> None:
 @with_appcontext
 def agent_rotate(code: str, as_json: bool) -> None:
     """Issue a new API secret; the previous one stays valid for seven days."""
-    from recovery.payments.agents import rotate_secret
+    from recovery.payments.channels.agents import rotate_secret
 
     new = committed(lambda: rotate_secret(db.session, code))
     _print_secret(new, as_json)
@@ -309,7 +309,7 @@ def agent_remit(code: str, amount: str, reference: str, remitted_on: dt.date | N
     """Record money an agent handed over; it frees that much of the agent's limit."""
     from recovery.audit.service import current_actor
     from recovery.money import format_yuan, parse_yuan
-    from recovery.payments.agents import get_agent, record_remittance
+    from recovery.payments.channels.agents import get_agent, record_remittance
     from recovery.timeutil import today
 
     committed(lambda: record_remittance(db.session, code, parse_yuan(amount), remitted_on=remitted_on or today(),

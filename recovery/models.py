@@ -68,8 +68,8 @@ from recovery.reconcile.models import (
     StatementLine,
     SuspenseItem,
 )
+from recovery.reports.models import GridFigure
 from recovery.risk.models import RiskScore
-from recovery.web.models import GridFigure
 from recovery.worklist.models import AccountManager, CustomerSegment
 
 __all__ = [

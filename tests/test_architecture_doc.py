@@ -27,7 +27,7 @@ def test_modules_fall_in_the_layers_their_names_say():
     assert layer("recovery.jobs.models") == "models"
     assert layer("recovery.ledger.allocations") == "ledger"
     assert layer("recovery.loss.queries") == "queries"
-    assert layer("recovery.credit.ratings") == "services"
+    assert layer("recovery.credit.rating.ratings") == "services"
     assert layer("recovery.money") == "base"
     assert layer("scoring.features") == "engines"
     assert layer("recovery.migrations.env") is None

@@ -22,7 +22,7 @@ class Role(StrEnum):
     supervisor = "supervisor"
     clerk = "clerk"
     admin = "admin"
-    cashier = "cashier"  # takes counter payments into a drawer of their own (recovery.payments.counter)
+    cashier = "cashier"  # takes counter payments into a drawer of their own (recovery.payments.channels.counter)
     inspector = "inspector"  # inspects customers for theft and violations (recovery.loss)
 
 

@@ -122,7 +122,7 @@ def critical_loads(day: dt.date):
 def good_credit(day: dt.date, grades: list[str]):
     """Ids of customers whose grade on `day` (a supervisor's override first, else the latest rating) is one
     of `grades`; customers never rated count with the policy's starting grade."""
-    from recovery.credit.ratings import rating_policy
+    from recovery.credit.rating.ratings import rating_policy
 
     active = and_(CreditOverride.starts_on <= day, CreditOverride.expires_on >= day,
                   CreditOverride.revoked_at.is_(None))

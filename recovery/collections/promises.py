@@ -5,7 +5,7 @@ were allocated. A promise is kept when the payments from the day it was made thr
 reach its amount, broken when its date has passed without. A plan is completed when the payments
 since it was made reach its total, broken when they fall short of the installments due more than
 [dunning] plan_grace_days ago; a broken plan writes a broken_pay_plan event, which costs rating
-points (recovery/credit/ratings.py).
+points (recovery/credit/rating/ratings.py).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def credit_group() -> None:
 @with_appcontext
 def credit_rate(code: str | None, as_of: dt.date | None) -> None:
     """Recompute credit ratings in one pass (rerunning a day replaces that day's results)."""
-    from recovery.credit.ratings import rate
+    from recovery.credit.rating.ratings import rate
     from recovery.progress import working
     from recovery.timeutil import today
 
@@ -44,7 +44,7 @@ def credit_rate(code: str | None, as_of: dt.date | None) -> None:
 @with_appcontext
 def credit_show(code: str, as_json: bool) -> None:
     """A customer's rating in force, terms and rating history."""
-    from recovery.credit.ratings import current_ratings, history
+    from recovery.credit.rating.ratings import current_ratings, history
     from recovery.credit.terms import current_terms
 
     customer = _customer(code)
@@ -74,7 +74,7 @@ def credit_show(code: str, as_json: bool) -> None:
 def credit_override(code: str, grade: str, reason: str, until: dt.date) -> None:
     """Override a customer's grade until a date (the command line acts with a supervisor's authority)."""
     from recovery.audit.service import current_actor
-    from recovery.credit.overrides import set_override
+    from recovery.credit.rating.overrides import set_override
 
     new = _commit(lambda: set_override(db.session, _customer(code), grade=grade, reason=reason, expires_on=until,
                                        set_by=current_actor(), role="admin"))
@@ -88,7 +88,7 @@ def credit_override(code: str, grade: str, reason: str, until: dt.date) -> None:
 def credit_revoke(override_id: int, reason: str) -> None:
     """End an override before its expiry."""
     from recovery.audit.service import current_actor
-    from recovery.credit.overrides import revoke_override
+    from recovery.credit.rating.overrides import revoke_override
 
     _commit(lambda: revoke_override(db.session, override_id, reason=reason, revoked_by=current_actor(), role="admin"))
     click.echo(f"override #{override_id} revoked")

@@ -36,8 +36,8 @@ from recovery.audit import service as audit
 from recovery.audit.models import AuditEntry
 from recovery.billing.models import Bill
 from recovery.credit.models import InterimBill, SettlementTerms, Terms, TermsBasis
-from recovery.credit.rating_policy import SettlementPolicy
-from recovery.credit.ratings import current_ratings
+from recovery.credit.rating.policy import SettlementPolicy
+from recovery.credit.rating.ratings import current_ratings
 from recovery.customers.models import Customer
 from recovery.errors import Invalid, NotFound
 from recovery.ledger.allocations import reallocate

@@ -17,9 +17,10 @@ from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required, safe_next
 from recovery.bounds import parse_date
-from recovery.credit import overrides, queries, terms
+from recovery.credit import queries, terms
 from recovery.credit.models import CreditRating
-from recovery.credit.ratings import current_ratings, history, rate, rating_policy
+from recovery.credit.rating import overrides
+from recovery.credit.rating.ratings import current_ratings, history, rate, rating_policy
 from recovery.credit.schemas import OverrideIn, OverrideSchema, RatingRowSchema, RatingSchema, TermsIn, TermsSchema
 from recovery.customers.models import Customer
 from recovery.customers.queries import customer_by_code

@@ -35,7 +35,8 @@ from recovery.buildings import service as buildings
 from recovery.buildings.models import BuildingResident, PropertyCompany
 from recovery.collections.models import Visit
 from recovery.customers.models import Customer, CustomerClass, Grid
-from recovery.payments import agents, cards, terms
+from recovery.payments import terms
+from recovery.payments.channels import agents, cards
 from recovery.payments.models import Agent, Channel, Payment, PaymentState, Remittance
 from recovery.timeutil import business_tz, now, today
 from recovery.unitofwork import unit_of_work

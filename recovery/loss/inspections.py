@@ -212,7 +212,7 @@ def charge_state(session: Session, task: Inspection) -> str | None:
 def carry_out_theft_charge(session: Session, request: ApprovalRequest, decided_by: str) -> dict:
     """Approval handler of theft.charge: the back-billing and penalty bills with their ledger entries, the theft
     event, the customer's rating recomputed, a tip-off behind it confirmed (its reward paid), all audited."""
-    from recovery.credit.ratings import rate
+    from recovery.credit.rating.ratings import rate
     from recovery.loss.policy import loss_policy
     from recovery.timeutil import today
 

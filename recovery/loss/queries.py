@@ -19,7 +19,7 @@ from recovery.customers.models import Customer
 from recovery.loss import rates
 from recovery.loss.models import Area, AreaMonth
 from recovery.loss.policy import LossPolicy
-from recovery.web import charts
+from recovery.reports import dashboard as charts
 
 DASHBOARD_AREAS = 5
 DASHBOARD_MONTHS = 12

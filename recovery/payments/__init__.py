@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 def init_app(app: Flask, apis: Apis) -> None:
     """The channels' pages (counter, cards, kiosks, direct debit, agents' terms), the staff payment APIs, and the
     signed APIs of agents and kiosks."""
-    from recovery.payments import channel_views, terms_views, views
+    from recovery.payments import terms_views, views
+    from recovery.payments.channels import views as channel_views
     from recovery.payments.direct_debit import views as debit_views
 
     for blueprint in (channel_views.pages_bp, debit_views.bp, terms_views.pages):
@@ -26,7 +27,8 @@ def init_app(app: Flask, apis: Apis) -> None:
 
 def init_cli(cli: click.Group) -> None:
     """`recovery penalties|debit|kiosk|cards|counter|prepaid …`, and the agent actions under `recovery agent`."""
-    from recovery.payments import channel_cli, terms_cli
+    from recovery.payments import terms_cli
+    from recovery.payments.channels import cli as channel_cli
     from recovery.payments.direct_debit import cli as debit_cli
 
     for group in (debit_cli.penalties_group, debit_cli.debit_group, channel_cli.kiosk_group, channel_cli.cards_group,

@@ -279,7 +279,7 @@ class DistributorRemittance(db.Model):
 class Card(db.Model):
     """One recharge card: issued -> sold (to a distributor) -> redeemed (by a customer), or void.
 
-    The PIN is stored only as a salted scrypt hash (recovery.payments.cards)."""
+    The PIN is stored only as a salted scrypt hash (recovery.payments.channels.cards)."""
 
     __tablename__ = "cards"
     __table_args__ = (Index("ix_cards_redeemed_on", "redeemed_on"),)

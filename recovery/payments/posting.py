@@ -34,7 +34,8 @@ from recovery.ledger import allocations
 from recovery.ledger.models import Allocation, LedgerEntry
 from recovery.money import format_yuan
 from recovery.ops import metrics
-from recovery.payments import agents, idempotency
+from recovery.payments import idempotency
+from recovery.payments.channels import agents
 from recovery.payments.models import Channel, Payment, PaymentState
 from recovery.payments.policy import signed_max_age
 from recovery.timeutil import business_date, now

@@ -94,7 +94,7 @@ def check_deposit(deposit_fen: int) -> None:
 def set_deposit(session: Session, code: str, deposit_fen: int, *, reference: str, by: str) -> Agent:
     """Record the agent's new deposit (a top-up, or a part paid back by agreement): never below the minimum;
     the limit it buys follows. Audited with what it was."""
-    from recovery.payments.agents import get_agent, limit_for
+    from recovery.payments.channels.agents import get_agent, limit_for
 
     check_deposit(deposit_fen)
     if not (reference or "").strip():

@@ -16,7 +16,8 @@ from recovery.errors import Invalid
 from recovery.extensions import db
 from recovery.money import parse_yuan
 from recovery.ops.ratelimit import per_caller
-from recovery.payments import agents, idempotency, posting
+from recovery.payments import idempotency, posting
+from recovery.payments.channels import agents
 from recovery.payments.models import IdempotencyKey
 from recovery.payments.schemas import AgentPaymentIn, AgentPaymentOut
 

@@ -15,7 +15,7 @@ from recovery.auth.service import get_customer as get_customer  # the portfolio 
 from recovery.auth.service import visible_customers
 from recovery.billing.models import Bill
 from recovery.credit.models import CreditOverride, CreditRating
-from recovery.credit.ratings import rating_policy
+from recovery.credit.rating.ratings import rating_policy
 from recovery.customers.models import Customer, Grid
 from recovery.ledger.models import Allocation, EntryKind, LedgerEntry, PenaltyAllocation
 from recovery.ledger.positions import classify, positions

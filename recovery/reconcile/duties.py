@@ -15,7 +15,7 @@
 Each difference is a break of the kiosk's, cashier's or batch's channel account (`amount_mismatch`, or
 `missing_in_statement` for a drawer never counted), with a reference naming the comparison and the
 day (`CASH-2026-11-22`), so that a rerun finds the same break again. The figures come from the
-channel code's per-day functions (recovery/payments/kiosks.py, counter.py, cards.py).
+channel code's per-day functions (recovery/payments/channels/kiosks.py, counter.py, cards.py).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _breaks(account, kind, ref, statement, ledger, note) -> pd.DataFrame:
 
 def kiosk_breaks(session: Session, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kiosks whose cash counted that day differs from their cash payments; and the counted figures."""
-    from recovery.payments.kiosks import kiosk_day
+    from recovery.payments.channels.kiosks import kiosk_day
 
     k = kiosk_day(session, day)
     k = k[k["collections"] > 0]
@@ -74,7 +74,7 @@ def kiosk_breaks(session: Session, day: dt.date) -> tuple[pd.DataFrame, pd.DataF
 
 def drawer_breaks(session: Session, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drawers whose count differs from float + cash taken, or that were never closed and counted."""
-    from recovery.payments.counter import drawers_day
+    from recovery.payments.channels.counter import drawers_day
 
     d = drawers_day(session, day)
     acct = ("counter" + SEP + d["cashier"].astype(str)).to_numpy()
@@ -95,7 +95,7 @@ def drawer_breaks(session: Session, day: dt.date) -> tuple[pd.DataFrame, pd.Data
 
 def card_breaks(session: Session, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Batches whose cards redeemed that day (face value) differ from the ledger's card payments."""
-    from recovery.payments.cards import cards_day
+    from recovery.payments.channels.cards import cards_day
 
     c = cards_day(session, day)
     redeemed = c.groupby("batch", as_index=False).agg(redeemed_fen=("redeemed_fen", "sum"),

@@ -17,7 +17,7 @@ from recovery.auth.models import Role
 from recovery.auth.permissions import Action, permits
 from recovery.bounds import FieldRefused
 from recovery.collections import queries as collection_queries
-from recovery.credit.ratings import rating_policy
+from recovery.credit.rating.ratings import rating_policy
 from recovery.credit.views import rating_of
 from recovery.csvexport import csv_response
 from recovery.customers.queries import grid_codes
@@ -26,8 +26,8 @@ from recovery.extensions import db
 from recovery.money import format_yuan
 from recovery.portfolio import service
 from recovery.portfolio.schemas import PageArgs
+from recovery.reports import dashboard as charts
 from recovery.timeutil import business_tz, today
-from recovery.web import charts
 
 bp = Blueprint("web", __name__)
 # Every page's <html lang> and language switch read the locale; Flask-Babel does not expose it to Jinja.

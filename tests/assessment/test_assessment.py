@@ -17,7 +17,7 @@ from recovery.collections.models import Promise, Visit
 from recovery.csvexport import safe_cell
 from recovery.errors import Invalid
 from recovery.extensions import db
-from recovery.payments.agents import create_agent
+from recovery.payments.channels.agents import create_agent
 from recovery.payments.models import Agent, Remittance
 from recovery.reconcile.models import ReconBreak, ReconRun
 from recovery.worklist.models import AccountManager

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from recovery.approvals.models import ApprovalRequest
 from recovery.credit.models import CreditOverride, SettlementTerms
-from recovery.credit.ratings import rate
+from recovery.credit.rating.ratings import rate
 from recovery.extensions import db
 from recovery.timeutil import today
 from tests.factories import load

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from recovery.approvals.service import decide
 from recovery.auth.models import User
-from recovery.credit.review import security_review
 from recovery.credit.security import guarantees
 from recovery.credit.security.models import Guarantee, SecurityTask
+from recovery.credit.security.review import security_review
 from recovery.errors import Conflict, Invalid
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry

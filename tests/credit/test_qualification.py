@@ -7,8 +7,8 @@ import json
 from sqlalchemy import select
 
 from recovery.approvals.models import ApprovalRequest
-from recovery.credit.review import customer_security
 from recovery.credit.security.qualification import latest_review, qualify, review_customer
+from recovery.credit.security.review import customer_security
 from recovery.extensions import db
 from recovery.timeutil import today
 from tests.credit.security_helpers import RESIDENT_ID, USCC, cust, load_customers, set_policy

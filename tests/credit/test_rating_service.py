@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from recovery.audit.models import AuditEntry
-from recovery.credit import overrides
 from recovery.credit.models import CreditOverride, CreditRating
-from recovery.credit.ratings import current_ratings, history, rate
+from recovery.credit.rating import overrides
+from recovery.credit.rating.ratings import current_ratings, history, rate
 from recovery.customers.models import Customer
 from recovery.errors import Forbidden, Invalid
 from recovery.timeutil import today

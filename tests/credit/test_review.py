@@ -8,9 +8,9 @@ import io
 
 from sqlalchemy import select
 
-from recovery.credit.review import customer_security, required_security, security_review, shortfalls
 from recovery.credit.security import deposits, guarantees
 from recovery.credit.security.models import SecurityReviewRow
+from recovery.credit.security.review import customer_security, required_security, security_review, shortfalls
 from recovery.extensions import db
 from recovery.timeutil import today
 from tests.credit.security_helpers import cust, load_customers, monthly_bills, rate, set_policy

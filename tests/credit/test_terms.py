@@ -12,7 +12,7 @@ from recovery.approvals.service import decide
 from recovery.audit.models import AuditEntry
 from recovery.billing.models import Bill
 from recovery.credit.models import InterimBill, SettlementTerms, Terms
-from recovery.credit.ratings import rate
+from recovery.credit.rating.ratings import rate
 from recovery.credit.terms import current_terms, issue_interim_bills, propose_terms, review, true_up
 from recovery.customers.models import Customer
 from recovery.errors import Conflict, Forbidden, Invalid

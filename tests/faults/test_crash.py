@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from recovery.extensions import db
 from recovery.ledger.models import EntryKind, LedgerEntry
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from recovery.payments.idempotency import ABANDONED_AFTER
 from recovery.payments.models import Agent, IdempotencyKey, Payment
 from recovery.timeutil import now

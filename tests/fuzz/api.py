@@ -21,7 +21,7 @@ from schemathesis.checks import not_a_server_error
 
 from recovery.auth.service import create_user
 from recovery.extensions import db
-from recovery.payments import agents, kiosks
+from recovery.payments.channels import agents, kiosks
 from tests.factories import bill, customer, load
 from tests.payments.agent_client import signed_headers
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from recovery.extensions import db
-from recovery.payments import agents, kiosks
+from recovery.payments.channels import agents, kiosks
 from tests.payments.agent_client import signed_headers
 
 PATH = "/api/v1/payments/PNONE"

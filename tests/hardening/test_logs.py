@@ -11,7 +11,7 @@ import pytest
 from recovery.auth.service import create_user
 from recovery.extensions import db
 from recovery.ops.logs import JsonFormatter
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from tests.payments.agent_client import signed_headers
 from tests.web.data import PASSWORD, cheap_password_hashing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from recovery.extensions import db
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load, write_csv
 from tests.payments.agent_client import payment_body, signed_headers

@@ -28,7 +28,7 @@ from sqlalchemy import event
 
 import recovery
 from recovery.extensions import api, db
-from recovery.payments import agents, kiosks
+from recovery.payments.channels import agents, kiosks
 from recovery.timeutil import today
 from tests.conftest import FreshContextClient
 from tests.payments.agent_client import signed_headers

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from recovery.payments.models import Agent, IdempotencyKey, Payment
 from tests.factories import bill, customer, load
 from tests.hostile.test_hostile_values import TEXT

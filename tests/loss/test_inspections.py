@@ -9,7 +9,7 @@ from recovery.approvals import service as approvals
 from recovery.audit.models import AuditEntry
 from recovery.auth.service import create_user
 from recovery.billing.models import Bill
-from recovery.credit.ratings import current_ratings
+from recovery.credit.rating.ratings import current_ratings
 from recovery.customers.models import Customer
 from recovery.events.models import Event
 from recovery.extensions import db

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from recovery.payments.agents import sign
+from recovery.payments.channels.agents import sign
 
 
 def signed_headers(agent: str, secret: str, method: str, path: str, body: bytes, key: str = "",

@@ -10,7 +10,7 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.audit.models import AuditEntry
 from recovery.errors import Conflict, Forbidden, Invalid
 from recovery.extensions import db
-from recovery.payments import agent_actions, agents
+from recovery.payments.channels import agent_actions, agents
 from recovery.payments.models import Agent, AgentForfeiture
 from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load

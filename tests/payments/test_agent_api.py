@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from recovery.payments.models import Agent, AgentSecret, IdempotencyKey, Payment
 from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from recovery.extensions import db
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from recovery.payments.models import Agent, Payment
 from tests.credit.security_helpers import set_policy
 from tests.factories import bill, customer, load

@@ -17,7 +17,8 @@ from recovery.audit.models import AuditEntry
 from recovery.auth.service import create_user
 from recovery.errors import Invalid
 from recovery.extensions import db
-from recovery.payments import agents, terms
+from recovery.payments import terms
+from recovery.payments.channels import agents
 from recovery.payments.models import Agent, CardBatch, CardSale, Distributor, DistributorRemittance, Payment
 from recovery.payments.reversals import reverse_payment
 from recovery.reconcile.models import ReconBreak, ReconRun

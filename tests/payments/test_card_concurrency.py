@@ -13,7 +13,7 @@ from recovery.errors import DomainError
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
 from recovery.notifications.models import Notification
-from recovery.payments import cards
+from recovery.payments.channels import cards
 from recovery.payments.models import Card, Distributor, Payment
 from tests.factories import customer, load
 

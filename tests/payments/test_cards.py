@@ -15,7 +15,7 @@ from recovery.errors import Conflict, Invalid
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
 from recovery.notifications.models import Notification
-from recovery.payments import cards
+from recovery.payments.channels import cards
 from recovery.payments.models import Card, CardStatus, Distributor, Payment, Receipt
 from recovery.timeutil import today
 from tests.factories import bill, customer, load

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from recovery.auth.service import create_user
 from recovery.extensions import db
-from recovery.payments import counter
+from recovery.payments.channels import counter
 from recovery.payments.models import CashierDrawer, Payment
 from recovery.timeutil import today
 from tests.factories import bill, customer, load

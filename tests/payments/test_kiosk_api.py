@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
-from recovery.payments import agents, kiosks
+from recovery.payments.channels import agents, kiosks
 from recovery.payments.models import KioskCollection, Payment, Receipt
 from tests.factories import PAYMENT_COLUMNS, bill, customer, load, payment, write_csv
 from tests.payments.agent_client import payment_body, signed_headers

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from recovery.extensions import db
-from recovery.payments import kiosks
+from recovery.payments.channels import kiosks
 from recovery.payments.models import Payment, Receipt
 from tests.factories import bill, customer, load
 from tests.payments.agent_client import payment_body, signed_headers

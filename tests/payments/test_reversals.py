@@ -13,7 +13,7 @@ from recovery.audit.models import AuditEntry
 from recovery.errors import Conflict
 from recovery.extensions import db
 from recovery.ledger.models import Allocation, EntryKind, LedgerEntry
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from recovery.payments.models import Agent, Payment, PaymentState
 from recovery.payments.posting import post_agent_payment
 from recovery.payments.reversals import reverse_payment, settle_payments

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from recovery import crypto
 from recovery.extensions import db
 from recovery.ledger.models import LedgerEntry
-from recovery.payments import agents, kiosks
+from recovery.payments.channels import agents, kiosks
 from recovery.payments.models import (
     Agent,
     AgentSecret,

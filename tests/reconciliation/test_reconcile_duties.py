@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from recovery.auth.service import create_user
 from recovery.extensions import db
-from recovery.payments import counter, kiosks
+from recovery.payments.channels import counter, kiosks
 from recovery.payments.models import Payment
 from recovery.reconcile.models import ReconBreak, ReconRun
 from recovery.reconcile.report import day_report

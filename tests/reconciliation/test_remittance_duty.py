@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from recovery.extensions import db
-from recovery.payments import agents
+from recovery.payments.channels import agents
 from tests.factories import customer, load
 from tests.payments.agent_client import payment_body, signed_headers
 

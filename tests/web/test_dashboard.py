@@ -13,10 +13,10 @@ from sqlalchemy import delete, select
 from recovery.customers.models import Customer
 from recovery.extensions import db
 from recovery.reconcile.models import ReconBreak, ReconRun
+from recovery.reports.dashboard import money_axis
+from recovery.reports.models import GridFigure
 from recovery.risk.models import RiskScore
 from recovery.timeutil import today
-from recovery.web.charts import money_axis
-from recovery.web.models import GridFigure
 from tests.factories import bill, load, payment
 from tests.web.data import load_district
 from tests.web.test_pages import page, sign_in

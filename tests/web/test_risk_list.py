@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from recovery.credit.models import CreditRating
-from recovery.credit.ratings import rating_policy
+from recovery.credit.rating.ratings import rating_policy
 from recovery.customers.models import Customer
 from recovery.extensions import db
 from recovery.risk.models import RiskScore

@@ -28,7 +28,7 @@ from recovery.money import format_yuan
 @with_appcontext
 def review_command(day: dt.date | None, out: Path | None) -> None:
     """Print the customers whose held security falls short of what their rating requires (CSV)."""
-    from recovery.credit.review import shortfall_csv, shortfalls
+    from recovery.credit.security.review import shortfall_csv, shortfalls
     from recovery.timeutil import today
 
     text = shortfall_csv(shortfalls(db.session, day or today()))
@@ -50,7 +50,7 @@ def deposit_group() -> None:
 @with_appcontext
 def deposit_recommend(code: str, day: dt.date | None) -> None:
     """The customer's recommended deposit and required versus held security, as JSON."""
-    from recovery.credit.review import customer_security
+    from recovery.credit.security.review import customer_security
     from recovery.timeutil import today
 
     doc = customer_security(db.session, _customer(code), day or today())

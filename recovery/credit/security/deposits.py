@@ -381,7 +381,7 @@ def behaviour(session: Session, customer_ids: list[int], since: dt.date, day: dt
 def eligible_for_release(session: Session, day: dt.date) -> pd.DataFrame:
     """Held deposits whose customers behaved well for the policy's years and that were never proposed
     for release before; columns deposit_id, customer_id, held_fen."""
-    from recovery.credit.review import required_security
+    from recovery.credit.security.review import required_security
 
     rule = policy.section("deposit")
     since = months_before(day, 12 * rule["release_after_years"])

@@ -18,8 +18,8 @@ from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.credit import queries
-from recovery.credit.review import customer_security
 from recovery.credit.security import deposits, guarantees, qualification
+from recovery.credit.security.review import customer_security
 from recovery.credit.security.schemas import (
     ApprovalOut,
     DepositOut,

@@ -22,8 +22,9 @@ from recovery.errors import DomainError, Invalid, NotFound
 from recovery.extensions import db
 from recovery.money import format_yuan, parse_yuan
 from recovery.ops.ratelimit import per_caller
-from recovery.payments import cards, counter, kiosks, posting
-from recovery.payments.channel_schemas import (
+from recovery.payments import posting
+from recovery.payments.channels import cards, counter, kiosks
+from recovery.payments.channels.schemas import (
     CounterPaymentIn,
     CounterPaymentOut,
     DrawerCloseIn,

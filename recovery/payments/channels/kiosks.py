@@ -1,6 +1,6 @@
 """Self-service kiosks (自助终端): registration, signed postings with receipts, cash collections, the day's figures.
 
-A kiosk signs its requests exactly as a partner agent does (recovery.payments.agents) with its own
+A kiosk signs its requests exactly as a partner agent does (recovery.payments.channels.agents) with its own
 secret and `X-Kiosk-Id`; its payments are provisional until the nightly balancing (cash counted at
 collection, the bank-card part against the acquirer's settlement) settles them.
 """
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from recovery import crypto
 from recovery.audit import service as audit
 from recovery.errors import Conflict, Forbidden, Invalid, NotFound
-from recovery.payments import agents, idempotency, posting, receipts
+from recovery.payments import idempotency, posting, receipts
+from recovery.payments.channels import agents
 from recovery.payments.models import (
     Channel,
     Kiosk,

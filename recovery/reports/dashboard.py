@@ -28,9 +28,9 @@ from recovery.money import format_yuan
 from recovery.payments.models import Payment, PaymentState
 from recovery.portfolio.service import AGE_BUCKETS
 from recovery.reconcile.models import BreakStatus, ReconBreak
+from recovery.reports.models import GridFigure
 from recovery.risk.models import RiskScore, in_latest_run
 from recovery.timeutil import now, start_of_day
-from recovery.web.models import GridFigure
 
 PD_BINS = 10
 TREND_MONTHS = 12

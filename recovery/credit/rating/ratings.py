@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from recovery import bulk, policy
 from recovery.billing.models import Bill
 from recovery.credit.models import CreditOverride, CreditRating
-from recovery.credit.rating_policy import RatingPolicy
+from recovery.credit.rating.policy import RatingPolicy
 from recovery.customers.models import Customer
 from recovery.events.models import Event
 from recovery.ledger.models import Allocation

@@ -1,7 +1,7 @@
 """Suspending, reinstating an agent and forfeiting its deposit: requested by one person, approved by a
 supervisor (recovery.approvals), carried out by the handlers here, audited.
 
-A suspended agent's signed postings answer 403 (recovery.payments.agents.authenticate and take_statement()).
+A suspended agent's signed postings answer 403 (recovery.payments.channels.agents.authenticate and take_statement()).
 A forfeiture records the part of the deposit the utility keeps and lowers the deposit, and with it
 the deposit-backed limit; the agent's unremitted takings are left as they are: applying the kept
 money against them is the finance side's entry, not a remittance.
@@ -17,7 +17,7 @@ from recovery.approvals.models import ApprovalRequest
 from recovery.audit import service as audit
 from recovery.errors import Conflict, Invalid
 from recovery.money import format_yuan
-from recovery.payments.agents import get_agent, limit_for
+from recovery.payments.channels.agents import get_agent, limit_for
 from recovery.payments.models import Agent, AgentForfeiture, AgentStatus
 from recovery.timeutil import today
 

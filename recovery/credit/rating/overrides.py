@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from recovery.audit import service as audit
 from recovery.auth.permissions import Action, may
 from recovery.credit.models import CreditOverride
-from recovery.credit.ratings import rating_policy
+from recovery.credit.rating.ratings import rating_policy
 from recovery.customers.models import Customer
 from recovery.errors import Forbidden, Invalid, NotFound
 from recovery.timeutil import now, today

@@ -54,7 +54,7 @@ def kiosk_group() -> None:
 @with_appcontext
 def kiosk_register(kiosk_id: str, location: str, as_json: bool) -> None:
     """Register a kiosk; prints its API secret once."""
-    from recovery.payments.kiosks import register_kiosk
+    from recovery.payments.channels.kiosks import register_kiosk
 
     with unit_of_work():
         new = register_kiosk(db.session, kiosk_id, location=location)
@@ -77,7 +77,7 @@ def kiosk_collect(kiosk_id: str, counted: str, collected_by: str | None, referen
     """Record the cash taken out of a kiosk and counted."""
     from recovery.audit.service import current_actor
     from recovery.money import parse_yuan
-    from recovery.payments.kiosks import record_collection
+    from recovery.payments.channels.kiosks import record_collection
 
     with unit_of_work():
         row = record_collection(db.session, kiosk_id, parse_yuan(counted), collected_by=collected_by or current_actor(),
@@ -91,7 +91,7 @@ def kiosk_collect(kiosk_id: str, counted: str, collected_by: str | None, referen
 @with_appcontext
 def kiosk_day_command(day: dt.date, as_json: bool) -> None:
     """Per kiosk: cash and card payments, cash counted, the difference (amounts in fen)."""
-    from recovery.payments.kiosks import kiosk_day
+    from recovery.payments.channels.kiosks import kiosk_day
 
     _print_frame(kiosk_day(db.session, day), as_json)
 
@@ -115,7 +115,7 @@ def cards_batch(code: str, face_value: str, count: int, out: Path) -> None:
     """Issue a batch of cards; writes serials and PINs to --out once (stored only hashed)."""
     from recovery.audit.service import current_actor
     from recovery.money import parse_yuan
-    from recovery.payments.cards import create_batch
+    from recovery.payments.channels.cards import create_batch
 
     if out.exists():
         raise click.BadParameter(f"{out} exists; PINs are never written over an existing file", param_hint="--out")
@@ -143,7 +143,7 @@ def cards_batch(code: str, face_value: str, count: int, out: Path) -> None:
 @with_appcontext
 def cards_distributor(code: str, name: str, manager_contact: str) -> None:
     """Register a card distributor."""
-    from recovery.payments.cards import create_distributor
+    from recovery.payments.channels.cards import create_distributor
 
     with unit_of_work():
         create_distributor(db.session, code, name=name, manager_contact=manager_contact)
@@ -160,7 +160,7 @@ def cards_sell(distributor: str, batch_code: str, count: int, reference: str) ->
     """Sell the next COUNT unsold cards of a batch to a distributor."""
     from recovery.audit.service import current_actor
     from recovery.money import format_yuan
-    from recovery.payments.cards import sell
+    from recovery.payments.channels.cards import sell
 
     with unit_of_work():
         sale = sell(db.session, distributor, batch_code, count, reference=reference, sold_by=current_actor())
@@ -177,7 +177,7 @@ def cards_remit(distributor: str, amount: str, remitted_on: dt.date, reference: 
     """Record AMOUNT yuan a distributor paid for its cards (reconciled nightly against its sales)."""
     from recovery.audit.service import current_actor
     from recovery.money import parse_yuan
-    from recovery.payments.cards import record_remittance
+    from recovery.payments.channels.cards import record_remittance
 
     with unit_of_work():
         record_remittance(db.session, distributor, parse_yuan(amount), remitted_on=remitted_on, reference=reference,
@@ -194,7 +194,7 @@ def cards_remit(distributor: str, amount: str, remitted_on: dt.date, reference: 
 def cards_redeem(serial: str, customer_code: str, pin: str, as_json: bool) -> None:
     """Redeem a card for a customer (once)."""
     from recovery.audit.service import current_actor
-    from recovery.payments.cards import redeem, redemption_answer
+    from recovery.payments.channels.cards import redeem, redemption_answer
 
     with unit_of_work():
         payment, receipt = redeem(db.session, serial, pin, customer_code, redeemed_by=current_actor())
@@ -214,7 +214,7 @@ def cards_redeem(serial: str, customer_code: str, pin: str, as_json: bool) -> No
 def cards_void(serials: tuple[str, ...], batch_code: str | None, reason: str) -> None:
     """Void unredeemed cards (by serial, or a whole batch)."""
     from recovery.audit.service import current_actor
-    from recovery.payments.cards import batch_serials, void
+    from recovery.payments.channels.cards import batch_serials, void
 
     with unit_of_work():
         names = list(serials) + (batch_serials(db.session, batch_code) if batch_code else [])
@@ -228,7 +228,7 @@ def cards_void(serials: tuple[str, ...], batch_code: str | None, reason: str) ->
 @with_appcontext
 def cards_day_command(day: dt.date, as_json: bool) -> None:
     """Per distributor and batch: sold, redeemed, voided that day, and stock now."""
-    from recovery.payments.cards import cards_day
+    from recovery.payments.channels.cards import cards_day
 
     _print_frame(cards_day(db.session, day), as_json)
 
@@ -249,7 +249,7 @@ def counter_open(cashier: str, opening_float: str) -> None:
     """Open a cashier's drawer for today."""
     from recovery.audit.service import current_actor
     from recovery.money import parse_yuan
-    from recovery.payments.counter import open_drawer
+    from recovery.payments.channels.counter import open_drawer
 
     with unit_of_work():
         row = open_drawer(db.session, cashier, opening_float_fen=parse_yuan(opening_float), opened_by=current_actor())
@@ -264,7 +264,7 @@ def counter_close(cashier: str, counted: str) -> None:
     """Close a cashier's drawer for today with the cash counted."""
     from recovery.audit.service import current_actor
     from recovery.money import parse_yuan
-    from recovery.payments.counter import close_drawer
+    from recovery.payments.channels.counter import close_drawer
 
     with unit_of_work():
         row = close_drawer(db.session, cashier, counted_fen=parse_yuan(counted), closed_by=current_actor())
@@ -277,7 +277,7 @@ def counter_close(cashier: str, counted: str) -> None:
 @with_appcontext
 def counter_day_command(day: dt.date, as_json: bool) -> None:
     """Per cashier: float, takings, expected and counted cash (amounts in fen)."""
-    from recovery.payments.counter import drawers_day
+    from recovery.payments.channels.counter import drawers_day
 
     _print_frame(drawers_day(db.session, day), as_json)
 
@@ -327,7 +327,7 @@ def _requested(req) -> None:
 def agent_suspend(code: str, reason: str) -> None:
     """Request a supervisor's approval to suspend an agent."""
     from recovery.audit.service import current_actor
-    from recovery.payments.agent_actions import request_suspension
+    from recovery.payments.channels.agent_actions import request_suspension
 
     with unit_of_work():
         req = request_suspension(db.session, code, reason=reason, requested_by=current_actor())
@@ -341,7 +341,7 @@ def agent_suspend(code: str, reason: str) -> None:
 def agent_reinstate(code: str, reason: str) -> None:
     """Request a supervisor's approval to let a suspended agent post again."""
     from recovery.audit.service import current_actor
-    from recovery.payments.agent_actions import request_reinstatement
+    from recovery.payments.channels.agent_actions import request_reinstatement
 
     with unit_of_work():
         req = request_reinstatement(db.session, code, reason=reason, requested_by=current_actor())
@@ -357,7 +357,7 @@ def agent_forfeit(code: str, amount: str, reason: str) -> None:
     """Request a supervisor's approval to forfeit AMOUNT yuan of an agent's deposit."""
     from recovery.audit.service import current_actor
     from recovery.money import parse_yuan
-    from recovery.payments.agent_actions import request_forfeiture
+    from recovery.payments.channels.agent_actions import request_forfeiture
 
     with unit_of_work():
         req = request_forfeiture(db.session, code, parse_yuan(amount), reason=reason, requested_by=current_actor())

@@ -54,7 +54,7 @@ def required_security(session: Session, as_of: dt.date, customer_ids: list[int] 
     latest qualification review asked for a deposit or a guarantee. Cash and guarantees add up.
     `ratings` (grade and cash_only per customer id) when the caller has read them already.
     """
-    from recovery.credit.ratings import current_ratings
+    from recovery.credit.rating.ratings import current_ratings
 
     rule = policy.section("deposit")
     frame = recommended_deposits(session, as_of, customer_ids)
