@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, ValidationError
 
+from recovery import context
 from recovery.errors import Invalid
 
 # Section name -> "module:SchemaClass". One table, so `policy show` and start-up see every section.
@@ -50,7 +51,12 @@ def _schema(name: str) -> Schema:
 
 
 def section(name: str, raw: dict[str, Any] | None = None) -> Any:
-    """The validated policy section `name` (defaults filled in), as the schema's load() returns it."""
+    """The validated policy section `name` (defaults filled in), as the schema's load() returns it: from `raw`
+    when given, else from the active context (recovery.context), else from the application's config."""
+    if raw is None and (given := context.active()) is not None:
+        if name not in given.loaded:
+            given.loaded[name] = section(name, dict(given.policy))
+        return given.loaded[name]
     if raw is None:
         in_force = current_app.config.get("POLICY_IN_FORCE")
         if in_force is not None and name in in_force:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from recovery import context
 from recovery.errors import Invalid
 
 UTC = dt.UTC
@@ -17,13 +18,15 @@ MONTH = re.compile(r"^(19[7-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])\Z")
 
 
 def business_tz() -> ZoneInfo:
-    """The configured business time zone (RECOVERY_TZ)."""
-    return ZoneInfo(current_app.config["RECOVERY_TZ"])
+    """The business time zone: the active context's (recovery.context), else the app's RECOVERY_TZ."""
+    given = context.active()
+    return given.tz if given is not None else ZoneInfo(current_app.config["RECOVERY_TZ"])
 
 
 def now() -> dt.datetime:
-    """The current instant, timezone-aware UTC."""
-    return dt.datetime.now(UTC)
+    """The current instant, timezone-aware UTC (the active context's clock where one is in force)."""
+    given = context.active()
+    return dt.datetime.now(UTC) if given is None else given.clock().astimezone(UTC)
 
 
 def today() -> dt.date:

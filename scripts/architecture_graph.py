@@ -34,7 +34,7 @@ LAYERS = (
     ("engines", "engines: scoring, reconciliation"),
 )
 BASE = {"unitofwork", "extensions", "money", "timeutil", "policy", "errors", "bounds", "types", "config", "models",
-        "crypto", "bulk", "locks", "progress", "csvexport", "inputguard", "apidoc"}
+        "crypto", "bulk", "locks", "progress", "csvexport", "inputguard", "apidoc", "context", "csvfile", "columns"}
 
 
 def layer(module: str) -> str | None:

@@ -23,11 +23,10 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from recovery.billing.penalty_rules import PPM
 from recovery.customers.models import CustomerClass
 from recovery.errors import Invalid
 from recovery.money import parse_yuan
-
-PPM = 1_000_000  # rates are held as integer parts per million per day
 
 DEFAULT_RATES = {
     c.value: ({"current_year": "0.001", "earlier_years": "0.001"} if c == CustomerClass.residential

@@ -7,7 +7,6 @@ import io
 import json
 
 import pandas as pd
-from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from recovery.money import format_yuan_array
 from recovery.risk import registry
 from recovery.risk.frames import load_frames
 from recovery.risk.models import RiskScore
-from recovery.timeutil import now
+from recovery.timeutil import business_tz, now
 from scoring import build_features, evaluate_window, psi, score_customers, stale, train
 
 STALE_PSI = 0.25  # the usual line: above it a feature's population has shifted materially
@@ -30,7 +29,7 @@ def train_model(session: Session, as_of: dt.date, *, tune: bool = False, dask: s
     """Train on what was known at as_of, store the version and make it active; with tune, hyperparameters are
     first chosen by time-based cross-validation (its table is kept in the evaluation); with dask (a scheduler's
     address or "local"), the trees are trained on that Dask cluster."""
-    tz = current_app.config["RECOVERY_TZ"]
+    tz = business_tz().key
     if dask:
         if tune:
             raise Invalid("--tune runs on one machine; train with --dask after choosing the parameters")
@@ -49,7 +48,7 @@ def scores(session: Session, as_of: dt.date, *, dask: str | None = None) -> pd.D
     by the same version); returns the scores indexed by customer code. With dask (a scheduler's address or
     "local"), the partitions are scored on that Dask cluster."""
     version, model = registry.active()
-    tz = current_app.config["RECOVERY_TZ"]
+    tz = business_tz().key
     if dask:
         from scoring.distributed import connect, score_on_cluster
 
@@ -100,7 +99,7 @@ def evaluate(session: Session, as_of: dt.date, *, truth: pd.Series | None = None
     version, model = registry.active()
     try:
         figures = evaluate_window(model, load_frames(session), as_of, truth=truth,
-                                  tz=current_app.config["RECOVERY_TZ"])
+                                  tz=business_tz().key)
     except ValueError as e:
         if truth is None:
             raise
@@ -131,7 +130,7 @@ def read_truth(path) -> pd.Series:
 def drift(session: Session, as_of: dt.date) -> dict:
     """Population stability of every feature: the active model's training data against the customers at as_of."""
     version, model = registry.active()
-    features = build_features(load_frames(session), as_of, tz=current_app.config["RECOVERY_TZ"])
+    features = build_features(load_frames(session), as_of, tz=business_tz().key)
     values = psi(model.manifest_["drift_reference"], features)
     drifted = stale(values, threshold=STALE_PSI)
     return {"version": version, "as_of": as_of.isoformat(), "threshold": STALE_PSI, "stale": bool(drifted),

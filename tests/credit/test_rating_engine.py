@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from marshmallow import ValidationError
 
-from recovery.credit.rating.policy import RatingPolicy, RatingPolicySchema, SettlementPolicySchema
-from recovery.credit.rating.ratings import RatingInputs, compute, reasons
+from recovery.credit.rating.engine import RatingInputs, RatingPolicy, compute, reasons
+from recovery.credit.rating.policy import RatingPolicySchema, SettlementPolicySchema
 
 DAY = dt.date(2026, 11, 30)
 

@@ -6,28 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import pytest
-from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import recovery.billing.penalty_policy  # noqa: F401  registers the [penalty] section
 from reconciliation.matching import PASSES, Rules, Window, match
 from recovery import policy
-from recovery.billing.penalties import _compute
+from recovery.billing.penalty_rules import totals
 from recovery.customers.models import CustomerClass
 
 RULES = policy.section("penalty", {})
 DUE = dt.date(2025, 11, 20)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _business_time_zone():
-    """The engines read only the business time zone from the app: a bare one gives it."""
-    bare = Flask(__name__)
-    bare.config["RECOVERY_TZ"] = "Asia/Shanghai"
-    with bare.app_context():
-        yield
 
 
 def _penalty(amount_fen: int, customer_class: str, day: dt.date, paid: list[tuple[int, dt.date]]) -> int:
@@ -37,7 +26,7 @@ def _penalty(amount_fen: int, customer_class: str, day: dt.date, paid: list[tupl
         "bill_id": [1] * len(paid), "amount_fen": [a for a, _ in paid],
         # Noon in the business time zone (UTC+8): the allocation's local day is the given day.
         "allocated_at": [f"{d.isoformat()}T04:00:00+00:00" for _, d in paid]})
-    out = _compute(bills, allocations, day, RULES)
+    out = totals(bills, allocations, day, RULES, tz="Asia/Shanghai")  # no application: the zone is passed in
     return int(out["penalty_fen"].sum())
 
 
