@@ -10,6 +10,7 @@ in force; tests pass `POLICY` in the app's config.
 from __future__ import annotations
 
 import os
+import pkgutil
 import tomllib
 from importlib import import_module
 from pathlib import Path
@@ -21,13 +22,27 @@ from marshmallow import Schema, ValidationError
 from recovery import context
 from recovery.errors import Invalid
 
-# Section name -> "module:SchemaClass". One table, so `policy show` and start-up see every section.
+# Section name -> "module:SchemaClass", gathered from every package's POLICY_SECTIONS (its `__init__.py`) the
+# first time a section is asked for, so that `policy show`, start-up and a script see every section.
 SECTIONS: dict[str, str] = {}
 
 
 def register_section(name: str, schema_path: str) -> None:
-    """Declare a policy section (called from the table below, never at import time of a domain)."""
+    """Declare a policy section; two packages may not claim one name."""
+    if SECTIONS.get(name, schema_path) != schema_path:
+        raise ValueError(f"policy section [{name}] is declared twice: {SECTIONS[name]} and {schema_path}")
     SECTIONS[name] = schema_path
+
+
+def sections() -> dict[str, str]:
+    """Every section of the policy, found in the packages of recovery that declare POLICY_SECTIONS."""
+    if not SECTIONS:
+        for found in pkgutil.iter_modules([str(Path(__file__).parent)]):
+            if found.ispkg:
+                package = import_module(f"recovery.{found.name}")
+                for name, schema_path in getattr(package, "POLICY_SECTIONS", {}).items():
+                    register_section(name, schema_path)
+    return SECTIONS
 
 
 def read_policy_file(instance: Path) -> dict[str, Any]:
@@ -46,7 +61,7 @@ def read_policy_file(instance: Path) -> dict[str, Any]:
 
 
 def _schema(name: str) -> Schema:
-    module, _, cls = SECTIONS[name].partition(":")
+    module, _, cls = sections()[name].partition(":")
     return getattr(import_module(module), cls)()
 
 
@@ -70,33 +85,8 @@ def section(name: str, raw: dict[str, Any] | None = None) -> Any:
 
 def validate_all(raw: dict[str, Any]) -> dict[str, Any]:
     """Every section validated; unknown sections refused (a typo must not silently mean 'default')."""
-    unknown = set(raw) - set(SECTIONS)
+    known = sections()
+    unknown = set(raw) - set(known)
     if unknown:
-        raise Invalid(f"policy: unknown section(s) {sorted(unknown)}; known: {sorted(SECTIONS)}")
-    return {name: section(name, raw) for name in SECTIONS}
-
-
-# The sections of the policy. Each domain adds its line here.
-register_section("jobs", "recovery.jobs.table:JobsPolicySchema")
-register_section("deposit", "recovery.credit.security.policy:DepositPolicySchema")
-register_section("guarantee", "recovery.credit.security.policy:GuaranteePolicySchema")
-register_section("qualification", "recovery.credit.security.policy:QualificationPolicySchema")
-register_section("rating", "recovery.credit.rating.policy:RatingPolicySchema")
-register_section("settlement", "recovery.credit.rating.policy:SettlementPolicySchema")
-register_section("penalty", "recovery.billing.penalty_policy:PenaltyPolicySchema")
-register_section("allocation", "recovery.billing.penalty_policy:AllocationPolicySchema")
-register_section("direct_debit", "recovery.payments.direct_debit.service:DirectDebitPolicySchema")
-register_section("payments", "recovery.payments.policy:PaymentsPolicySchema")
-register_section("prepayment", "recovery.payments.prepaid:PrepaymentPolicySchema")
-register_section("cards", "recovery.payments.channels.cards:CardsPolicySchema")
-register_section("reconcile", "recovery.reconcile.policy:ReconcilePolicySchema")
-register_section("dunning", "recovery.collections.policy:DunningPolicySchema")
-register_section("notifications", "recovery.notifications.texts:NotificationsPolicySchema")
-register_section("assessment", "recovery.assessment.policy:AssessmentPolicySchema")
-register_section("segments", "recovery.worklist.policy:SegmentsPolicySchema")
-register_section("coverage", "recovery.worklist.policy:CoveragePolicySchema")
-register_section("worklist", "recovery.worklist.policy:WorklistPolicySchema")
-register_section("disputes", "recovery.disputes.policy:DisputesPolicySchema")
-register_section("loss", "recovery.loss.policy:LossPolicySchema")
-register_section("big_customers", "recovery.bigcustomers.policy:BigCustomersPolicySchema")
-register_section("agents", "recovery.payments.terms:AgentsPolicySchema")
+        raise Invalid(f"policy: unknown section(s) {sorted(unknown)}; known: {sorted(known)}")
+    return {name: section(name, raw) for name in known}

@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "assessment": "recovery.assessment.policy:AssessmentPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """The monthly assessment: page and staff API."""
     from recovery.assessment import views

@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "big_customers": "recovery.bigcustomers.policy:BigCustomersPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """Big customers and their contacts: pages and staff API."""
     from recovery.bigcustomers import views

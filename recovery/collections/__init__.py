@@ -11,6 +11,12 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "dunning": "recovery.collections.policy:DunningPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """Visits, promises, plans, dunning and write-offs: pages and staff APIs."""
     from recovery.collections import views

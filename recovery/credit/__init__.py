@@ -11,6 +11,16 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "deposit": "recovery.credit.security.policy:DepositPolicySchema",
+    "guarantee": "recovery.credit.security.policy:GuaranteePolicySchema",
+    "qualification": "recovery.credit.security.policy:QualificationPolicySchema",
+    "rating": "recovery.credit.rating.policy:RatingPolicySchema",
+    "settlement": "recovery.credit.rating.policy:SettlementPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """Ratings, settlement terms, deposits and guarantees: pages and staff APIs."""
     from recovery.credit import views

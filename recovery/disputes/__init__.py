@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "disputes": "recovery.disputes.policy:DisputesPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """Complaints and disputes: pages and staff API."""
     from recovery.disputes import views

@@ -8,6 +8,12 @@ if TYPE_CHECKING:
     import click
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "jobs": "recovery.jobs.table:JobsPolicySchema",
+}
+
+
 def init_cli(cli: click.Group) -> None:
     """`recovery scheduler`, `recovery jobs …`, `recovery night` and `recovery policy …`."""
     from recovery.jobs.cli import jobs_group, night_command, policy_group, scheduler_command

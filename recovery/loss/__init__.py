@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "loss": "recovery.loss.policy:LossPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """Line loss, the suspect list, inspections and tip-offs."""
     from recovery.loss.views import bp

@@ -11,6 +11,16 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "direct_debit": "recovery.payments.direct_debit.service:DirectDebitPolicySchema",
+    "payments": "recovery.payments.policy:PaymentsPolicySchema",
+    "prepayment": "recovery.payments.prepaid:PrepaymentPolicySchema",
+    "cards": "recovery.payments.channels.cards:CardsPolicySchema",
+    "agents": "recovery.payments.terms:AgentsPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """The channels' pages (counter, cards, kiosks, direct debit, agents' terms), the staff payment APIs, and the
     signed APIs of agents and kiosks."""

@@ -11,6 +11,12 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "reconcile": "recovery.reconcile.policy:ReconcilePolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """The reconciliation clerk's pages."""
     from recovery.reconcile.views import bp

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from recovery.domains import Apis
 
 
+# This package's sections of the policy file: name -> "module:Schema" (recovery.policy finds them here).
+POLICY_SECTIONS = {
+    "segments": "recovery.worklist.policy:SegmentsPolicySchema",
+    "coverage": "recovery.worklist.policy:CoveragePolicySchema",
+    "worklist": "recovery.worklist.policy:WorklistPolicySchema",
+}
+
+
 def init_app(app: Flask, apis: Apis) -> None:
     """The officer's worklist and the supervisor's coverage: pages and staff API."""
     from recovery.worklist import views

@@ -61,3 +61,19 @@ def test_the_readmes_example_policy_is_valid_and_means_what_it_says():
     assert in_force["allocation"]["order"] == "penalties_first"
     assert in_force["jobs"]["at"] == {"reconcile.daily": "02:30"}
     assert tuple(in_force["penalty"]["rates_ppm"]["commercial"]) == (2000, 3000)
+
+
+def test_each_domain_declares_its_own_sections_and_a_name_may_be_claimed_once():
+    import recovery.billing
+    import recovery.credit
+    from recovery import policy
+
+    found = policy.sections()
+    assert found["penalty"] == recovery.billing.POLICY_SECTIONS["penalty"] == \
+        "recovery.billing.penalty_policy:PenaltyPolicySchema"
+    assert found["rating"] == recovery.credit.POLICY_SECTIONS["rating"]
+    # The 23 sections the service has, each from the package that owns it.
+    assert len(found) == 23 and {"jobs", "dunning", "big_customers", "notifications", "agents"} <= set(found)
+    with pytest.raises(ValueError, match=r"\[penalty\] is declared twice"):
+        policy.register_section("penalty", "recovery.loss.policy:LossPolicySchema")
+    assert policy.sections()["penalty"] == "recovery.billing.penalty_policy:PenaltyPolicySchema"
