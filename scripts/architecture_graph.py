@@ -34,7 +34,8 @@ LAYERS = (
     ("engines", "engines: scoring, reconciliation"),
 )
 BASE = {"unitofwork", "extensions", "money", "timeutil", "policy", "errors", "bounds", "types", "config", "models",
-        "crypto", "bulk", "locks", "progress", "csvexport", "inputguard", "apidoc", "context", "csvfile", "columns"}
+        "crypto", "bulk", "locks", "progress", "csvexport", "inputguard", "apidoc", "context", "csvfile", "columns",
+        "sections"}
 
 
 def layer(module: str) -> str | None:

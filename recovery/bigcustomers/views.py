@@ -3,6 +3,8 @@ contacts and the strategic flag, their forms, and the JSON API."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint as PageBlueprint
 from flask import abort, render_template
 from flask.views import MethodView
@@ -12,6 +14,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from recovery import sections
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
@@ -23,6 +26,9 @@ from recovery.extensions import db
 from recovery.forms import act_on_customer
 from recovery.forms import posted as _form
 from recovery.timeutil import today
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 ROLE_LABELS = {"finance": _l("Finance"), "electrician": _l("Electrician"), "manager": _l("Manager")}
 REASON_LABELS = {"bill": _l("Monthly bill"), "strategic": _l("Strategic"), "both": _l("Monthly bill, strategic")}
@@ -164,8 +170,9 @@ def clear_strategic_form(code: str):
     return _act(code, _unflag, _("Strategic flag taken off."))
 
 
-@pages.app_template_global("big_customer_for")
-def big_customer_for(customer: Customer) -> dict:
+@sections.part("customer", "big_customer")
+def big_customer_for(overview: CustomerOverview) -> dict:
     """What `bigcustomers/_customer.html` shows: big-customer status, contacts, the strategic flag, the forms."""
+    customer = overview.customer
     return {**service.status_of(db.session, customer), "role_labels": ROLE_LABELS, "reasons": REASON_LABELS,
             "can_edit": may(current_user, Action.work_customers), "can_flag": may(current_user, Action.flag_strategic)}

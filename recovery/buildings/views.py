@@ -8,6 +8,7 @@ companies' arrears and the clearance track within their grids.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask import Blueprint as PageBlueprint
 from flask import abort, redirect, render_template, request, url_for
@@ -17,6 +18,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from recovery import sections
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
@@ -31,6 +33,9 @@ from recovery.extensions import db
 from recovery.forms import act_on_customer, carry_out
 from recovery.forms import posted as _form
 from recovery.timeutil import today
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 pages = PageBlueprint("buildings_pages", __name__)
 api_bp = Blueprint("buildings_api", __name__, url_prefix="/api/v1",
@@ -403,8 +408,9 @@ def track_csv():
 # ---------------------------------------------------------------- the customer page's section
 
 
-@pages.app_template_global("building_summary")
-def building_summary(customer: Customer) -> dict:
+@sections.part("customer", "building")
+def building_summary(overview: CustomerOverview) -> dict:
     """What `buildings/_customer.html` shows: the building, who pays for the customer, and the form."""
+    customer = overview.customer
     return {**service.payer_of(db.session, customer), "can_move": may(current_user, Action.work_customers),
             "on_track": clearance.on_track(db.session, customer.id, today())}

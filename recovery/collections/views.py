@@ -6,6 +6,8 @@ recovery.auth.service.get_customer); exemptions and withdrawing an order are a s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint as PageBlueprint
 from flask import flash, request
 from flask.views import MethodView
@@ -13,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from recovery import sections
 from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, require
 from recovery.auth.service import get_customer, visible_customers
@@ -51,6 +54,9 @@ from recovery.forms import act_on_customer
 from recovery.forms import posted as _form
 from recovery.money import parse_yuan
 from recovery.timeutil import today
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 api_bp = Blueprint("collections", __name__, url_prefix="/api/v1",
                    description="Collection work: visits and calls, promises to pay, pay plans, the dunning ladder's "
@@ -320,10 +326,11 @@ class OrderWithdraw(MethodView):
 # ---------------------------------------------------------------- the customer page's section and its forms
 
 
-@pages.app_template_global("collections_for")
-def collections_for(customer: Customer) -> dict:
+@sections.part("customer", "collections")
+def collections_for(overview: CustomerOverview) -> dict:
     """What `collections/_customer.html` shows: the ladder, visits, promises, plans, notices, orders,
     exemptions and holds of the customer, and which forms the user may use."""
+    customer = overview.customer
     open_bills = queries.open_bill_codes(db.session, customer)
     return {**dunning_doc(customer), "visits": visits.visits_of(db.session, customer, limit=20),
             "promises": promises.promises_of(db.session, customer), "plans": promises.plans_of(db.session, customer),

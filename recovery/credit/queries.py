@@ -1,5 +1,5 @@
-"""Reads for the credit and security pages: settlement terms, proposals waiting for a supervisor, and the
-deposits and guarantees that security requests are about."""
+"""Reads for the credit and security pages: a customer's credit standing, settlement terms, proposals waiting
+for a supervisor, and the deposits and guarantees that security requests are about."""
 
 from __future__ import annotations
 
@@ -8,13 +8,35 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Row, String, cast, select
 from sqlalchemy.orm import Session
 
+from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest, ApprovalStatus
 from recovery.credit import terms
 from recovery.credit.models import SettlementTerms
+from recovery.credit.rating import overrides
+from recovery.credit.rating.ratings import current_ratings, history
 from recovery.credit.security.models import Deposit, Guarantee
 from recovery.customers.models import Customer
 
 PROPOSALS_LISTED = 500
+
+
+def pending_terms(session: Session, code: str) -> ApprovalRequest | None:
+    """The change of the customer's settlement terms waiting for a supervisor, if any."""
+    return approvals.waiting(session, terms.KIND, "customer", [code]).get(code)
+
+
+def rating_of(session: Session, customer: Customer) -> dict:
+    """Everything about one customer's credit standing, for the page and the API."""
+    now_ = current_ratings(session, [customer.id]).iloc[0]
+    rows = history(session, customer.id)
+    t = terms.current_terms(session, [customer.id]).iloc[0]
+    return {
+        "customer_id": customer.code, "grade": now_["grade"], "points": int(now_["points"]),
+        "cash_only": bool(now_["cash_only"]), "overridden": bool(now_["overridden"]),
+        "override": overrides.in_force(session, customer.id), "computed": rows[-1] if rows else None,
+        "history": rows, "terms": t["terms"], "terms_basis": t["basis"],
+        "pending_terms": pending_terms(session, customer.code),
+    }
 
 
 def settlement_terms_of(session: Session, customer: Customer) -> SettlementTerms | None:

@@ -12,7 +12,6 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
 
 from recovery.approvals import service as approvals
-from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required, safe_next
@@ -20,8 +19,9 @@ from recovery.bounds import parse_date
 from recovery.credit import queries, terms
 from recovery.credit.models import CreditRating
 from recovery.credit.rating import overrides
-from recovery.credit.rating.ratings import current_ratings, history, rate, rating_policy
+from recovery.credit.rating.ratings import history, rate, rating_policy
 from recovery.credit.schemas import OverrideIn, OverrideSchema, RatingRowSchema, RatingSchema, TermsIn, TermsSchema
+from recovery.credit.security.views import security_summary
 from recovery.customers.models import Customer
 from recovery.customers.queries import customer_by_code
 from recovery.errors import NotFound
@@ -35,27 +35,6 @@ api_bp = ApiBlueprint("credit_api", __name__, url_prefix="/api/v1/customers",
 
 # Credit work on a customer (recomputing the rating, proposing new terms) is the officers' and supervisors'
 # (Action.work_customers); clerks and cashiers read the credit page but do not act on it.
-
-
-# ---------------------------------------------------------------------------------------------- shared
-
-
-def _pending_terms(session, code: str) -> ApprovalRequest | None:
-    return approvals.waiting(session, terms.KIND, "customer", [code]).get(code)
-
-
-def rating_of(session, customer: Customer) -> dict:
-    """Everything about one customer's credit standing, for the page and the API."""
-    now_ = current_ratings(session, [customer.id]).iloc[0]
-    rows = history(session, customer.id)
-    t = terms.current_terms(session, [customer.id]).iloc[0]
-    return {
-        "customer_id": customer.code, "grade": now_["grade"], "points": int(now_["points"]),
-        "cash_only": bool(now_["cash_only"]), "overridden": bool(now_["overridden"]),
-        "override": overrides.in_force(session, customer.id), "computed": rows[-1] if rows else None,
-        "history": rows, "terms": t["terms"], "terms_basis": t["basis"],
-        "pending_terms": _pending_terms(session, customer.code),
-    }
 
 
 def chart(rows: list[CreditRating], until: dt.date) -> dict | None:
@@ -104,13 +83,14 @@ def _customer_or_404(code: str) -> Customer:
 def credit_page(code: str):
     """A customer's credit page: grade in force, rating history chart, reasons, terms."""
     customer = _customer_or_404(code)
-    info = rating_of(db.session, customer)
+    info = queries.rating_of(db.session, customer)
     return render_template("credit/customer_credit.html", customer=customer, info=info,
                            chart=chart(info["history"], today()), grades=rating_policy().grades,
                            supervisor=may(current_user, Action.override_credit), today=today(),
                            can_act=may(current_user, Action.work_customers),
                            max_until=today() + dt.timedelta(days=rating_policy().override_max_days),
-                           overrides=overrides.overrides_of(db.session, customer.id))
+                           overrides=overrides.overrides_of(db.session, customer.id),
+                           parts={"security": security_summary(customer, info)})
 
 
 def _back(code: str):
@@ -224,7 +204,7 @@ class Rating(MethodView):
     @api_bp.response(200, RatingSchema)
     def get(self, code: str):
         """The customer's grade in force, with the latest computed rating and its reasons."""
-        return rating_of(db.session, _customer(code))
+        return queries.rating_of(db.session, _customer(code))
 
 
 @api_bp.route("/<code>/rating-history")
@@ -248,7 +228,7 @@ class RatingRecompute(MethodView):
         require(Action.work_customers)
         customer = _customer(code)
         rate(db.session, today(), [customer.id])
-        return rating_of(db.session, customer)
+        return queries.rating_of(db.session, customer)
 
 
 @api_bp.route("/<code>/rating-overrides")
@@ -294,7 +274,7 @@ class CustomerTerms(MethodView):
 
 def _terms_doc(customer: Customer) -> dict:
     row = queries.settlement_terms_of(db.session, customer)
-    waiting = _pending_terms(db.session, customer.code)
+    waiting = queries.pending_terms(db.session, customer.code)
     return {"customer_id": customer.code, "terms": row.terms if row else "postpaid",
             "basis": row.basis if row else None, "since": row.since if row else None,
             "pending": None if waiting is None else {"request_id": waiting.id, "terms": waiting.payload.get("terms"),

@@ -4,6 +4,8 @@ overdue. A dispute is answered by its owner or a supervisor."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint as PageBlueprint
 from flask import abort, redirect, render_template, request, url_for
 from flask.views import MethodView
@@ -12,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from recovery import sections
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required, safe_next
@@ -26,6 +29,9 @@ from recovery.forms import posted as _form
 from recovery.money import parse_yuan
 from recovery.timeutil import now
 from recovery.worklist.service import officers
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 api_bp = Blueprint("disputes_api", __name__, url_prefix="/api/v1",
                    description="Customers' complaints and bill disputes: registered with a channel, an owner and a "
@@ -216,9 +222,10 @@ def register_form(code: str):
 # ---------------------------------------------------------------------------------------------- partials
 
 
-@pages.app_template_global("disputes_for")
-def disputes_for(customer: Customer) -> dict:
+@sections.part("customer", "disputes")
+def disputes_for(overview: CustomerOverview) -> dict:
     """What `disputes/_customer.html` shows: the customer's disputes, the bills one may dispute, the forms."""
+    customer = overview.customer
     bills = queries.disputable_bills(db.session, customer)
     return {"rows": service.listing(db.session, current_user, status="all", customer=customer, limit=50),
             "bills": bills, "kinds": [k.value for k in DisputeKind], "channels": [c.value for c in DisputeChannel],
@@ -226,7 +233,7 @@ def disputes_for(customer: Customer) -> dict:
             "supervising": _supervising(), "me": current_user.username, "open": DisputeStatus.open.value}
 
 
-@pages.app_template_global("disputes_on_worklist")
+@sections.part("worklist", "disputes")
 def disputes_on_worklist() -> dict:
     """The worklist's panel: the disputes the user owns that are open (by deadline); for supervisors also
     every overdue one."""

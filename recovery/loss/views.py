@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from recovery import sections
 from recovery.auth.models import Role
 from recovery.auth.permissions import Action, may, permits
 from recovery.customers.models import Customer
@@ -132,7 +133,7 @@ def area_page(code: str):
                            listed=listed, screened=screened[0] if screened else None)
 
 
-@bp.app_template_global("loss_dashboard")
+@sections.part("dashboard", "loss")
 def loss_dashboard() -> dict | None:
     """The dashboard's line-loss figure for the signed-in user (see queries.dashboard_figure)."""
     if not may(current_user, Action.read_dashboard):  # signed out: no role, no dashboard

@@ -13,18 +13,18 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from recovery import sections
 from recovery.auth.models import Role
 from recovery.auth.permissions import Action, permits
 from recovery.bounds import FieldRefused
-from recovery.collections import queries as collection_queries
 from recovery.credit.rating.ratings import rating_policy
-from recovery.credit.views import rating_of
 from recovery.csvexport import csv_response
 from recovery.customers.queries import grid_codes
 from recovery.errors import NotFound
 from recovery.extensions import db
 from recovery.money import format_yuan
 from recovery.portfolio import service
+from recovery.portfolio.queries import CustomerOverview
 from recovery.portfolio.schemas import PageArgs
 from recovery.reports import dashboard as charts
 from recovery.timeutil import business_tz, today
@@ -293,27 +293,11 @@ def customer(code: str):
     except NotFound:
         # The same answer whether the customer does not exist or belongs to another grid.
         abort(404)
-    as_of = today()
-    credit = rating_of(db.session, found)
+    o = CustomerOverview.read(db.session, found, today())
     return render_template(
-        "customer.html",
-        customer=found,
-        as_of=as_of,
-        position=service.position(db.session, found, as_of),
-        score=service.latest_score(db.session, found),
-        credit=credit,
-        # The latest changes only; the credit page has the whole history and its chart.
-        credit_changes=credit["history"][::-1][:CREDIT_CHANGES],
-        bills=service.bills(db.session, found),
-        penalties=service.penalties(db.session, found),
-        payments=service.payments(db.session, found),
-        orders=collection_queries.disconnection_orders(db.session, found),
-        # Newest first like the bills and payments: the top row's running balance is today's.
-        ledger=service.ledger(db.session, found)[::-1],
-    )
-
-
-CREDIT_CHANGES = 5
+        "customer.html", overview=o, parts=o.parts, customer=o.customer, as_of=o.as_of, position=o.position,
+        score=o.score, credit=o.credit, credit_changes=o.credit_changes, bills=o.bills, penalties=o.penalties,
+        payments=o.payments, orders=o.orders, ledger=o.ledger)
 
 
 @bp.route("/dashboard")
@@ -330,6 +314,7 @@ def dashboard():
         risk=charts.risk_figure(db.session, current_user, night),
         trend=charts.trend_figure(db.session, current_user, as_of, night),
         breaks=charts.breaks_figure(db.session, current_user, as_of, lambda c: label_filter(c, "channel")),
+        parts=sections.gather("dashboard"),
     )
 
 

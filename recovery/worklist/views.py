@@ -3,6 +3,8 @@ supervisors, and the worklist JSON API."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -10,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint as ApiBlueprint
 
+from recovery import sections
 from recovery.auth.permissions import Action, may, permits, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
@@ -31,6 +34,9 @@ from recovery.worklist.schemas import (
     WorklistArgs,
     WorklistOut,
 )
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 bp = Blueprint("worklist", __name__)
 api_bp = ApiBlueprint("worklist_api", __name__, url_prefix="/api/v1",
@@ -131,7 +137,7 @@ def worklist_page():
                            outcomes=[(o, OUTCOME_LABELS[o]) for o in OUTCOMES if o in OUTCOME_LABELS],
                            causes=list(CAUSE_LABELS.items()),
                            team=workday.team(db.session, current_user, day) if _supervising() else None,
-                           supervising=_supervising())
+                           supervising=_supervising(), parts=sections.gather("worklist"))
 
 
 def _back():
@@ -322,9 +328,10 @@ SEGMENT_LABELS = {
 RISK_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low"), "unscored": _l("Not scored")}
 
 
-@bp.app_template_global("worklist_for")
-def worklist_for(customer: Customer) -> dict:
+@sections.part("customer", "worklist")
+def worklist_for(overview: CustomerOverview) -> dict:
     """What the `worklist/_customer.html` partial shows: segments, manager and deputy, open work items."""
+    customer = overview.customer
     from recovery.worklist.segments import segment_of
 
     seg = segment_of(db.session, customer)

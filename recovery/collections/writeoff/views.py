@@ -3,6 +3,8 @@ its forms. Writing off files a request for a supervisor; referring is a supervis
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint as PageBlueprint
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -10,13 +12,13 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from recovery import sections
 from recovery.auth.permissions import Action, may, require
 from recovery.auth.service import get_customer
 from recovery.auth.views import api_login_required
 from recovery.bounds import BoundedDate
 from recovery.collections.writeoff import service as writeoff
 from recovery.collections.writeoff.models import ReferralStatus
-from recovery.credit.security.deposits import arrears_fen
 from recovery.credit.security.schemas import ApprovalOut
 from recovery.customers.models import Customer
 from recovery.customers.schemas import YUAN, In, Yuan
@@ -25,6 +27,9 @@ from recovery.forms import act_on_customer
 from recovery.forms import posted as _form
 from recovery.money import parse_yuan
 from recovery.timeutil import today
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 api_bp = Blueprint("writeoffs", __name__, url_prefix="/api/v1/customers",
                    description="Writing off a customer's uncollectable debt (a request for a supervisor who did not "
@@ -163,13 +168,14 @@ class ReferralClose(MethodView):
 # ---------------------------------------------------------------- the customer page's section
 
 
-@pages.app_template_global("writeoff_summary")
-def writeoff_summary(customer: Customer, overdue_fen: int | None = None) -> dict:
+@sections.part("customer", "writeoff")
+def writeoff_summary(overview: CustomerOverview) -> dict:
     """What `writeoff/_customer.html` shows on the customer page: write-offs, referrals, pending requests,
-    the overdue balance (`overdue_fen` when the page has it already) and which forms the reader may use."""
+    the overdue balance (the page's own figure) and which forms the reader may use."""
+    customer = overview.customer
     write_offs = writeoff.write_offs_of(db.session, customer)
     return {
-        "overdue_fen": arrears_fen(db.session, customer.id, today()) if overdue_fen is None else overdue_fen,
+        "overdue_fen": overview.position["overdue_fen"],
         # The same sum as writeoff.outstanding_fen, from the rows just read: one query fewer per page view.
         "outstanding_fen": sum(w.amount_fen - w.recovered_fen for w in write_offs),
         "write_offs": write_offs,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint as PageBlueprint
 from flask import abort, redirect, render_template, request, url_for
@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from recovery import sections
 from recovery.approvals import service as approvals
 from recovery.approvals.models import ApprovalRequest
 from recovery.auth.permissions import Action, may, permits, require
@@ -39,6 +40,9 @@ from recovery.forms import carry_out
 from recovery.forms import posted as _form
 from recovery.money import parse_yuan
 from recovery.timeutil import today
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 SECURITY_KINDS = ("deposit.apply", "deposit.refund", "deposit.release", "guarantee.call")
 
@@ -222,12 +226,17 @@ class CustomerQualification(MethodView):
 # ---------------------------------------------------------------- officer pages
 
 
-@pages.app_template_global("security_summary")
 def security_summary(customer: Customer, rating: dict | None = None) -> dict:
     """What the `credit/_security.html` partial shows: required versus held security and open work
     (`rating`: the customer's credit standing when the page has read it already)."""
     return {**security_doc(customer, rating), "tasks": guarantees.open_tasks(db.session, customer),
             "pending": _pending_for(customer)}
+
+
+@sections.part("customer", "security")
+def security_part(overview: CustomerOverview) -> dict:
+    """The customer page's security part, with the credit standing the page read."""
+    return security_summary(overview.customer, overview.credit)
 
 
 def _pending_for(customer: Customer) -> list[ApprovalRequest]:
@@ -248,7 +257,7 @@ def customer_page(code: str):
     """A customer's security: required versus held, deposits, guarantees, qualification, and the forms."""
     customer = _page_customer(code)
     return render_template(
-        "security/customer.html", customer=customer, today=today(),
+        "security/customer.html", customer=customer, today=today(), parts={"security": security_summary(customer)},
         deposits=deposits.deposits_of(db.session, customer),
         guarantees=guarantees.guarantees_of(db.session, customer),
         review=qualification.latest_review(db.session, customer),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.utils import secure_filename
 
+from recovery import sections
 from recovery.auth.permissions import Action, require
 from recovery.auth.views import safe_next
 from recovery.bounds import parse_date
@@ -22,6 +24,9 @@ from recovery.payments.direct_debit import service
 from recovery.payments.direct_debit.files import batch_csv, pain008
 from recovery.payments.direct_debit.models import DebitBatch
 from recovery.timeutil import today
+
+if TYPE_CHECKING:
+    from recovery.portfolio.queries import CustomerOverview
 
 bp = Blueprint("debit_pages", __name__, url_prefix="/direct-debit")
 RESULT_FORMATS = {"csv": "CSV", "pain002": "pain.002", "camt054": "camt.054"}
@@ -132,9 +137,10 @@ def results():
     return redirect(back)
 
 
-@bp.app_template_global()
-def debit_customer_facts(customer) -> dict:
+@sections.part("customer", "debit")
+def debit_customer_facts(overview: CustomerOverview) -> dict:
     """For the customer page: the active direct-debit mandate and each bill's late-payment penalty."""
+    customer = overview.customer
     from recovery.billing.penalties import bill_penalties
 
     return {"mandate": queries.active_mandate(db.session, customer),
