@@ -184,7 +184,7 @@ def test_a_clearance_stop_takes_its_days_off_the_penalty_on_both_sides_of_the_ne
     accrues 0.2 % a day in 2025 (11 days) and 0.3 % in 2026 (10 days): 22.00 + 30.00 = 52.00. A site flagged from
     30 December to 4 January (lifted on the 5th) takes 2 days off 2025 and 4 off 2026: 18.00 + 18.00 = 36.00."""
     from recovery import policy
-    from recovery.billing.penalties import _compute
+    from recovery.billing.penalty_rules import totals
 
     bills = pd.DataFrame({"bill_id": [1], "customer_id": [7], "customer_class": ["commercial"], "period": ["2025-11"],
                           "amount_fen": [100_000], "due_on": ["2025-12-20"]})
@@ -193,5 +193,6 @@ def test_a_clearance_stop_takes_its_days_off_the_penalty_on_both_sides_of_the_ne
     stops = pd.DataFrame({"customer_id": [7], "start": [pd.Timestamp("2025-12-30")],
                           "end": [pd.Timestamp("2026-01-05")]})
     rules = policy.section("penalty", {})
-    assert _compute(bills, unpaid, D(2026, 1, 10), rules)["penalty_fen"].tolist() == [5200]
-    assert _compute(bills, unpaid, D(2026, 1, 10), rules, None, stops)["penalty_fen"].tolist() == [3600]
+    assert totals(bills, unpaid, D(2026, 1, 10), rules, tz="Asia/Shanghai")["penalty_fen"].tolist() == [5200]
+    assert totals(bills, unpaid, D(2026, 1, 10), rules, None, stops, tz="Asia/Shanghai")["penalty_fen"].tolist() == [
+        3600]

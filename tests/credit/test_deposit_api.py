@@ -131,9 +131,12 @@ def test_a_refused_form_says_why_and_changes_nothing(client, district):
     assert db.session.scalar(select(func.count()).select_from(Deposit)) == 0
 
 
-def test_the_partial_renders_on_its_own_with_only_the_customer(app, district):
+def test_the_partial_renders_from_the_part_its_page_read_before_rendering(app, district):
     from flask import render_template
 
+    from recovery.credit.security.views import security_summary
+
     with app.test_request_context("/"):
-        html = render_template("credit/_security.html", customer=cust("C1"))
+        html = render_template("credit/_security.html", customer=cust("C1"),
+                               parts={"security": security_summary(cust("C1"))})
     assert 'data-field="security-required">1,000.00<' in html

@@ -140,8 +140,8 @@ def results():
 @sections.part("customer", "debit")
 def debit_customer_facts(overview: CustomerOverview) -> dict:
     """For the customer page: the active direct-debit mandate and each bill's late-payment penalty."""
-    customer = overview.customer
     from recovery.billing.penalties import bill_penalties
 
+    customer = overview.customer
     return {"mandate": queries.active_mandate(db.session, customer),
             "penalties": bill_penalties(db.session, customer.id)}
