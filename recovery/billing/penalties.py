@@ -45,43 +45,61 @@ ADVISORY_LOCK = 0x70656E616C7479  # "penalty"
 MAX_PASSES = 6  # penalties_first / oldest_first: penalty and allocation settle to a fixed point in 2-3
 
 RESULT_COLUMNS = ["bill_id", "customer_id", "penalty_fen", "posted_fen"]
+# Customers computed at a time: some 2 GB of frames at 100,000 customers of 24 months (a million at once did not
+# fit in 20 GB).
+CHUNK_CUSTOMERS = 100_000
 
 
-def penalties_as_of(session: Session, day: dt.date) -> pd.DataFrame:
+def penalties_as_of(session: Session, day: dt.date, *, chunk: int = CHUNK_CUSTOMERS) -> pd.DataFrame:
     """Every bill's penalty total as of `day` from scratch, beside what is posted with effective_on <= day.
 
-    Returns bill_id, customer_id, penalty_fen, posted_fen (one row per bill that has either).
+    Returns bill_id, customer_id, penalty_fen, posted_fen (one row per bill that has either). The bills are read
+    and computed `chunk` customer ids at a time (a customer's bills, payments and write-offs together): memory
+    follows the chunk, not the utility (a million customers hold some 22 million bills).
     """
     rules = policy.section("penalty")
+    from recovery.buildings.clearance import penalty_stops
+
+    stops = penalty_stops(session, day)
+    first, last = session.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
+    parts = [_as_of(session, day, rules, stops, lo, lo + chunk)
+             for lo in range(first or 0, (last or -1) + 1, chunk)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {c: pd.Series(dtype="int64") for c in RESULT_COLUMNS})
+    return out[RESULT_COLUMNS].sort_values("bill_id", ignore_index=True)
+
+
+def _as_of(session: Session, day: dt.date, rules: dict, stops: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
+    """penalties_as_of for the customers with lo <= id < hi."""
     start_offset = rules["grace_days"] + 1
     last_due = day - dt.timedelta(days=start_offset)
+    due = [Bill.amount_fen > 0, Bill.due_on <= last_due, Bill.issued_on <= day, Bill.customer_id >= lo,
+           Bill.customer_id < hi]
     bills = bulk.read_frame(session, select(
         Bill.id.label("bill_id"), Bill.customer_id, Customer.customer_class, Bill.period, Bill.amount_fen,
         type_coerce(Bill.due_on, String).label("due_on"),
-    ).join(Customer, Customer.id == Bill.customer_id)
-        .where(Bill.amount_fen > 0, Bill.due_on <= last_due, Bill.issued_on <= day))
+    ).join(Customer, Customer.id == Bill.customer_id).where(*due))
     allocations = bulk.read_frame(session, select(
         Allocation.bill_id, Allocation.amount_fen, type_coerce(Allocation.allocated_at, String).label("allocated_at"),
-    ).join(Bill, Bill.id == Allocation.bill_id).where(Bill.amount_fen > 0, Bill.due_on <= last_due,
-                                                      Bill.issued_on <= day))
+    ).join(Bill, Bill.id == Allocation.bill_id).where(*due))
     posted = bulk.read_frame(session, select(
         LedgerEntry.bill_id, LedgerEntry.customer_id, func.sum(LedgerEntry.amount_fen).label("posted_fen"),
-    ).where(LedgerEntry.kind == EntryKind.penalty, LedgerEntry.effective_on <= day, LedgerEntry.bill_id.is_not(None))
+    ).where(LedgerEntry.kind == EntryKind.penalty, LedgerEntry.effective_on <= day, LedgerEntry.bill_id.is_not(None),
+            LedgerEntry.customer_id >= lo, LedgerEntry.customer_id < hi)
         .group_by(LedgerEntry.bill_id, LedgerEntry.customer_id))
 
     from recovery.collections.writeoff.models import WriteOff
 
     write_offs = bulk.read_frame(session, select(
         WriteOff.customer_id, WriteOff.amount_fen, type_coerce(WriteOff.written_off_on, String).label("written_off_on"),
-    ).where(WriteOff.written_off_on <= day).order_by(WriteOff.customer_id, WriteOff.written_off_on, WriteOff.id))
+    ).where(WriteOff.written_off_on <= day, WriteOff.customer_id >= lo, WriteOff.customer_id < hi)
+        .order_by(WriteOff.customer_id, WriteOff.written_off_on, WriteOff.id))
 
-    from recovery.buildings.clearance import penalty_stops
-
-    computed = _compute(bills, allocations, day, rules, write_offs, penalty_stops(session, day))
+    mine = stops[(stops["customer_id"] >= lo) & (stops["customer_id"] < hi)]
+    computed = _compute(bills, allocations, day, rules, write_offs, mine)
     posted = posted.astype({"bill_id": "int64", "customer_id": "int64", "posted_fen": "int64"})
     out = computed.merge(posted, on=["bill_id", "customer_id"], how="outer")
-    out = out.fillna({"penalty_fen": 0, "posted_fen": 0}).astype({"penalty_fen": "int64", "posted_fen": "int64"})
-    return out[RESULT_COLUMNS].sort_values("bill_id", ignore_index=True)
+    return out.fillna({"penalty_fen": 0, "posted_fen": 0}).astype({"penalty_fen": "int64", "posted_fen": "int64"})
 
 
 def _compute(bills: pd.DataFrame, allocations: pd.DataFrame, day: dt.date, rules: dict,

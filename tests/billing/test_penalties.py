@@ -225,3 +225,18 @@ def test_two_accruals_at_once_never_count_a_day_twice(app, recovery, tmp_path, s
     for day in done:
         assert session.scalar(select(func.sum(LedgerEntry.amount_fen)).where(
             LedgerEntry.kind == EntryKind.penalty, LedgerEntry.effective_on <= day)) == expected[day]
+
+
+def test_penalties_are_computed_a_chunk_of_customers_at_a_time_with_the_same_totals(recovery, tmp_path, session):
+    # On 2026-03-02: C1 residential 1234.56 due 02-20, 10 days at 0.1 % = 12.35; C2 residential 800.00 due 02-25,
+    # 5 days (26, 27, 28 February, 1 and 2 March) at 0.1 % = 4.00; C3 commercial 5000.00 due 02-20, 10 days at
+    # 0.2 % = 100.00.
+    load(recovery, tmp_path, customers=[customer("C1"), customer("C2"), customer("C3", customer_class="commercial")],
+         bills=[bill("B1", "C1", "1234.56", "2026-01", "2026-02-03", "2026-02-20"),
+                bill("B2", "C2", "800.00", "2026-01", "2026-02-08", "2026-02-25"),
+                bill("B3", "C3", "5000.00", "2026-01", "2026-02-03", "2026-02-20")])
+    day = dt.date(2026, 3, 2)
+    whole = penalties_as_of(session, day)
+    assert whole["penalty_fen"].tolist() == [1235, 400, 10000]
+    for chunk in (1, 2):  # one customer a chunk, then a chunk of two and one of one
+        assert penalties_as_of(session, day, chunk=chunk).equals(whole)
