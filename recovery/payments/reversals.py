@@ -132,23 +132,13 @@ def _reopen_reconciled_days(session: Session, payment_ids: list[int] | Select) -
     """A reversal changes a day that may have reconciled already: the run of that day and of each payment's
     channel account is reopened (the statement still shows the money; the night's rerun finds the difference).
     `payment_ids`: ids, or a select of them (a whole result file's). Returns the runs reopened."""
-    ids = payment_ids if isinstance(payment_ids, Select) else list(payment_ids)
-    if isinstance(ids, list) and not ids:
-        return 0
     paid = bulk.read_frame(session, select(Payment.channel, Payment.channel_account,
                                            type_coerce(Payment.paid_at, String).label("at"))
-                           .where(Payment.id.in_(ids)))
+                           .where(Payment.id.in_(payment_ids)))
     if paid.empty:
         return 0
     paid["day"] = pd.to_datetime(paid["at"], utc=True, format="ISO8601").dt.tz_convert(business_tz()).dt.date
-    stamp = now()
-    reopened = 0
-    for (ch, acct), days in paid.groupby(["channel", "channel_account"])["day"]:  # accounts the reversals touch
-        reopened += session.execute(
-            update(ReconRun).where(ReconRun.channel == ch, ReconRun.channel_account == acct,
-                                   ReconRun.day.in_(sorted(set(days))))
-            .values(reopened_at=stamp).execution_options(synchronize_session=False)).rowcount or 0
-    return reopened
+    return ReconRun.reopen(session, paid.groupby(["channel", "channel_account"])["day"].agg(set).to_dict())
 
 
 def settle_payments(session: Session, ids: Iterable[int] | Select, *, actor: str | None = None,

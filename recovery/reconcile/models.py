@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from recovery.extensions import db
 from recovery.timeutil import now
@@ -101,8 +102,19 @@ class ReconRun(db.Model):
     ledger_total_fen: Mapped[int] = mapped_column(BigInteger)
     run_by: Mapped[str] = mapped_column(String(100))
     run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
-    # Set when a statement for the day arrived after the day was reconciled (the day is reopened and rerun).
+    # Set when a statement for the day arrived after the day was reconciled, or a payment of the day was reversed
+    # (the day is reopened and rerun).
     reopened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def reopen(cls, session: Session, days: Mapping[tuple[str, str], Iterable[dt.date]]) -> int:
+        """Mark reopened the runs of these days, by (channel, channel account): the night reruns them. One UPDATE
+        per channel account; returns the runs marked."""
+        stamp = now()
+        return sum(session.execute(
+            update(cls).where(cls.channel == ch, cls.channel_account == acct, cls.day.in_(sorted(set(ds))))
+            .values(reopened_at=stamp)).rowcount or 0
+            for (ch, acct), ds in days.items())
 
 
 class ReconMatch(db.Model):

@@ -468,7 +468,4 @@ def rerun_reopened(session: Session, *, actor: str = SYSTEM) -> list[str]:
 
 def mark_reopened(session: Session, days: dict[tuple[str, str], set[dt.date]]) -> None:
     """A statement arrived for days already reconciled: mark their runs reopened (they are rerun next)."""
-    stamp = now()
-    for (ch, acct), ds in days.items():  # one UPDATE per channel account the file covers
-        session.execute(update(ReconRun).where(and_(ReconRun.channel == ch, ReconRun.channel_account == acct,
-                                                    ReconRun.day.in_(list(ds)))).values(reopened_at=stamp))
+    ReconRun.reopen(session, days)
