@@ -295,7 +295,7 @@ def customer(code: str):
         abort(404)
     o = CustomerOverview.read(db.session, found, today())
     return render_template(
-        "customer.html", overview=o, parts=o.parts, customer=o.customer, as_of=o.as_of, position=o.position,
+        "customer.html", parts=o.parts, customer=o.customer, as_of=o.as_of, position=o.position,
         score=o.score, credit=o.credit, credit_changes=o.credit_changes, bills=o.bills, penalties=o.penalties,
         payments=o.payments, orders=o.orders, ledger=o.ledger)
 
